@@ -1,0 +1,157 @@
+import {
+  COLORMAPS,
+  NORMALIZE_MODES,
+  UsageError,
+  composeGrid,
+  normalizeSequence,
+  overlay,
+  resizeBilinear,
+  resizeBilinearInterleaved,
+  rgbaToRgb,
+  writeNpy,
+  type ColormapName,
+  type NormalizeMode,
+} from '@spikelens/sam';
+import { encodePng, ensureDir, writeFilesAtomic } from '@spikelens/sam/node';
+import { basename, extname, join } from 'node:path';
+import { COMMON, choice, int, list, num, parse, str } from '../args.js';
+import type { Io } from '../io.js';
+import { loadImage, loadModel } from '../load.js';
+import { simulate } from '../simulate.js';
+import { buildSummary, type Summary } from '../summary.js';
+
+export const EXPLAIN_HELP = `Usage: spikelens explain MODEL IMAGE... --layer L[,L2] --out DIR [options]
+
+Runs the model on each PNG image (grayscale or RGB, any size: resized to the model's input) and renders the Spike
+Activation Map of each layer at every time step, resized back onto the original image.
+
+  --layer L1,L2         conv-shaped spiking layers to explain (required)
+  --out DIR             output folder (created if missing)
+  --gamma G             SAM decay (default 0.5)
+  --ncs MODE            inclusive (default), strict or official
+  --timesteps T         number of steps (default: the model's)
+  --seed S              encoder seed (default 0); each image is its own sample 0
+  --colormap NAME       ${COLORMAPS.join(', ')} (default jet)
+  --alpha A             overlay opacity of the map, 0..1 (default 0.5)
+  --normalize MODE      ${NORMALIZE_MODES.join(', ')} (default frame)
+  --limit L             the map value shown as 1 with --normalize fixed
+  --json                print the summary as JSON on stdout
+  -q, --quiet           no progress bar
+  -h, --help            this help
+
+For each image NAME and layer L it writes DIR/NAME/L/t<step>.png (one overlay per step), DIR/NAME/L.grid.png (all
+steps, the step under each tile, the prediction above) and DIR/NAME/L.sam.npy (raw maps, float32 [T,1,H,W]); and
+DIR/summary.json.`;
+
+/** Grid tiles are at most this many pixels on their longer side, whatever the image size. */
+const MAX_TILE = 256;
+
+function uniqueStems(files: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return files.map((f) => {
+    const stem = basename(f, extname(f)) || 'image';
+    const n = (seen.get(stem) ?? 0) + 1;
+    seen.set(stem, n);
+    return n === 1 ? stem : `${stem}-${n}`;
+  });
+}
+
+export async function explainCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    ...COMMON,
+    layer: { type: 'string', short: 'l' },
+    out: { type: 'string', short: 'o' },
+    gamma: { type: 'string' },
+    ncs: { type: 'string' },
+    timesteps: { type: 'string', short: 't' },
+    seed: { type: 'string' },
+    colormap: { type: 'string' },
+    alpha: { type: 'string' },
+    normalize: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  if (values.help) {
+    io.out(EXPLAIN_HELP);
+    return 0;
+  }
+  if (positionals.length < 2) throw new UsageError(positionals.length === 0 ? 'missing MODEL and IMAGE' : 'missing IMAGE');
+  const layers = list(values, 'layer');
+  if (!layers) throw new UsageError('missing --layer L');
+  const outDir = str(values, 'out');
+  if (!outDir) throw new UsageError('missing --out DIR');
+  const gamma = num(values, 'gamma', (n) => n >= 0, 'a number >= 0') ?? 0.5;
+  const ncs = choice(values, 'ncs', ['inclusive', 'strict', 'official'] as const) ?? 'inclusive';
+  const timesteps = int(values, 'timesteps', 1, 100_000);
+  const seed = int(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
+  const cmap = (choice(values, 'colormap', COLORMAPS) ?? 'jet') as ColormapName;
+  const alpha = num(values, 'alpha', (n) => n >= 0 && n <= 1, 'a number from 0 to 1') ?? 0.5;
+  const mode = (choice(values, 'normalize', NORMALIZE_MODES) ?? 'frame') as NormalizeMode;
+  const limit = num(values, 'limit', (n) => n > 0, 'a number > 0');
+  if (mode === 'fixed' && limit === undefined) throw new UsageError('--normalize fixed needs --limit L');
+
+  const [modelFile, ...images] = positionals;
+  const model = await loadModel(modelFile);
+  const labels = model.input.labels;
+  const stems = uniqueStems(images);
+  await ensureDir(outDir);
+
+  const perImage: Array<Summary & { image: string; files: string[] }> = [];
+  for (let i = 0; i < images.length; i++) {
+    const file = images[i];
+    const { input, image } = await loadImage(file, model);
+    const img = image!;
+    const result = await simulate({
+      model, input, batch: 1, inputFile: file, seed, timesteps, record: [], sam: layers, gamma, ncs,
+      progress: { stream: io.stderr, enabled: !values.quiet, label: `${stems[i]} (${i + 1}/${images.length})` },
+    });
+    const T = result.timesteps;
+    const pred = result.predictions[0];
+    const predText = labels ? labels[pred] : String(pred);
+    const rgb = rgbaToRgb(img.rgba, img.width, img.height);
+    const scale = Math.min(1, MAX_TILE / Math.max(img.width, img.height));
+    const tw = Math.max(1, Math.round(img.width * scale));
+    const th = Math.max(1, Math.round(img.height * scale));
+    const tileBase = scale < 1 ? toBytes(resizeBilinearInterleaved(toFloat(rgb), img.height, img.width, 3, th, tw)) : rgb;
+
+    const files: { path: string; data: Uint8Array | string }[] = [];
+    for (const sam of result.sams) {
+      const [, H, W] = sam.frameShape;
+      const raw = sam.maps.data();
+      const frames = normalizeSequence(raw, H * W, mode, { limit });
+      const tiles = [];
+      const dir = join(outDir, stems[i], sam.layer);
+      const digits = String(T - 1).length;
+      for (let t = 0; t < T; t++) {
+        const full = resizeBilinear(frames[t], H, W, img.height, img.width);
+        const rgba = overlay(rgb, img.width, img.height, full, cmap, alpha);
+        files.push({ path: join(dir, `t${String(t).padStart(digits, '0')}.png`), data: encodePng(img.width, img.height, rgba) });
+        const small = scale < 1 ? overlay(tileBase, tw, th, resizeBilinear(frames[t], H, W, th, tw), cmap, alpha) : rgba;
+        tiles.push({ width: tw, height: th, rgba: small });
+      }
+      const grid = composeGrid(tiles, {
+        title: `${stems[i]}  ${sam.layer}  predicted: ${predText}`,
+        legend: cmap,
+      });
+      files.push({ path: join(outDir, stems[i], `${sam.layer}.grid.png`), data: encodePng(grid.width, grid.height, grid.rgba) });
+      files.push({ path: join(outDir, stems[i], `${sam.layer}.sam.npy`), data: writeNpy(raw, [T, 1, H, W]) });
+    }
+    await writeFilesAtomic(files);
+    const summary = buildSummary(result, { seed, gamma, ncs, input: file });
+    perImage.push({ ...summary, image: file, files: files.map((f) => f.path) });
+    if (!values.json) io.out(`${file}: predicted ${predText}; ${files.length} files in ${join(outDir, stems[i])}`);
+  }
+  const summary = { schema: 'spikelens.explain/1', model: model.name, layers, colormap: cmap, alpha, normalize: mode, images: perImage };
+  await writeFilesAtomic([{ path: join(outDir, 'summary.json'), data: JSON.stringify(summary, null, 2) + '\n' }]);
+  if (values.json) io.out(JSON.stringify(summary));
+  return 0;
+}
+
+function toFloat(bytes: Uint8Array): Float32Array {
+  return Float32Array.from(bytes);
+}
+
+function toBytes(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Math.min(255, Math.max(0, Math.floor(values[i] + 0.5)));
+  return out;
+}

@@ -1,0 +1,75 @@
+import { UsageError, sizeOf, type Layer, type Model } from '@spikelens/sam';
+import { COMMON, parse } from '../args.js';
+import type { Io } from '../io.js';
+import { loadModel } from '../load.js';
+
+export const INFO_HELP = `Usage: spikelens info MODEL [--json]
+
+Lists a model's layers with their output shapes, parameter counts and dense multiply-accumulates per time step
+(as if every input were active, SPEC §6), and the model's input, encoding, time steps and readout.
+
+  --json       print the same as JSON
+  -h, --help   this help`;
+
+export interface LayerInfo {
+  readonly name: string;
+  readonly op: string;
+  readonly outShape: number[];
+  readonly params: number;
+  readonly macs: number;
+}
+
+function paramCount(l: Layer): number {
+  switch (l.op) {
+    case 'conv2d':
+    case 'linear':
+      return l.weight.data.length + (l.bias ? l.bias.data.length : 0);
+    case 'affine':
+      return l.scale.data.length + l.shift.data.length;
+    case 'lif':
+    case 'if':
+      return (l.op === 'lif' ? l.beta.data.length : 0) + l.threshold.data.length;
+    case 'li':
+      return l.beta.data.length;
+    default:
+      return 0;
+  }
+}
+
+function denseMacs(l: Layer): number {
+  if (l.op === 'conv2d') return sizeOf(l.outShape) * l.weight.shape[1] * l.weight.shape[2] * l.weight.shape[3];
+  if (l.op === 'linear') return l.weight.data.length;
+  return 0;
+}
+
+export function describe(model: Model): { layers: LayerInfo[]; params: number; macs: number } {
+  const layers = model.layers.map((l) => ({ name: l.name, op: l.op, outShape: [...l.outShape], params: paramCount(l), macs: denseMacs(l) }));
+  return { layers, params: layers.reduce((a, l) => a + l.params, 0), macs: layers.reduce((a, l) => a + l.macs, 0) };
+}
+
+export async function infoCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, COMMON);
+  if (values.help) {
+    io.out(INFO_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing MODEL' : 'one MODEL expected');
+  const model = await loadModel(positionals[0]);
+  const d = describe(model);
+  const { input } = model;
+  if (values.json) {
+    io.out(JSON.stringify({
+      name: model.name, file: model.file, input: { shape: input.shape, encoding: input.encoding, labels: input.labels },
+      timesteps: model.timesteps, readout: model.readout, layers: d.layers, params: d.params, macsPerStep: d.macs,
+    }));
+    return 0;
+  }
+  io.out(`model ${model.name || '(unnamed)'}  (${model.file})`);
+  io.out(`input [${input.shape.join(',')}], ${input.encoding.kind}${input.encoding.kind !== 'direct' ? ` gain ${input.encoding.gain}` : ''}, ` +
+    `timesteps ${model.timesteps ?? 'from the input'}, readout ${model.readout}`);
+  const rows = [['layer', 'op', 'output', 'params', 'MACs/step'], ...d.layers.map((l) => [l.name, l.op, `[${l.outShape.join(',')}]`, String(l.params), String(l.macs)])];
+  rows.push(['total', '', '', String(d.params), String(d.macs)]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) io.out(r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  '));
+  return 0;
+}

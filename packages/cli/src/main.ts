@@ -1,0 +1,50 @@
+import { InputError, UsageError } from '@spikelens/sam';
+import { explainCommand, EXPLAIN_HELP } from './commands/explain.js';
+import { infoCommand, INFO_HELP } from './commands/info.js';
+import { runCommand, RUN_HELP } from './commands/run.js';
+import { processIo, type Io } from './io.js';
+
+export const HELP = `Usage: spikelens COMMAND [options]
+
+Spiking neural networks and their Spike Activation Maps (Kim & Panda, 2021), on a WebAssembly core.
+
+Commands:
+  run       run a model on an input; write spikes, membranes, maps and scores as .npy
+  explain   render Spike Activation Maps of images as PNG overlays and a grid
+  info      list a model's layers, shapes, parameters and dense MACs per step
+
+Run 'spikelens COMMAND --help' for a command's options.`;
+
+const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promise<number>; help: string }> = {
+  run: { run: runCommand, help: RUN_HELP },
+  explain: { run: explainCommand, help: EXPLAIN_HELP },
+  info: { run: infoCommand, help: INFO_HELP },
+};
+
+/** The whole CLI as a function: tests call it in-process; the bin is one line. Returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"`);
+    return await command.run(rest, io);
+  } catch (err) {
+    const where = command ? `spikelens ${name}` : 'spikelens';
+    if (err instanceof UsageError) {
+      io.err(`${where}: ${err.message} (see '${where} --help')`);
+      return 2;
+    }
+    if (err instanceof InputError) {
+      io.err(`${where}: ${err.message}`);
+      return 3;
+    }
+    const e = err as Error;
+    io.err(`${where}: internal error: ${e?.message ?? String(err)}${argv.includes('--debug') ? '' : ' (--debug shows the stack)'}`);
+    if (argv.includes('--debug') && e?.stack) io.err(e.stack);
+    return 1;
+  }
+}

@@ -1,0 +1,147 @@
+import { at } from "./memory";
+import { padded4, putLanes } from "./conv";
+import { tapHi, tapLo } from "./window";
+
+// Appends channel c to the list of pixel p (list at ib + p*C, count at cb + p). Channels arrive in ascending order,
+// so every list stays sorted and the event conv sums in the dense conv's order.
+@inline function append(c: i32, p: i32, C: i32, cb: usize, ib: usize): void {
+  const k = load<i32>(at(cb, p));
+  store<i32>(at(ib, p * C + k), c);
+  store<i32>(at(cb, p), k + 1);
+}
+
+// Bit q set iff x[q] of the 4 floats at xq is nonzero; walking the set bits costs a branch per spike, not per input.
+@inline function nonzeroBits(xq: usize): i32 {
+  return i32x4.bitmask(f32x4.ne(v128.load(xq), f32x4.splat(0)));
+}
+
+export function spike_index(x: usize, B: i32, C: i32, HW: i32, idx: usize, cnt: usize): i32 {
+  let total = 0;
+  if (HW == 1) {
+    // Flat activity: a sample's channels are contiguous, so one list per sample is filled straight from the row.
+    for (let b = 0; b < B; b++) {
+      const xr = at(x, b * C);
+      const list = at(idx, b * C);
+      let k = 0;
+      let c = 0;
+      for (; c + 4 <= C; c += 4) {
+        for (let bits = nonzeroBits(at(xr, c)); bits; bits &= bits - 1) {
+          store<i32>(at(list, k++), c + ctz(bits));
+        }
+      }
+      for (; c < C; c++) if (load<f32>(at(xr, c)) != 0) store<i32>(at(list, k++), c);
+      store<i32>(at(cnt, b), k);
+      total += k;
+    }
+    return total;
+  }
+  for (let b = 0; b < B; b++) {
+    const cb = at(cnt, b * HW);
+    const ib = at(idx, b * HW * C);
+    memory.fill(cb, 0, <usize>HW << 2);
+    for (let c = 0; c < C; c++) {
+      const xr = at(x, (b * C + c) * HW);
+      let p = 0;
+      for (; p + 4 <= HW; p += 4) {
+        for (let bits = nonzeroBits(at(xr, p)); bits; bits &= bits - 1) {
+          append(c, p + ctz(bits), C, cb, ib);
+          total++;
+        }
+      }
+      for (; p < HW; p++) {
+        if (load<f32>(at(xr, p)) != 0) {
+          append(c, p, C, cb, ib);
+          total++;
+        }
+      }
+    }
+  }
+  return total;
+}
+
+// Output channels [4j, 4j + 4nv) of one output pixel, gathering each in-range tap's active input channels.
+@inline function eventTile(
+  nv: i32, j: i32,
+  xb: usize, xc: usize, lists: usize, counts: usize, Cin: i32, W: i32, iy0: i32, ix0: i32, dH: i32, dW: i32,
+  wp: usize, row: usize, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32,
+  yp: usize, yc: usize, bias: usize, Cout: i32,
+): void {
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  const wj = wp + (<usize>j << 4);
+  for (let ky = ky0; ky < ky1; ky++) {
+    const prow = (iy0 + ky * dH) * W + ix0;
+    for (let kx = kx0; kx < kx1; kx++) {
+      const p = prow + kx * dW;
+      const n = load<i32>(at(counts, p));
+      const list = at(lists, p * Cin);
+      const xp = at(xb, p);
+      const wt = wj + <usize>((ky * kW + kx) * Cin) * row;
+      for (let k = 0; k < n; k++) {
+        const c = load<i32>(at(list, k));
+        const xv = f32x4.splat(load<f32>(xp + <usize>c * xc));
+        const wq = wt + <usize>c * row;
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
+        if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
+        if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
+        if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
+      }
+    }
+  }
+  const c0 = j << 2;
+  const y0 = yp + <usize>c0 * yc;
+  const b0: usize = bias ? at(bias, c0) : 0;
+  putLanes(a0, y0, yc, Cout - c0, b0);
+  if (nv > 1) putLanes(a1, y0 + 4 * yc, yc, Cout - c0 - 4, bias ? b0 + 16 : 0);
+  if (nv > 2) putLanes(a2, y0 + 8 * yc, yc, Cout - c0 - 8, bias ? b0 + 32 : 0);
+  if (nv > 3) putLanes(a3, y0 + 12 * yc, yc, Cout - c0 - 12, bias ? b0 + 48 : 0);
+}
+
+export function conv2d_event(
+  x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, H: i32, W: i32,
+  Cout: i32, Ho: i32, Wo: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32,
+): void {
+  const HW = H * W;
+  const HoWo = Ho * Wo;
+  const nvec = padded4(Cout) >> 2;
+  const row = <usize>nvec << 4;
+  const xc = <usize>HW << 2;
+  const yc = <usize>HoWo << 2;
+  for (let b = 0; b < B; b++) {
+    const xb = at(x, b * Cin * HW);
+    const counts = at(cnt, b * HW);
+    const lists = at(idx, b * HW * Cin);
+    for (let oy = 0; oy < Ho; oy++) {
+      const iy0 = oy * sH - pH;
+      const ky0 = tapLo(iy0, dH), ky1 = tapHi(iy0, dH, kH, H);
+      for (let ox = 0; ox < Wo; ox++) {
+        const ix0 = ox * sW - pW;
+        const kx0 = tapLo(ix0, dW), kx1 = tapHi(ix0, dW, kW, W);
+        const yp = at(y, b * Cout * HoWo + oy * Wo + ox);
+        let j = 0;
+        for (; j + 4 <= nvec; j += 4) {
+          eventTile(4, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, row, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
+        }
+        if (j + 2 <= nvec) {
+          eventTile(2, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, row, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
+          j += 2;
+        }
+        if (j < nvec) {
+          eventTile(1, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, row, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
+        }
+      }
+    }
+  }
+}
+
+export function count_nonzero(x: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  // Each true lane of a comparison is -1, so subtracting masks counts per lane.
+  let lanes = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) lanes = i32x4.sub(lanes, f32x4.ne(v128.load(at(x, i)), zero));
+  let total = i32x4.extract_lane(lanes, 0) + i32x4.extract_lane(lanes, 1)
+    + i32x4.extract_lane(lanes, 2) + i32x4.extract_lane(lanes, 3);
+  for (; i < n; i++) if (load<f32>(at(x, i)) != 0) total++;
+  return total;
+}

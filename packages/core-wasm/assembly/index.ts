@@ -1,0 +1,9 @@
+// The module's whole export list; ABI.md is its contract.
+export { heap_base } from "./memory";
+export { conv2d_packed_len, conv2d_pack, conv2d_dense } from "./conv";
+export { spike_index, conv2d_event, count_nonzero } from "./event";
+export { pool2d } from "./pool";
+export { affine, relu } from "./elementwise";
+export { lif, li } from "./neurons";
+export { sam_step } from "./sam";
+export { rng_seed, encode } from "./encode";

@@ -1,0 +1,62 @@
+/**
+ * The module's exports, as ABI.md lists them. Every pointer is a byte offset into `memory` (an f32 array 16-byte
+ * aligned), every size a count of elements; `f32` marks the two float arguments, every other argument is an i32.
+ */
+export interface CoreExports {
+  readonly memory: WebAssembly.Memory;
+  /** First free byte, 16-aligned: the arena starts here. */
+  heap_base(): number;
+  /** f32 count of the packed weight buffer for `conv2d_pack`. */
+  conv2d_packed_len(Cout: number, CinG: number, kH: number, kW: number, groups: number): number;
+  /** OIHW weights `src` -> the packed layout at `dst` (conv2d_packed_len floats). */
+  conv2d_pack(src: number, dst: number, Cout: number, CinG: number, kH: number, kW: number, groups: number): void;
+  /** PyTorch conv2d with zero padding; `bias` 0 = none. Sums (ky, kx, cin) with cin fastest, bias last. */
+  conv2d_dense(
+    x: number, wp: number, bias: number, y: number, B: number, Cin: number, H: number, W: number,
+    Cout: number, Ho: number, Wo: number, kH: number, kW: number, sH: number, sW: number,
+    pH: number, pW: number, dH: number, dW: number, groups: number,
+  ): void;
+  /** Per (b, pixel): `cnt` = nonzero channel count, `idx` (i32, C per pixel) = those channels ascending. Returns the total. */
+  spike_index(x: number, B: number, C: number, HW: number, idx: number, cnt: number): number;
+  /** `conv2d_dense` (groups 1) summing only the inputs `spike_index` listed; bit-identical to it. */
+  conv2d_event(
+    x: number, idx: number, cnt: number, wp: number, bias: number, y: number, B: number, Cin: number,
+    H: number, W: number, Cout: number, Ho: number, Wo: number, kH: number, kW: number, sH: number, sW: number,
+    pH: number, pW: number, dH: number, dW: number,
+  ): void;
+  /** kind 0 avg (padding counted), 1 sum, 2 max (padding -inf); window row by row. */
+  pool2d(
+    kind: number, x: number, y: number, B: number, C: number, H: number, W: number, Ho: number, Wo: number,
+    kH: number, kW: number, sH: number, sW: number, pH: number, pW: number,
+  ): void;
+  /** `y = fl(fl(x*scale[c]) + shift[c])`; `y` may equal `x`. */
+  affine(x: number, y: number, scale: number, shift: number, B: number, C: number, HW: number): void;
+  /**
+   * One LIF step (SPEC §3). `s`: previous spikes in, this step's out; `v`: membrane. Params have C values
+   * (perNeuron 0) or C*HW (1). reset 0 subtract, 1 zero, 2 none; resetDelay 0 or 1.
+   */
+  lif(
+    I: number, s: number, v: number, beta: number, thr: number, vr: number, B: number, C: number, HW: number,
+    perNeuron: number, reset: number, resetDelay: number,
+  ): void;
+  /** `v = fl(fl(beta*v) + I)`. */
+  li(I: number, v: number, beta: number, B: number, C: number, HW: number, perNeuron: number): void;
+  /** `y = max(0, x)`. */
+  relu(x: number, y: number, n: number): void;
+  /**
+   * One SAM step (SPEC §5): updates the trace `nc` from spikes `s`, writes `m[b, p]`. mode 0 inclusive, 1 strict,
+   * 2 official; `g` = fl(exp(-gamma)) and `silent` = fl(exp(-gamma*t)) are f32.
+   */
+  sam_step(s: number, nc: number, m: number, B: number, C: number, HW: number, g: number, mode: number, silent: number): void;
+  /** xoshiro128** state (4 u32 per sample) for keys key0 .. key0+B-1 (SPEC §4). */
+  rng_seed(state: number, B: number, seed: number, key0: number): void;
+  /** One encoding step over `x[B, N]`: kind 0 poisson (0/1), 1 signed-poisson (-1/0/1); `gain` is f32. */
+  encode(x: number, out: number, state: number, B: number, N: number, gain: number, kind: number): void;
+  /** Number of nonzero f32 in `x[0..n)`. */
+  count_nonzero(x: number, n: number): number;
+}
+
+export const coreFunctionNames = [
+  "heap_base", "conv2d_packed_len", "conv2d_pack", "conv2d_dense", "spike_index", "conv2d_event", "pool2d",
+  "affine", "lif", "li", "relu", "sam_step", "rng_seed", "encode", "count_nonzero",
+] as const satisfies readonly Exclude<keyof CoreExports, "memory">[];

@@ -1,0 +1,299 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createCore, type Core } from "../src/index.js";
+import * as twin from "../src/twin.js";
+import { Arena } from "./arena.js";
+import { expectSameBits, normals, outSize, random, spikes } from "./util.js";
+
+interface Conv {
+  B: number; Cin: number; H: number; W: number; Cout: number; Ho: number; Wo: number;
+  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number; groups: number;
+}
+
+const convArb = (o: { B?: number; groups?: number; cinG?: number; coutG?: number; H?: number; W?: number; k?: number } = {}) =>
+  fc
+    .record({
+      B: fc.integer({ min: 1, max: o.B ?? 5 }),
+      groups: fc.integer({ min: 1, max: o.groups ?? 3 }),
+      cinG: fc.integer({ min: 1, max: o.cinG ?? 4 }),
+      coutG: fc.integer({ min: 1, max: o.coutG ?? 11 }),
+      H: fc.integer({ min: 1, max: o.H ?? 9 }),
+      W: fc.integer({ min: 1, max: o.W ?? 13 }),
+      kH: fc.integer({ min: 1, max: o.k ?? 4 }),
+      kW: fc.integer({ min: 1, max: o.k ?? 4 }),
+      sH: fc.integer({ min: 1, max: 3 }),
+      sW: fc.integer({ min: 1, max: 3 }),
+      pH: fc.integer({ min: 0, max: 3 }),
+      pW: fc.integer({ min: 0, max: 3 }),
+      dH: fc.integer({ min: 1, max: 3 }),
+      dW: fc.integer({ min: 1, max: 3 }),
+    })
+    .map((s): Conv => ({
+      B: s.B, Cin: s.groups * s.cinG, H: s.H, W: s.W, Cout: s.groups * s.coutG,
+      Ho: outSize(s.H, s.kH, s.sH, s.pH, s.dH), Wo: outSize(s.W, s.kW, s.sW, s.pW, s.dW),
+      kH: s.kH, kW: s.kW, sH: s.sH, sW: s.sW, pH: s.pH, pW: s.pW, dH: s.dH, dW: s.dW, groups: s.groups,
+    }))
+    .filter((c) => c.Ho >= 1 && c.Wo >= 1);
+
+const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+
+let core: Core;
+let arena: Arena;
+
+beforeAll(async () => {
+  core = await createCore();
+  arena = new Arena(core);
+});
+
+function weightLen(c: Conv): number {
+  return c.Cout * (c.Cin / c.groups) * c.kH * c.kW;
+}
+
+function packed(w: Float32Array, c: Conv): number {
+  const CinG = c.Cin / c.groups;
+  const wp = arena.f32(core.exports.conv2d_packed_len(c.Cout, CinG, c.kH, c.kW, c.groups));
+  core.exports.conv2d_pack(arena.f32(w), wp, c.Cout, CinG, c.kH, c.kW, c.groups);
+  return wp;
+}
+
+function dense(x: Float32Array, w: Float32Array, bias: Float32Array | null, c: Conv): Float32Array {
+  arena.reset();
+  const wp = packed(w, c);
+  const xp = arena.f32(x);
+  const bp = bias ? arena.f32(bias) : 0;
+  const n = c.B * c.Cout * c.Ho * c.Wo;
+  const yp = arena.f32(n);
+  core.exports.conv2d_dense(xp, wp, bp, yp, c.B, c.Cin, c.H, c.W, c.Cout, c.Ho, c.Wo,
+    c.kH, c.kW, c.sH, c.sW, c.pH, c.pW, c.dH, c.dW, c.groups);
+  arena.checkGuards();
+  return arena.readF32(yp, n);
+}
+
+function event(x: Float32Array, w: Float32Array, bias: Float32Array | null, c: Conv): Float32Array {
+  arena.reset();
+  const wp = packed(w, c);
+  const xp = arena.f32(x);
+  const HW = c.H * c.W;
+  const idx = arena.i32(c.B * HW * c.Cin);
+  const cnt = arena.i32(c.B * HW);
+  const total = core.exports.spike_index(xp, c.B, c.Cin, HW, idx, cnt);
+  expect(total).toBe(twin.countNonzero(x, x.length));
+  const bp = bias ? arena.f32(bias) : 0;
+  const n = c.B * c.Cout * c.Ho * c.Wo;
+  const yp = arena.f32(n);
+  core.exports.conv2d_event(xp, idx, cnt, wp, bp, yp, c.B, c.Cin, c.H, c.W, c.Cout, c.Ho, c.Wo,
+    c.kH, c.kW, c.sH, c.sW, c.pH, c.pW, c.dH, c.dW);
+  arena.checkGuards();
+  return arena.readF32(yp, n);
+}
+
+function reference(x: Float32Array, w: Float32Array, bias: Float32Array | null, c: Conv): Float32Array {
+  const y = new Float32Array(c.B * c.Cout * c.Ho * c.Wo);
+  twin.conv2d(x, w, bias, y, c.B, c.Cin, c.H, c.W, c.Cout, c.Ho, c.Wo,
+    c.kH, c.kW, c.sH, c.sW, c.pH, c.pW, c.dH, c.dW, c.groups);
+  return y;
+}
+
+function sample(y: Float32Array, b: number, per: number): Float32Array {
+  return y.slice(b * per, (b + 1) * per);
+}
+
+describe("conv2d_pack", () => {
+  it("lays OIHW out as the twin does, zero-padding output channels to a multiple of 4", () => {
+    fc.assert(
+      fc.property(convArb(), seedArb, (c, seed) => {
+        const w = normals(random(seed), weightLen(c));
+        const CinG = c.Cin / c.groups;
+        const len = core.exports.conv2d_packed_len(c.Cout, CinG, c.kH, c.kW, c.groups);
+        expect(len).toBe(twin.conv2dPackedLen(c.Cout, CinG, c.kH, c.kW, c.groups));
+        const expected = new Float32Array(len);
+        twin.conv2dPack(w, expected, c.Cout, CinG, c.kH, c.kW, c.groups);
+        arena.reset();
+        const wp = packed(w, c);
+        arena.checkGuards();
+        expectSameBits(arena.readF32(wp, len), expected, "packed weights");
+      }),
+    );
+  });
+
+  it("pads each group's channels separately", () => {
+    expect(core.exports.conv2d_packed_len(10, 3, 3, 3, 2)).toBe(2 * 9 * 3 * 8);
+    expect(core.exports.conv2d_packed_len(8, 5, 1, 1, 1)).toBe(40);
+  });
+});
+
+describe("conv2d_dense", () => {
+  it("equals the twin bit for bit on random shapes, strides, paddings, dilations, groups and batches", () => {
+    fc.assert(
+      fc.property(convArb(), seedArb, fc.boolean(), (c, seed, withBias) => {
+        const rand = random(seed);
+        const w = normals(rand, weightLen(c));
+        const x = normals(rand, c.B * c.Cin * c.H * c.W);
+        const bias = withBias ? normals(rand, c.Cout) : null;
+        expectSameBits(dense(x, w, bias, c), reference(x, w, bias, c), "conv2d_dense");
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("equals the twin on linear layers (1x1 images, 1x1 kernels), which tile over the batch", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 23 }), seedArb,
+        (B, groups, cinG, coutG, seed) => {
+          const c: Conv = { B, Cin: groups * cinG, H: 1, W: 1, Cout: groups * coutG, Ho: 1, Wo: 1,
+            kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, groups };
+          const rand = random(seed);
+          const w = normals(rand, weightLen(c));
+          const x = normals(rand, B * c.Cin);
+          const bias = normals(rand, c.Cout);
+          expectSameBits(dense(x, w, bias, c), reference(x, w, bias, c), "linear");
+        },
+      ),
+    );
+  });
+
+  it("equals the twin on a wide linear layer (8195 inputs, 10 outputs, batch 5)", () => {
+    const c: Conv = { B: 5, Cin: 8195, H: 1, W: 1, Cout: 10, Ho: 1, Wo: 1,
+      kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, groups: 1 };
+    const rand = random(8195);
+    const w = normals(rand, weightLen(c), 0.05);
+    const x = normals(rand, c.B * c.Cin);
+    const bias = normals(rand, c.Cout);
+    expectSameBits(dense(x, w, bias, c), reference(x, w, bias, c), "wide linear");
+  });
+
+  it("sums in the order (ky, kx, cin), not any other", () => {
+    // 1 + 2^-24 rounds back to 1 unless the small terms are added first, so the order shows in the result.
+    const c: Conv = { B: 1, Cin: 3, H: 1, W: 1, Cout: 1, Ho: 1, Wo: 1,
+      kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, groups: 1 };
+    const x = new Float32Array([1, 2 ** -24, 2 ** -24]);
+    expect(dense(x, new Float32Array([1, 1, 1]), null, c)[0]).toBe(1);
+    const reversed = new Float32Array([2 ** -24, 2 ** -24, 1]);
+    expect(dense(reversed, new Float32Array([1, 1, 1]), null, c)[0]).toBe(1 + 2 ** -23);
+    // The bias comes after the sum: 2^-24 + 2^-24 + 1 is exact, 1 + 2^-24 + 2^-24 is not.
+    const pair = { ...c, Cin: 2 };
+    const tiny = new Float32Array([2 ** -24, 2 ** -24]);
+    expect(dense(tiny, new Float32Array([1, 1]), new Float32Array([1]), pair)[0]).toBe(1 + 2 ** -23);
+  });
+
+  it("gives a batch of n the same bits as n runs of 1", () => {
+    fc.assert(
+      fc.property(convArb({ B: 6 }), seedArb, (c, seed) => {
+        const rand = random(seed);
+        const w = normals(rand, weightLen(c));
+        const x = normals(rand, c.B * c.Cin * c.H * c.W);
+        const bias = normals(rand, c.Cout);
+        const all = dense(x, w, bias, c);
+        const one = { ...c, B: 1 };
+        const per = c.Cout * c.Ho * c.Wo;
+        for (let b = 0; b < c.B; b++) {
+          const alone = dense(sample(x, b, c.Cin * c.H * c.W), w, bias, one);
+          expectSameBits(sample(all, b, per), alone, `sample ${b}`);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+const densityArb = fc.oneof(fc.constant(0), fc.constant(1), fc.double({ min: 0, max: 1, noNaN: true }));
+const kindArb = fc.constantFrom("binary" as const, "signed" as const, "count" as const);
+
+describe("conv2d_event", () => {
+  it("equals conv2d_dense and the twin bit for bit on spikes of any density and kind", () => {
+    fc.assert(
+      fc.property(convArb({ groups: 1, cinG: 9 }), seedArb, densityArb, kindArb, fc.boolean(), (c, seed, density, kind, withBias) => {
+        const rand = random(seed);
+        const w = normals(rand, weightLen(c));
+        const x = spikes(rand, c.B * c.Cin * c.H * c.W, density, kind);
+        const bias = withBias ? normals(rand, c.Cout) : null;
+        const byEvents = event(x, w, bias, c);
+        expectSameBits(byEvents, dense(x, w, bias, c), "conv2d_event vs conv2d_dense");
+
+        const HW = c.H * c.W;
+        const idx = new Int32Array(c.B * HW * c.Cin);
+        const cnt = new Int32Array(c.B * HW);
+        twin.spikeIndex(x, c.B, c.Cin, HW, idx, cnt);
+        const y = new Float32Array(byEvents.length);
+        twin.conv2dEvent(x, idx, cnt, w, bias, y, c.B, c.Cin, c.H, c.W, c.Cout, c.Ho, c.Wo,
+          c.kH, c.kW, c.sH, c.sW, c.pH, c.pW, c.dH, c.dW);
+        expectSameBits(byEvents, y, "conv2d_event vs twin");
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("gives a batch of n the same bits as n runs of 1", () => {
+    fc.assert(
+      fc.property(convArb({ groups: 1, B: 6 }), seedArb, densityArb, (c, seed, density) => {
+        const rand = random(seed);
+        const w = normals(rand, weightLen(c));
+        const x = spikes(rand, c.B * c.Cin * c.H * c.W, density, "binary");
+        const all = event(x, w, null, c);
+        const per = c.Cout * c.Ho * c.Wo;
+        for (let b = 0; b < c.B; b++) {
+          const alone = event(sample(x, b, c.Cin * c.H * c.W), w, null, { ...c, B: 1 });
+          expectSameBits(sample(all, b, per), alone, `sample ${b}`);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("equals conv2d_dense on a sparse wide linear layer", () => {
+    const c: Conv = { B: 3, Cin: 8192, H: 1, W: 1, Cout: 10, Ho: 1, Wo: 1,
+      kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, groups: 1 };
+    const rand = random(77);
+    const w = normals(rand, weightLen(c), 0.05);
+    const x = spikes(rand, c.B * c.Cin, 0.1, "binary");
+    const bias = normals(rand, c.Cout);
+    expectSameBits(event(x, w, bias, c), dense(x, w, bias, c), "sparse linear");
+  });
+});
+
+describe("spike_index", () => {
+  it("lists each pixel's nonzero channels in ascending order, as the twin does", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 30 }),
+        seedArb, densityArb, kindArb,
+        (B, C, HW, seed, density, kind) => {
+          const x = spikes(random(seed), B * C * HW, density, kind);
+          const idx = new Int32Array(B * HW * C);
+          const cnt = new Int32Array(B * HW);
+          const total = twin.spikeIndex(x, B, C, HW, idx, cnt);
+          arena.reset();
+          const xp = arena.f32(x);
+          const ip = arena.i32(B * HW * C);
+          const cp = arena.i32(B * HW);
+          expect(core.exports.spike_index(xp, B, C, HW, ip, cp)).toBe(total);
+          arena.checkGuards();
+          const gotCnt = arena.readI32(cp, B * HW);
+          const gotIdx = arena.readI32(ip, B * HW * C);
+          expect(Array.from(gotCnt)).toEqual(Array.from(cnt));
+          for (let q = 0; q < B * HW; q++) {
+            expect(Array.from(gotIdx.subarray(q * C, q * C + cnt[q]))).toEqual(Array.from(idx.subarray(q * C, q * C + cnt[q])));
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe("count_nonzero", () => {
+  it("counts what the twin counts: -0 is zero, NaN is not", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 45 }), seedArb, densityArb, (n, seed, density) => {
+        const x = spikes(random(seed), n, density, "signed");
+        if (n > 3) {
+          x[1] = -0;
+          x[2] = Number.NaN;
+        }
+        arena.reset();
+        expect(core.exports.count_nonzero(arena.f32(x), n)).toBe(twin.countNonzero(x, n));
+      }),
+    );
+  });
+});

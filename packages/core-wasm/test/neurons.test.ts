@@ -1,0 +1,201 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createCore, type Core } from "../src/index.js";
+import * as twin from "../src/twin.js";
+import { Arena } from "./arena.js";
+import { expectSameBits, normals, random, uniforms } from "./util.js";
+
+let core: Core;
+let arena: Arena;
+
+beforeAll(async () => {
+  core = await createCore();
+  arena = new Arena(core);
+});
+
+const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+// HW 1 is flat activity, which the kernels vectorise over channels instead of pixels.
+const layerArb = fc.record({
+  B: fc.integer({ min: 1, max: 3 }),
+  C: fc.integer({ min: 1, max: 9 }),
+  HW: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 23 })),
+});
+
+const subtract = 0;
+const zero = 1;
+const none = 2;
+
+interface LifParams { beta: Float32Array; thr: Float32Array; vr: Float32Array }
+
+/** Runs lif for each step's currents from state (s, v); returns each step's spikes and membranes. */
+function lifSteps(
+  currents: Float32Array[], s0: Float32Array, v0: Float32Array, p: LifParams,
+  B: number, C: number, HW: number, perNeuron: number, reset: number, resetDelay: number,
+): { s: Float32Array[]; v: Float32Array[] } {
+  arena.reset();
+  const n = B * C * HW;
+  const sp = arena.f32(s0);
+  const vp = arena.f32(v0);
+  const bp = arena.f32(p.beta);
+  const tp = arena.f32(p.thr);
+  const rp = arena.f32(p.vr);
+  const Ip = arena.f32(n);
+  const out = { s: [] as Float32Array[], v: [] as Float32Array[] };
+  for (const I of currents) {
+    new Float32Array(core.memory.buffer, Ip, n).set(I);
+    core.exports.lif(Ip, sp, vp, bp, tp, rp, B, C, HW, perNeuron, reset, resetDelay);
+    out.s.push(arena.readF32(sp, n));
+    out.v.push(arena.readF32(vp, n));
+  }
+  arena.checkGuards();
+  return out;
+}
+
+function twinLifSteps(
+  currents: Float32Array[], s0: Float32Array, v0: Float32Array, p: LifParams,
+  B: number, C: number, HW: number, perNeuron: number, reset: number, resetDelay: number,
+): { s: Float32Array[]; v: Float32Array[] } {
+  const s = s0.slice();
+  const v = v0.slice();
+  const out = { s: [] as Float32Array[], v: [] as Float32Array[] };
+  for (const I of currents) {
+    twin.lif(I, s, v, p.beta, p.thr, p.vr, B, C, HW, perNeuron, reset, resetDelay);
+    out.s.push(s.slice());
+    out.v.push(v.slice());
+  }
+  return out;
+}
+
+describe("affine", () => {
+  it("equals the twin bit for bit, out of place and in place", () => {
+    fc.assert(
+      fc.property(layerArb, seedArb, fc.boolean(), ({ B, C, HW }, seed, inPlace) => {
+        const rand = random(seed);
+        const x = normals(rand, B * C * HW);
+        const scale = normals(rand, C);
+        const shift = normals(rand, C);
+        const expected = new Float32Array(x.length);
+        twin.affine(x, expected, scale, shift, B, C, HW);
+        arena.reset();
+        const xp = arena.f32(x);
+        const yp = inPlace ? xp : arena.f32(x.length);
+        core.exports.affine(xp, yp, arena.f32(scale), arena.f32(shift), B, C, HW);
+        arena.checkGuards();
+        expectSameBits(arena.readF32(yp, x.length), expected, "affine");
+      }),
+    );
+  });
+
+  it("rounds the product before adding the shift", () => {
+    // fl(fl(x*s) + h) differs from a fused fl(x*s + h) here.
+    const x = 1 + 2 ** -12;
+    const h = -1 - 2 ** -11;
+    arena.reset();
+    const xp = arena.f32([x]);
+    core.exports.affine(xp, xp, arena.f32([x]), arena.f32([h]), 1, 1, 1);
+    expect(arena.readF32(xp, 1)[0]).toBe(Math.fround(Math.fround(x * x) + h));
+    expect(Math.fround(Math.fround(x * x) + h)).not.toBe(Math.fround(x * x + h));
+  });
+});
+
+describe("relu", () => {
+  it("equals the twin bit for bit, including -0 and NaN", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 41 }), seedArb, (n, seed) => {
+        const x = normals(random(seed), n);
+        if (n > 2) {
+          x[0] = -0;
+          x[1] = Number.NaN;
+        }
+        const expected = new Float32Array(n);
+        twin.relu(x, expected, n);
+        arena.reset();
+        const xp = arena.f32(x);
+        const yp = arena.f32(n);
+        core.exports.relu(xp, yp, n);
+        arena.checkGuards();
+        expectSameBits(arena.readF32(yp, n), expected, "relu");
+      }),
+    );
+  });
+});
+
+describe("lif", () => {
+  it("equals the twin bit for bit over several steps for every reset rule, delay and parameter layout", () => {
+    fc.assert(
+      fc.property(
+        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1), fc.constantFrom(0, 1),
+        fc.integer({ min: 1, max: 6 }), seedArb,
+        ({ B, C, HW }, reset, resetDelay, perNeuron, T, seed) => {
+          const rand = random(seed);
+          const n = B * C * HW;
+          const params = perNeuron ? C * HW : C;
+          const p = { beta: uniforms(rand, params, 0.3, 1.1), thr: uniforms(rand, params, 0.2, 1.5), vr: normals(rand, params, 0.3) };
+          const s0 = new Float32Array(n).map(() => (rand() < 0.5 ? 1 : 0));
+          const v0 = normals(rand, n);
+          const currents = Array.from({ length: T }, () => normals(rand, n, 0.8));
+          const got = lifSteps(currents, s0, v0, p, B, C, HW, perNeuron, reset, resetDelay);
+          const want = twinLifSteps(currents, s0, v0, p, B, C, HW, perNeuron, reset, resetDelay);
+          for (let t = 0; t < T; t++) {
+            expectSameBits(got.s[t], want.s[t], `spikes at step ${t}`);
+            expectSameBits(got.v[t], want.v[t], `membrane at step ${t}`);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  // beta 0.5, threshold 1, vReset 0.25, constant current 0.75, all exact in float32.
+  const golden = (reset: number, resetDelay: number) => {
+    const currents = Array.from({ length: 4 }, () => new Float32Array([0.75]));
+    const p = { beta: new Float32Array([0.5]), thr: new Float32Array([1]), vr: new Float32Array([0.25]) };
+    return lifSteps(currents, new Float32Array(1), new Float32Array(1), p, 1, 1, 1, 0, reset, resetDelay);
+  };
+  const trace = (r: { s: Float32Array[]; v: Float32Array[] }) => ({ s: r.s.map((a) => a[0]), v: r.v.map((a) => a[0]) });
+
+  it("follows SPEC §3 with an immediate reset", () => {
+    expect(trace(golden(subtract, 0))).toEqual({ s: [0, 1, 0, 1], v: [0.75, 0.125, 0.8125, 0.15625] });
+    expect(trace(golden(zero, 0))).toEqual({ s: [0, 1, 0, 1], v: [0.75, 0.25, 0.875, 0.25] });
+    expect(trace(golden(none, 0))).toEqual({ s: [0, 1, 1, 1], v: [0.75, 1.125, 1.3125, 1.40625] });
+  });
+
+  it("follows SPEC §3 with a delayed reset (snnTorch)", () => {
+    // The spike of step 1 is subtracted (or reset) at step 2.
+    expect(trace(golden(subtract, 1))).toEqual({ s: [0, 1, 0, 0], v: [0.75, 1.125, 0.3125, 0.90625] });
+    expect(trace(golden(zero, 1))).toEqual({ s: [0, 1, 0, 1], v: [0.75, 1.125, 0.875, 1.1875] });
+    expect(trace(golden(none, 1))).toEqual(trace(golden(none, 0)));
+  });
+
+  it("spikes only when v is strictly above the threshold", () => {
+    const ones = new Float32Array([1, 1]);
+    const step = lifSteps([new Float32Array([1, Math.fround(1 + 2 ** -23)])], new Float32Array(2), new Float32Array(2),
+      { beta: ones, thr: ones, vr: new Float32Array(2) }, 1, 2, 1, 0, subtract, 0);
+    expect(Array.from(step.s[0])).toEqual([0, 1]);
+  });
+});
+
+describe("li", () => {
+  it("equals the twin bit for bit over several steps, per channel and per neuron", () => {
+    fc.assert(
+      fc.property(layerArb, fc.constantFrom(0, 1), fc.integer({ min: 1, max: 5 }), seedArb, ({ B, C, HW }, perNeuron, T, seed) => {
+        const rand = random(seed);
+        const n = B * C * HW;
+        const beta = uniforms(rand, perNeuron ? C * HW : C, 0.2, 1.2);
+        const v = normals(rand, n);
+        arena.reset();
+        const vp = arena.f32(v);
+        const bp = arena.f32(beta);
+        const Ip = arena.f32(n);
+        for (let t = 0; t < T; t++) {
+          const I = normals(rand, n);
+          new Float32Array(core.memory.buffer, Ip, n).set(I);
+          core.exports.li(Ip, vp, bp, B, C, HW, perNeuron);
+          twin.li(I, v, beta, B, C, HW, perNeuron);
+          expectSameBits(arena.readF32(vp, n), v, `li step ${t}`);
+        }
+        arena.checkGuards();
+      }),
+    );
+  });
+});

@@ -1,0 +1,64 @@
+import type { Core } from '@spikelens/core-wasm';
+
+/**
+ * One bump allocator over a core instance's memory. A Network lays out everything it needs once (weights, activity,
+ * neuron state, SAM traces); nothing is allocated in the time-step loop. Views are re-made when memory grows,
+ * because growing detaches the old ArrayBuffer.
+ */
+export class Arena {
+  readonly core: Core;
+  private top: number;
+  private high: number;
+
+  constructor(core: Core) {
+    this.core = core;
+    this.top = core.heapBase;
+    this.high = core.heapBase;
+  }
+
+  /** Bytes in use above the heap base: the arena's size. */
+  get size(): number {
+    return this.high - this.core.heapBase;
+  }
+
+  alloc(bytes: number): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`arena: bad allocation size ${bytes}`);
+    const ptr = (this.top + 15) & ~15;
+    const end = ptr + bytes;
+    if (end > 0xffff0000) throw new RangeError(`arena: ${end} bytes exceed the 4 GiB WebAssembly memory`);
+    this.top = end;
+    if (end > this.high) {
+      this.core.reserve(end - this.core.heapBase);
+      this.high = end;
+    }
+    return ptr;
+  }
+
+  allocF32(n: number): number {
+    return this.alloc(n * 4);
+  }
+
+  /** Where scratch space starts: `release(mark)` hands it back (used for weights before packing). */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+  }
+
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.core.memory.buffer, ptr, n);
+  }
+
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.core.memory.buffer, ptr, n);
+  }
+
+  /** Copies float data into a fresh 16-aligned block and returns its pointer. */
+  putF32(data: ArrayLike<number>): number {
+    const ptr = this.allocF32(data.length);
+    this.f32(ptr, data.length).set(data);
+    return ptr;
+  }
+}

@@ -1,0 +1,492 @@
+import { createCore, type Core, type CoreSource } from '@spikelens/core-wasm';
+import { Arena } from './arena.js';
+import { InputError, UsageError } from './errors.js';
+import type { Layer, Model, NeuronParam, Shape } from './model.js';
+import { isSpiking, sizeOf } from './model.js';
+import { preprocess } from './preprocess.js';
+
+/** What a run is driven by: raw pixel values (preprocessed and encoded), or a spike train that bypasses the encoder. */
+export type NetworkInput =
+  | { readonly kind: 'pixels'; readonly data: Float32Array } // [B, ...input.shape], values 0..255 (or as given)
+  | { readonly kind: 'train'; readonly data: Uint8Array | Int8Array | Float32Array; readonly timesteps: number }; // [T, B, ...]
+
+export interface NetworkOptions {
+  readonly batch?: number;
+  /** The core module or its bytes; the embedded module by default. */
+  readonly core?: CoreSource;
+  /** PRNG seed of the encoder (SPEC §4). */
+  readonly seed?: number;
+  /** Index of the first sample in the input, for its PRNG stream key. */
+  readonly keyOffset?: number;
+  /**
+   * A conv/linear layer takes the event-driven path at a step when the fraction of its nonzero inputs is below this.
+   * Both paths give identical results; 0 forces dense, anything above 1 forces event-driven (where allowed).
+   */
+  readonly eventThreshold?: number;
+  /** Count synaptic operations (SPEC §6) at every step; costs one pass over each conv/linear input. */
+  readonly countSops?: boolean;
+}
+
+/** Called after every step, once each layer's output for that step is in place. */
+export interface StepObserver {
+  onReset?(net: Network): void;
+  onStep(net: Network, t: number): void;
+}
+
+interface Plan {
+  readonly layer: Layer;
+  /** Output buffer (f32, batch * outSize); for flatten the input's. */
+  readonly out: number;
+  readonly inPtr: number;
+  exec(t: number): void;
+  resetState(): void;
+}
+
+const NCS_MODE = { inclusive: 0, strict: 1, official: 2 } as const;
+export type NcsMode = keyof typeof NCS_MODE;
+const RESET = { subtract: 0, zero: 1, none: 2 } as const;
+
+function dims(shape: Shape): { C: number; H: number; W: number; HW: number } {
+  if (shape.length === 3) return { C: shape[0], H: shape[1], W: shape[2], HW: shape[1] * shape[2] };
+  return { C: shape[0], H: 1, W: 1, HW: 1 };
+}
+
+/**
+ * A spiking network on one core instance: owns the instance, its arena and every piece of per-layer state
+ * (membranes, previous spikes, SAM traces). Recording and SAM are observers of a step.
+ */
+export class Network {
+  readonly model: Model;
+  readonly batch: number;
+  readonly core: Core;
+  readonly arena: Arena;
+  readonly seed: number;
+  private readonly keyOffset: number;
+  private readonly eventThreshold: number;
+  readonly countSops: boolean;
+
+  /** Steps taken since the last reset. */
+  t = 0;
+  private readonly plans: Plan[] = [];
+  private readonly byName = new Map<string, Plan>();
+  private readonly observers: StepObserver[] = [];
+
+  private readonly inputSize: number;
+  /** The first layer's input for the current step (f32, batch * inputSize). */
+  readonly inputPtr: number;
+  private readonly pre: number; // preprocessed analog input
+  private readonly rng: number; // encoder state, 4 u32 per sample
+  private input: NetworkInput | null = null;
+  /** Spikes per spiking layer, summed over steps and batch. */
+  readonly spikeCounts = new Map<string, number>();
+  /** Synaptic operations since reset, summed over the batch (when countSops). */
+  sops = 0;
+  /** How often each conv/linear layer took the event-driven path since reset. */
+  readonly eventSteps = new Map<string, number>();
+  private readonly readoutAcc: Float32Array;
+
+  static async create(model: Model, options: NetworkOptions = {}): Promise<Network> {
+    const core = await createCore(options.core);
+    return new Network(model, core, options);
+  }
+
+  private constructor(model: Model, core: Core, options: NetworkOptions) {
+    const batch = options.batch ?? 1;
+    if (!Number.isSafeInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, not ${batch}`);
+    this.model = model;
+    this.batch = batch;
+    this.core = core;
+    this.arena = new Arena(core);
+    this.seed = (options.seed ?? 0) >>> 0;
+    this.keyOffset = options.keyOffset ?? 0;
+    this.eventThreshold = options.eventThreshold ?? 0.25;
+    this.countSops = options.countSops ?? false;
+
+    this.inputSize = sizeOf(model.input.shape);
+    this.inputPtr = this.arena.allocF32(batch * this.inputSize);
+    this.pre = this.arena.allocF32(batch * this.inputSize);
+    this.rng = this.arena.alloc(batch * 16);
+
+    let inPtr = this.inputPtr;
+    for (const layer of model.layers) {
+      const plan = this.plan(layer, inPtr);
+      this.plans.push(plan);
+      this.byName.set(layer.name, plan);
+      if (isSpiking(layer)) this.spikeCounts.set(layer.name, 0);
+      inPtr = plan.out;
+    }
+    const last = model.layers[model.layers.length - 1];
+    this.readoutAcc = new Float32Array(batch * sizeOf(last.outShape));
+    this.reset();
+  }
+
+  /** Number of classes of the readout. */
+  get classes(): number {
+    return sizeOf(this.model.layers[this.model.layers.length - 1].outShape);
+  }
+
+  layer(name: string): Layer {
+    const plan = this.byName.get(name);
+    if (!plan) throw new UsageError(`the model has no layer "${name}"`);
+    return plan.layer;
+  }
+
+  /** The layer's output at the current step (f32 view, valid until the next step or memory growth). */
+  output(name: string): Float32Array {
+    if (name === 'input') return this.arena.f32(this.inputPtr, this.batch * this.inputSize);
+    const plan = this.byName.get(name);
+    if (!plan) throw new UsageError(`the model has no layer "${name}"`);
+    return this.arena.f32(plan.out, this.batch * sizeOf(plan.layer.outShape));
+  }
+
+  /** Pointer of a layer's output buffer, for observers that call kernels on it. */
+  outputPtr(name: string): number {
+    if (name === 'input') return this.inputPtr;
+    const plan = this.byName.get(name);
+    if (!plan) throw new UsageError(`the model has no layer "${name}"`);
+    return plan.out;
+  }
+
+  /** Whether the network's input is spikes (given as a train, or encoded by poisson / signed-poisson). */
+  get inputIsSpikes(): boolean {
+    if (this.input?.kind === 'train') return true;
+    return this.model.input.encoding.kind !== 'direct';
+  }
+
+  /** Whether the input spikes are signed (-1/0/1): signed-poisson, or an int8 train. */
+  get inputIsSigned(): boolean {
+    if (this.input?.kind === 'train') return this.input.data instanceof Int8Array;
+    return this.model.input.encoding.kind === 'signed-poisson';
+  }
+
+  /** Adds an observer; it starts from a reset state. */
+  observe(observer: StepObserver): void {
+    this.observers.push(observer);
+    observer.onReset?.(this);
+  }
+
+  unobserve(observer: StepObserver): void {
+    const i = this.observers.indexOf(observer);
+    if (i >= 0) this.observers.splice(i, 1);
+  }
+
+  /** Sets the input for the next run and resets all state. */
+  setInput(input: NetworkInput): void {
+    const expected = this.batch * this.inputSize;
+    if (input.kind === 'pixels') {
+      if (input.data.length !== expected)
+        throw new RangeError(`pixel input has ${input.data.length} values, the network takes ${expected}`);
+      const { preprocess: pp } = this.model.input;
+      const C = this.model.input.shape.length === 3 ? this.model.input.shape[0] : this.inputSize;
+      preprocess(input.data, this.arena.f32(this.pre, expected), this.batch, C, this.inputSize / C, pp);
+    } else {
+      if (input.data.length !== input.timesteps * expected)
+        throw new RangeError(`spike train has ${input.data.length} values, expected ${input.timesteps} x ${expected}`);
+    }
+    this.input = input;
+    this.reset();
+  }
+
+  /** Length of the run: the spike train's, or the model's `timesteps`. */
+  get timesteps(): number | null {
+    if (this.input?.kind === 'train') return this.input.timesteps;
+    return this.model.timesteps;
+  }
+
+  reset(): void {
+    this.t = 0;
+    this.sops = 0;
+    for (const plan of this.plans) plan.resetState();
+    for (const key of this.spikeCounts.keys()) this.spikeCounts.set(key, 0);
+    for (const key of this.eventSteps.keys()) this.eventSteps.set(key, 0);
+    this.readoutAcc.fill(0);
+    this.core.exports.rng_seed(this.rng, this.batch, this.seed, this.keyOffset);
+    for (const o of this.observers) o.onReset?.(this);
+  }
+
+  /** Advances one time step. */
+  step(): void {
+    const input = this.input;
+    if (!input) throw new Error('Network.step: no input set');
+    const t = this.t;
+    const n = this.batch * this.inputSize;
+    const ex = this.core.exports;
+    if (input.kind === 'train') {
+      if (t >= input.timesteps) throw new RangeError(`the spike train has only ${input.timesteps} steps`);
+      this.arena.f32(this.inputPtr, n).set(input.data.subarray(t * n, (t + 1) * n));
+    } else {
+      const enc = this.model.input.encoding;
+      if (enc.kind === 'direct') {
+        if (t === 0) this.arena.f32(this.inputPtr, n).set(this.arena.f32(this.pre, n));
+      } else {
+        ex.encode(this.pre, this.inputPtr, this.rng, this.batch, this.inputSize, enc.gain, enc.kind === 'poisson' ? 0 : 1);
+      }
+    }
+    for (const plan of this.plans) {
+      plan.exec(t);
+      if (isSpiking(plan.layer)) {
+        const count = ex.count_nonzero(plan.out, this.batch * sizeOf(plan.layer.outShape));
+        this.spikeCounts.set(plan.layer.name, this.spikeCounts.get(plan.layer.name)! + count);
+      }
+    }
+    this.accumulateReadout();
+    this.t = t + 1;
+    for (const o of this.observers) o.onStep(this, t);
+  }
+
+  /** Runs `steps` steps from the current state (the whole run after setInput by default). */
+  run(steps?: number): void {
+    const T = steps ?? this.timesteps;
+    if (T === null) throw new UsageError('the model sets no timesteps: give --timesteps');
+    for (let i = 0; i < T; i++) this.step();
+  }
+
+  /** Class scores [B, K] after the steps taken so far (SPEC §2 readout). */
+  scores(): Float32Array {
+    const K = this.classes;
+    const out = new Float32Array(this.batch * K);
+    const T = this.t;
+    const last = this.plans[this.plans.length - 1];
+    switch (this.model.readout) {
+      case 'count':
+        out.set(this.readoutAcc);
+        break;
+      case 'final': {
+        const v = this.arena.f32(last.out, out.length);
+        for (let i = 0; i < out.length; i++) out[i] = Math.fround(v[i] / T);
+        break;
+      }
+      case 'mean':
+        for (let i = 0; i < out.length; i++) out[i] = Math.fround(this.readoutAcc[i] / T);
+        break;
+    }
+    return out;
+  }
+
+  /** Argmax of each sample's scores, lowest index on ties. */
+  predictions(scores: Float32Array = this.scores()): number[] {
+    const K = this.classes;
+    const preds: number[] = [];
+    for (let b = 0; b < this.batch; b++) {
+      let best = 0;
+      for (let k = 1; k < K; k++) if (scores[b * K + k] > scores[b * K + best]) best = k;
+      preds.push(best);
+    }
+    return preds;
+  }
+
+  /** Spikes per neuron per step of each spiking layer since reset, over the whole batch. */
+  firingRates(): Record<string, number> {
+    const rates: Record<string, number> = {};
+    for (const plan of this.plans) {
+      if (!isSpiking(plan.layer)) continue;
+      const neurons = this.batch * sizeOf(plan.layer.outShape);
+      rates[plan.layer.name] = this.t === 0 ? 0 : this.spikeCounts.get(plan.layer.name)! / (neurons * this.t);
+    }
+    return rates;
+  }
+
+  private accumulateReadout(): void {
+    if (this.model.readout === 'final') return;
+    const acc = this.readoutAcc;
+    const last = this.plans[this.plans.length - 1];
+    const v = this.arena.f32(last.out, acc.length);
+    for (let i = 0; i < acc.length; i++) acc[i] = Math.fround(acc[i] + v[i]);
+  }
+
+  private param(p: NeuronParam, C: number): { ptr: number; perNeuron: number } {
+    if (p.per === 'neuron') return { ptr: this.arena.putF32(p.data), perNeuron: 1 };
+    if (p.per === 'channel') return { ptr: this.arena.putF32(p.data), perNeuron: 0 };
+    return { ptr: this.arena.putF32(new Float32Array(C).fill(p.data[0])), perNeuron: 0 };
+  }
+
+  private plan(layer: Layer, inPtr: number): Plan {
+    const B = this.batch;
+    const arena = this.arena;
+    const ex = this.core.exports;
+    const outSize = sizeOf(layer.outShape);
+    const noState = (): void => {};
+    switch (layer.op) {
+      case 'flatten':
+        return { layer, inPtr, out: inPtr, exec: noState, resetState: noState };
+      case 'conv2d':
+      case 'linear': {
+        const conv =
+          layer.op === 'conv2d'
+            ? {
+                ...dims(layer.inShape),
+                Cout: layer.outShape[0],
+                Ho: layer.outShape[1],
+                Wo: layer.outShape[2],
+                kH: layer.weight.shape[2],
+                kW: layer.weight.shape[3],
+                s: layer.stride,
+                p: layer.padding,
+                d: layer.dilation,
+                groups: layer.groups,
+              }
+            : {
+                C: sizeOf(layer.inShape),
+                H: 1,
+                W: 1,
+                HW: 1,
+                Cout: layer.outShape[0],
+                Ho: 1,
+                Wo: 1,
+                kH: 1,
+                kW: 1,
+                s: [1, 1] as const,
+                p: [0, 0] as const,
+                d: [1, 1] as const,
+                groups: 1,
+              };
+        const { C, H, W, HW, Cout, Ho, Wo, kH, kW, s, p, d, groups } = conv;
+        const cinG = C / groups;
+        const packedLen = ex.conv2d_packed_len(Cout, cinG, kH, kW, groups);
+        const wp = arena.allocF32(packedLen);
+        const bias = layer.bias ? arena.putF32(layer.bias.data) : 0;
+        const out = arena.allocF32(B * outSize);
+        const mark = arena.mark();
+        const src = arena.putF32(layer.weight.data);
+        ex.conv2d_pack(src, wp, Cout, cinG, kH, kW, groups);
+        arena.release(mark);
+        const eventAllowed = groups === 1 && this.eventThreshold > 0;
+        const idx = eventAllowed ? arena.alloc(B * HW * C * 4) : 0;
+        const cnt = eventAllowed ? arena.alloc(B * HW * 4) : 0;
+        const fanout = this.countSops ? convFanout(H, W, Ho, Wo, kH, kW, s, p, d, Cout / groups) : null;
+        const inN = B * C * HW;
+        const name = layer.name;
+        if (eventAllowed) this.eventSteps.set(name, 0);
+        const exec = (): void => {
+          if (fanout) this.sops += countSops(arena.f32(inPtr, inN), B, C, HW, fanout);
+          if (eventAllowed) {
+            const active = ex.count_nonzero(inPtr, inN);
+            if (active < this.eventThreshold * inN) {
+              ex.spike_index(inPtr, B, C, HW, idx, cnt);
+              ex.conv2d_event(inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, s[0], s[1], p[0], p[1], d[0], d[1]);
+              this.eventSteps.set(name, this.eventSteps.get(name)! + 1);
+              return;
+            }
+          }
+          ex.conv2d_dense(inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, s[0], s[1], p[0], p[1], d[0], d[1], groups);
+        };
+        return { layer, inPtr, out, exec, resetState: noState };
+      }
+      case 'avgpool2d':
+      case 'sumpool2d':
+      case 'maxpool2d': {
+        const kind = layer.op === 'avgpool2d' ? 0 : layer.op === 'sumpool2d' ? 1 : 2;
+        const { C, H, W } = dims(layer.inShape);
+        const [, Ho, Wo] = layer.outShape;
+        const out = arena.allocF32(B * outSize);
+        const [kH, kW] = layer.kernel;
+        const exec = (): void =>
+          ex.pool2d(kind, inPtr, out, B, C, H, W, Ho, Wo, kH, kW, layer.stride[0], layer.stride[1], layer.padding[0], layer.padding[1]);
+        return { layer, inPtr, out, exec, resetState: noState };
+      }
+      case 'affine': {
+        const { C, HW } = dims(layer.inShape);
+        const out = arena.allocF32(B * outSize);
+        const perStep = layer.scale.shape.length === 2;
+        const rows = perStep ? layer.scale.shape[0] : 1;
+        const scale = arena.putF32(layer.scale.data);
+        const shift = arena.putF32(layer.shift.data);
+        const exec = (t: number): void => {
+          if (perStep && t >= rows)
+            throw new InputError(
+              this.model.file,
+              `layer "${layer.name}" field "scale": ${rows} per-step rows, but the run has more than ${rows} steps`,
+            );
+          const row = perStep ? t * C * 4 : 0;
+          ex.affine(inPtr, out, scale + row, shift + row, B, C, HW);
+        };
+        return { layer, inPtr, out, exec, resetState: noState };
+      }
+      case 'relu': {
+        const out = arena.allocF32(B * outSize);
+        return { layer, inPtr, out, exec: () => ex.relu(inPtr, out, B * outSize), resetState: noState };
+      }
+      case 'lif':
+      case 'if': {
+        const { C, HW } = dims(layer.outShape);
+        const out = arena.allocF32(B * outSize);
+        const v = arena.allocF32(B * outSize);
+        const beta = this.param(layer.beta, C);
+        const thr = this.param(layer.threshold, C);
+        const vr = this.param(layer.vReset, C);
+        // the kernel reads one flag for all three: expand any per-channel parameter when another is per neuron
+        const perNeuron = beta.perNeuron | thr.perNeuron | vr.perNeuron;
+        const expand = (q: { ptr: number; perNeuron: number }, p: NeuronParam): number =>
+          perNeuron && !q.perNeuron ? this.arena.putF32(expandPerNeuron(p, C, HW)) : q.ptr;
+        const betaPtr = expand(beta, layer.beta);
+        const thrPtr = expand(thr, layer.threshold);
+        const vrPtr = expand(vr, layer.vReset);
+        const reset = RESET[layer.reset];
+        const delay = layer.resetDelay ? 1 : 0;
+        const vInit = expandPerNeuron(layer.vReset, C, HW);
+        const exec = (): void => ex.lif(inPtr, out, v, betaPtr, thrPtr, vrPtr, B, C, HW, perNeuron, reset, delay);
+        const resetState = (): void => {
+          arena.f32(out, B * outSize).fill(0);
+          const vv = arena.f32(v, B * outSize);
+          for (let b = 0; b < B; b++) vv.set(vInit, b * outSize);
+        };
+        return Object.assign({ layer, inPtr, out, exec, resetState }, { membrane: v });
+      }
+      case 'li': {
+        const { C, HW } = dims(layer.outShape);
+        const out = arena.allocF32(B * outSize);
+        const beta = this.param(layer.beta, C);
+        const exec = (): void => ex.li(inPtr, out, beta.ptr, B, C, HW, beta.perNeuron);
+        return { layer, inPtr, out, exec, resetState: () => arena.f32(out, B * outSize).fill(0) };
+      }
+    }
+  }
+
+  /** Pointer to a layer's membrane: `lif`/`if` keep it apart from their spikes; `li`'s output is its membrane. */
+  membranePtr(name: string): number {
+    const plan = this.byName.get(name);
+    if (!plan) throw new UsageError(`the model has no layer "${name}"`);
+    if (plan.layer.op === 'li') return plan.out;
+    const m = (plan as Plan & { membrane?: number }).membrane;
+    if (m === undefined) throw new UsageError(`layer "${name}" (${plan.layer.op}) has no membrane`);
+    return m;
+  }
+}
+
+function expandPerNeuron(p: NeuronParam, C: number, HW: number): Float32Array {
+  if (p.per === 'neuron') return p.data;
+  const out = new Float32Array(C * HW);
+  for (let c = 0; c < C; c++) out.fill(p.per === 'channel' ? p.data[c] : p.data[0], c * HW, (c + 1) * HW);
+  return out;
+}
+
+/** For each input pixel, how many (output channel, output position) pairs it reaches (SPEC §6), borders included. */
+function convFanout(
+  H: number, W: number, Ho: number, Wo: number, kH: number, kW: number,
+  s: readonly [number, number], p: readonly [number, number], d: readonly [number, number], coutPerGroup: number,
+): Float64Array {
+  const fan = new Float64Array(H * W);
+  for (let oy = 0; oy < Ho; oy++)
+    for (let ox = 0; ox < Wo; ox++)
+      for (let ky = 0; ky < kH; ky++) {
+        const iy = oy * s[0] - p[0] + ky * d[0];
+        if (iy < 0 || iy >= H) continue;
+        for (let kx = 0; kx < kW; kx++) {
+          const ix = ox * s[1] - p[1] + kx * d[1];
+          if (ix >= 0 && ix < W) fan[iy * W + ix] += coutPerGroup;
+        }
+      }
+  return fan;
+}
+
+function countSops(x: Float32Array, B: number, C: number, HW: number, fanout: Float64Array): number {
+  let total = 0;
+  for (let b = 0; b < B; b++)
+    for (let c = 0; c < C; c++) {
+      const base = (b * C + c) * HW;
+      for (let q = 0; q < HW; q++) if (x[base + q] !== 0) total += fanout[q];
+    }
+  return total;
+}
+
+export { NCS_MODE };

@@ -1,0 +1,26 @@
+export { createImage, fillRect, blit, type RgbaImage, type Rgb } from './canvas.js';
+export {
+  COLORMAPS,
+  isColormapName,
+  colormapTable,
+  colormapBytes,
+  colormapIndex,
+  colorize,
+  legendStrip,
+  type ColormapName,
+} from './colormaps.js';
+export { drawText, textWidth, textHeight, GLYPH_WIDTH, GLYPH_HEIGHT, ADVANCE } from './font.js';
+export { composeGrid, type GridOptions, type GridTheme } from './grid.js';
+export {
+  NORMALIZE_MODES,
+  isNormalizeMode,
+  valueRange,
+  sequenceRange,
+  normalizeMap,
+  normalizeSequence,
+  type NormalizeMode,
+  type NormalizeOptions,
+  type Range,
+} from './normalize.js';
+export { overlay } from './overlay.js';
+export { resizeBilinear, resizeBilinearInterleaved, resizeBilinearPlanar } from './resize.js';
