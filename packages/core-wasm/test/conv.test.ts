@@ -136,6 +136,50 @@ describe("conv2d_dense", () => {
     );
   });
 
+  it("computes PyTorch's conv2d: the twin matches a float64 conv over an explicitly zero-padded input", () => {
+    fc.assert(
+      fc.property(convArb(), seedArb, (c, seed) => {
+        const rand = random(seed);
+        const w = normals(rand, weightLen(c));
+        const x = normals(rand, c.B * c.Cin * c.H * c.W);
+        const Hp = c.H + 2 * c.pH;
+        const Wp = c.W + 2 * c.pW;
+        const padded = new Float64Array(c.B * c.Cin * Hp * Wp);
+        for (let bc = 0; bc < c.B * c.Cin; bc++) {
+          for (let i = 0; i < c.H; i++) {
+            for (let j = 0; j < c.W; j++) padded[(bc * Hp + i + c.pH) * Wp + j + c.pW] = x[(bc * c.H + i) * c.W + j];
+          }
+        }
+        const CinG = c.Cin / c.groups;
+        const CoutG = c.Cout / c.groups;
+        const got = reference(x, w, null, c);
+        for (let b = 0; b < c.B; b++) {
+          for (let co = 0; co < c.Cout; co++) {
+            for (let oy = 0; oy < c.Ho; oy++) {
+              for (let ox = 0; ox < c.Wo; ox++) {
+                let sum = 0;
+                let mag = 0;
+                for (let ci = 0; ci < CinG; ci++) {
+                  const cin = Math.floor(co / CoutG) * CinG + ci;
+                  for (let ky = 0; ky < c.kH; ky++) {
+                    for (let kx = 0; kx < c.kW; kx++) {
+                      const term = w[((co * CinG + ci) * c.kH + ky) * c.kW + kx]
+                        * padded[((b * c.Cin + cin) * Hp + oy * c.sH + ky * c.dH) * Wp + ox * c.sW + kx * c.dW];
+                      sum += term;
+                      mag += Math.abs(term);
+                    }
+                  }
+                }
+                const y = got[((b * c.Cout + co) * c.Ho + oy) * c.Wo + ox];
+                if (Math.abs(y - sum) > 1e-5 * mag + 1e-30) throw new Error(`output (${b}, ${co}, ${oy}, ${ox}): ${y}, float64 ${sum}`);
+              }
+            }
+          }
+        }
+      }),
+    );
+  });
+
   it("equals the twin on linear layers (1x1 images, 1x1 kernels), which tile over the batch", () => {
     fc.assert(
       fc.property(

@@ -167,11 +167,21 @@ describe("lif", () => {
     expect(trace(golden(none, 1))).toEqual(trace(golden(none, 0)));
   });
 
-  it("spikes only when v is strictly above the threshold", () => {
-    const ones = new Float32Array([1, 1]);
-    const step = lifSteps([new Float32Array([1, Math.fround(1 + 2 ** -23)])], new Float32Array(2), new Float32Array(2),
-      { beta: ones, thr: ones, vr: new Float32Array(2) }, 1, 2, 1, 0, subtract, 0);
-    expect(Array.from(step.s[0])).toEqual([0, 1]);
+  it("spikes only when v is strictly above the threshold, in every rule, on SIMD lanes and scalar tails", () => {
+    // Five neurons (a vector and a tail) whose membrane lands exactly on the threshold, or one ulp above it.
+    const above = Math.fround(1 + 2 ** -23);
+    for (const reset of [subtract, zero, none]) {
+      for (const resetDelay of [0, 1]) {
+        for (const [C, HW, perNeuron] of [[1, 5, 0], [1, 5, 1], [5, 1, 0]]) {
+          const params = perNeuron ? C * HW : C;
+          const p = { beta: new Float32Array(params).fill(1), thr: new Float32Array(params).fill(1), vr: new Float32Array(params) };
+          const run = (I: number) =>
+            Array.from(lifSteps([new Float32Array(5).fill(I)], new Float32Array(5), new Float32Array(5), p, 1, C, HW, perNeuron, reset, resetDelay).s[0]);
+          expect(run(1), `reset ${reset}, delay ${resetDelay}, C ${C}`).toEqual([0, 0, 0, 0, 0]);
+          expect(run(above), `reset ${reset}, delay ${resetDelay}, C ${C}`).toEqual([1, 1, 1, 1, 1]);
+        }
+      }
+    }
   });
 });
 

@@ -1,0 +1,281 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { modelToSafetensors, parseModel } from '../src/formats/index.js';
+import type { Model } from '../src/model.js';
+import { Network, type NetworkInput } from '../src/network.js';
+import { Recorder, SamObserver } from '../src/observers.js';
+
+/** A small seeded generator, so a failing property names a reproducible model. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Random, non-dyadic float32 weights: every rounding in the kernels matters. */
+function weights(r: () => number, n: number, scale: number): Float32Array {
+  return Float32Array.from({ length: n }, () => Math.fround((r() * 2 - 1) * scale));
+}
+
+interface Spec {
+  seed: number;
+  encoding: 'poisson' | 'signed-poisson' | 'direct';
+  stride: number;
+  padding: number;
+  dilation: number;
+  reset: 'subtract' | 'zero' | 'none';
+  resetDelay: boolean;
+  pool: 'avgpool2d' | 'sumpool2d' | 'maxpool2d';
+  readout: 'final' | 'mean';
+  perStepAffine: boolean;
+}
+
+function randomModel(s: Spec): Model {
+  const r = rng(s.seed);
+  const C0 = 2;
+  const H = 14;
+  const C1 = 6;
+  const k = 3;
+  const H1 = Math.floor((H + 2 * s.padding - s.dilation * (k - 1) - 1) / s.stride) + 1;
+  const H2 = Math.floor(H1 / 2);
+  const C2 = 4;
+  const H3 = H2;
+  const T = 8;
+  const graph = {
+    format: 'spikelens.model/1',
+    name: `random-${s.seed}`,
+    input: {
+      shape: [C0, H, H],
+      preprocess: { scale: 1 / 255, mean: [0.1, 0.2], std: [0.9, 1.1] },
+      encoding: { kind: s.encoding, gain: 0.9 },
+    },
+    timesteps: T,
+    readout: s.readout,
+    layers: [
+      { name: 'conv1', op: 'conv2d', weight: 'conv1.weight', bias: 'conv1.bias', stride: [s.stride, s.stride], padding: [s.padding, s.padding], dilation: [s.dilation, s.dilation] },
+      { name: 'bn1', op: 'affine', scale: 'bn1.scale', shift: 'bn1.shift' },
+      { name: 'lif1', op: 'lif', beta: 'lif1.beta', threshold: 0.7, reset: s.reset, resetDelay: s.resetDelay, vReset: s.reset === 'zero' ? 0.1 : 0 },
+      { name: 'pool1', op: s.pool, kernel: [2, 2] },
+      { name: 'conv2', op: 'conv2d', weight: 'conv2.weight', groups: 2, padding: [1, 1] },
+      { name: 'if2', op: 'if', threshold: 'if2.threshold', reset: s.reset, resetDelay: !s.resetDelay },
+      { name: 'flat', op: 'flatten' },
+      { name: 'fc', op: 'linear', weight: 'fc.weight', bias: 'fc.bias' },
+      { name: 'out', op: 'li', beta: 0.95 },
+    ],
+  };
+  const rows = s.perStepAffine ? T : 1;
+  const affShape = s.perStepAffine ? [T, C1] : [C1];
+  const tensors = [
+    { name: 'conv1.weight', dtype: 'F32' as const, shape: [C1, C0, k, k], data: weights(r, C1 * C0 * k * k, 0.6) },
+    { name: 'conv1.bias', dtype: 'F32' as const, shape: [C1], data: weights(r, C1, 0.1) },
+    { name: 'bn1.scale', dtype: 'F32' as const, shape: affShape, data: Float32Array.from({ length: rows * C1 }, () => Math.fround(0.8 + r() * 0.6)) },
+    { name: 'bn1.shift', dtype: 'F32' as const, shape: affShape, data: weights(r, rows * C1, 0.2) },
+    { name: 'lif1.beta', dtype: 'F32' as const, shape: [C1], data: Float32Array.from({ length: C1 }, () => Math.fround(0.7 + r() * 0.29)) },
+    { name: 'conv2.weight', dtype: 'F32' as const, shape: [C2, C1 / 2, k, k], data: weights(r, C2 * (C1 / 2) * k * k, 0.9) },
+    { name: 'if2.threshold', dtype: 'F32' as const, shape: [C2, H3, H3], data: Float32Array.from({ length: C2 * H3 * H3 }, () => Math.fround(0.3 + r())) },
+    { name: 'fc.weight', dtype: 'F32' as const, shape: [5, C2 * H3 * H3], data: weights(r, 5 * C2 * H3 * H3, 0.5) },
+    { name: 'fc.bias', dtype: 'F32' as const, shape: [5], data: weights(r, 5, 0.1) },
+  ];
+  return parseModel(modelToSafetensors(graph, tensors), 'random.safetensors');
+}
+
+/** Values in one sample's input [2, 14, 14]. */
+const PER = 2 * 14 * 14;
+
+function pixels(seed: number, n: number): Float32Array {
+  const r = rng(seed ^ 0x9e3779b9);
+  return Float32Array.from({ length: n }, () => Math.floor(r() * 256));
+}
+
+interface Trace {
+  spikes: Record<string, Uint8Array | Int8Array>;
+  v: Record<string, Float32Array>;
+  sam: Record<string, Float32Array>;
+  scores: Float32Array;
+  eventSteps: number;
+}
+
+async function trace(model: Model, input: NetworkInput, batch: number, opts: { eventThreshold?: number; keyOffset?: number; sam?: boolean; seed?: number } = {}): Promise<Trace> {
+  const net = await Network.create(model, { batch, seed: opts.seed ?? 3, eventThreshold: opts.eventThreshold, keyOffset: opts.keyOffset });
+  net.setInput(input);
+  const names = ['lif1', 'if2', 'out', ...(net.inputIsSpikes ? ['input'] : [])];
+  const recs = names.map((n) => new Recorder(net, n, { spikes: true, membrane: true }));
+  recs.forEach((r) => net.observe(r));
+  const sams = opts.sam === false ? [] : ['lif1', 'if2'].map((n) => new SamObserver(net, n, { gamma: 0.3, ncs: 'strict' }));
+  sams.forEach((s) => net.observe(s));
+  net.run();
+  const out: Trace = { spikes: {}, v: {}, sam: {}, scores: net.scores(), eventSteps: [...net.eventSteps.values()].reduce((a, b) => a + b, 0) };
+  for (const r of recs) {
+    if (r.spikes) out.spikes[r.layer] = r.spikes.data().slice();
+    if (r.membrane) out.v[r.layer] = r.membrane.data().slice();
+  }
+  for (const s of sams) out.sam[s.layer] = s.maps.data().slice();
+  return out;
+}
+
+/**
+ * The first byte where two arrays differ, or -1 when they are bit-for-bit equal (distinguishes -0; any NaN is a
+ * difference unless its bits match). A plain loop: deep-equality matchers are far too slow on these sizes.
+ */
+function firstDiff(a: Float32Array | Uint8Array | Int8Array, b: Float32Array | Uint8Array | Int8Array): number {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (x.length !== y.length) return Math.min(x.length, y.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+function expectSame(a: Float32Array | Uint8Array | Int8Array, b: Float32Array | Uint8Array | Int8Array, what = ''): void {
+  expect(firstDiff(a, b), `${what}: first differing byte`).toBe(-1);
+}
+
+const specArb = fc.record({
+  seed: fc.integer({ min: 1, max: 2 ** 31 }),
+  encoding: fc.constantFrom('poisson' as const, 'signed-poisson' as const, 'direct' as const),
+  stride: fc.integer({ min: 1, max: 2 }),
+  padding: fc.integer({ min: 0, max: 2 }),
+  dilation: fc.integer({ min: 1, max: 2 }),
+  reset: fc.constantFrom('subtract' as const, 'zero' as const, 'none' as const),
+  resetDelay: fc.boolean(),
+  pool: fc.constantFrom('avgpool2d' as const, 'sumpool2d' as const, 'maxpool2d' as const),
+  readout: fc.constantFrom('final' as const, 'mean' as const),
+  perStepAffine: fc.boolean(),
+});
+
+describe('Network', () => {
+  it('event-driven and dense paths give bit-identical networks', async () => {
+    await fc.assert(
+      fc.asyncProperty(specArb, async (s) => {
+        const model = randomModel(s);
+        const input: NetworkInput = { kind: 'pixels', data: pixels(s.seed, 2 * PER) };
+        const dense = await trace(model, input, 2, { eventThreshold: 0 });
+        const event = await trace(model, input, 2, { eventThreshold: 2 });
+        expect(dense.eventSteps).toBe(0);
+        expect(event.eventSteps).toBeGreaterThan(0);
+        for (const k of Object.keys(dense.spikes)) expectSame(event.spikes[k], dense.spikes[k]);
+        for (const k of Object.keys(dense.v)) expectSame(event.v[k], dense.v[k]);
+        for (const k of Object.keys(dense.sam)) expectSame(event.sam[k], dense.sam[k]);
+        expectSame(event.scores, dense.scores);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a batch of n equals n runs of 1', async () => {
+    await fc.assert(
+      fc.asyncProperty(specArb, fc.integer({ min: 2, max: 4 }), async (s, B) => {
+        const model = randomModel(s);
+        const per = PER;
+        const data = pixels(s.seed, B * per);
+        const whole = await trace(model, { kind: 'pixels', data }, B);
+        const T = 8;
+        for (let b = 0; b < B; b++) {
+          const one = await trace(model, { kind: 'pixels', data: data.slice(b * per, (b + 1) * per) }, 1, { keyOffset: b });
+          for (const [k, arr] of Object.entries(one.spikes)) {
+            const n = arr.length / T;
+            for (let t = 0; t < T; t++)
+              expectSame(whole.spikes[k].subarray((t * B + b) * n, (t * B + b + 1) * n), arr.subarray(t * n, (t + 1) * n));
+          }
+          for (const [k, arr] of Object.entries(one.sam)) {
+            const n = arr.length / T;
+            for (let t = 0; t < T; t++)
+              expectSame(whole.sam[k].subarray((t * B + b) * n, (t * B + b + 1) * n), arr.subarray(t * n, (t + 1) * n));
+          }
+          const K = one.scores.length;
+          expectSame(whole.scores.subarray(b * K, (b + 1) * K), one.scores);
+        }
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it('computing SAM does not change the simulation', async () => {
+    const s: Spec = { seed: 11, encoding: 'poisson', stride: 1, padding: 1, dilation: 1, reset: 'subtract', resetDelay: false, pool: 'avgpool2d', readout: 'final', perStepAffine: true };
+    const model = randomModel(s);
+    const input: NetworkInput = { kind: 'pixels', data: pixels(1, PER) };
+    const a = await trace(model, input, 1, { sam: false });
+    const b = await trace(model, input, 1);
+    for (const k of Object.keys(a.spikes)) expectSame(b.spikes[k], a.spikes[k]);
+    expectSame(b.scores, a.scores);
+  });
+
+  it('the SAM recursion equals the direct float64 sum over the recorded spikes (all modes)', async () => {
+    const s: Spec = { seed: 5, encoding: 'poisson', stride: 1, padding: 1, dilation: 1, reset: 'subtract', resetDelay: false, pool: 'avgpool2d', readout: 'final', perStepAffine: false };
+    const model = randomModel(s);
+    const gamma = 0.45;
+    for (const ncs of ['inclusive', 'strict', 'official'] as const) {
+      const net = await Network.create(model, { seed: 9 });
+      net.setInput({ kind: 'pixels', data: pixels(2, PER) });
+      const rec = new Recorder(net, 'lif1');
+      const sam = new SamObserver(net, 'lif1', { gamma, ncs });
+      net.observe(rec);
+      net.observe(sam);
+      net.run();
+      const S = rec.spikes!.data();
+      const M = sam.maps.data();
+      const [C, H, W] = net.layer('lif1').outShape;
+      const HW = H * W;
+      const T = net.t;
+      let active = 0;
+      for (let t = 0; t < T; t++)
+        for (let p = 0; p < HW; p++) {
+          let m = 0;
+          for (let c = 0; c < C; c++) {
+            if (!S[(t * C + c) * HW + p]) continue;
+            let n = 0;
+            for (let u = 0; u <= t; u++) {
+              const fired = S[(u * C + c) * HW + p] === 1;
+              if (ncs === 'official') n += Math.exp(-gamma * (t - (fired ? u : 0)));
+              else if (fired && (u < t || ncs === 'inclusive')) n += Math.exp(-gamma * (t - u));
+            }
+            m += n;
+          }
+          const got = M[t * HW + p];
+          if (m > 0) active++;
+          expect(Math.abs(got - m), `${ncs} t=${t} p=${p}`).toBeLessThanOrEqual(Math.max(1e-5 * Math.abs(m), 1e-6));
+        }
+      expect(active).toBeGreaterThan(10);
+    }
+  });
+
+  it('the same seed gives the same input spikes, another seed other spikes', async () => {
+    const s: Spec = { seed: 7, encoding: 'poisson', stride: 1, padding: 0, dilation: 1, reset: 'zero', resetDelay: true, pool: 'maxpool2d', readout: 'mean', perStepAffine: false };
+    const model = randomModel(s);
+    const input: NetworkInput = { kind: 'pixels', data: pixels(4, PER) };
+    const a = await trace(model, input, 1, { seed: 1 });
+    const b = await trace(model, input, 1, { seed: 1 });
+    const c = await trace(model, input, 1, { seed: 2 });
+    expectSame(b.spikes.input, a.spikes.input);
+    expect(firstDiff(c.spikes.input, a.spikes.input)).not.toBe(-1);
+  });
+
+  it('reset() starts a run over identically', async () => {
+    const s: Spec = { seed: 21, encoding: 'signed-poisson', stride: 2, padding: 2, dilation: 2, reset: 'subtract', resetDelay: true, pool: 'sumpool2d', readout: 'final', perStepAffine: true };
+    const model = randomModel(s);
+    const net = await Network.create(model, { seed: 4 });
+    net.setInput({ kind: 'pixels', data: pixels(8, PER) });
+    const rec = new Recorder(net, 'if2', { membrane: true });
+    net.observe(rec);
+    net.run();
+    const first = rec.membrane!.data().slice();
+    const scores = net.scores();
+    net.reset();
+    net.run();
+    expectSame(rec.membrane!.data(), first);
+    expectSame(net.scores(), scores);
+  });
+
+  it('records signed input spikes as int8 -1/0/1', async () => {
+    const s: Spec = { seed: 3, encoding: 'signed-poisson', stride: 1, padding: 1, dilation: 1, reset: 'subtract', resetDelay: false, pool: 'avgpool2d', readout: 'final', perStepAffine: false };
+    const t = await trace(randomModel(s), { kind: 'pixels', data: pixels(5, PER) }, 1);
+    const inp = t.spikes.input;
+    expect(inp).toBeInstanceOf(Int8Array);
+    expect(new Set(inp)).toEqual(new Set([-1, 0, 1]));
+  });
+});
