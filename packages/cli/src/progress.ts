@@ -2,19 +2,22 @@
  * A progress bar on stderr, for work that takes over a second; silent when stderr is not a TTY or with --quiet.
  */
 export class Progress {
-  private readonly start = Date.now();
+  private readonly start: number;
   private last = 0;
   private shown = false;
   constructor(
-    private readonly stream: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): unknown; columns?: number },
+    private readonly stream: { isTTY?: boolean; write(s: string): unknown },
     private readonly label: string,
     private readonly total: number,
     private readonly enabled: boolean,
-  ) {}
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.start = clock();
+  }
 
   update(done: number): void {
     if (!this.enabled || !this.stream.isTTY) return;
-    const now = Date.now();
+    const now = this.clock();
     if (now - this.start < 1000 || now - this.last < 100) return;
     this.last = now;
     this.shown = true;
