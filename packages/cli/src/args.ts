@@ -5,8 +5,19 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Strict flag parsing: unknown flags and missing values are usage errors (exit 2), never a stack trace. */
 export function parse(argv: readonly string[], options: Options): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  // A negative number after a flag that takes a value is that value (`--gamma -1`), not an unknown short flag.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith('--') ? a.slice(2) : null;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');

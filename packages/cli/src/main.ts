@@ -24,9 +24,13 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promi
 /** The whole CLI as a function: tests call it in-process; the bin is one line. Returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    io.err(`spikelens: missing COMMAND: run, explain or info (see 'spikelens --help')`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.out(HELP);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = COMMANDS[name];
   try {

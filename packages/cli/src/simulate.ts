@@ -23,6 +23,8 @@ export interface SimulateOptions {
   readonly sam: readonly string[];
   readonly gamma: number;
   readonly ncs: NcsMode;
+  /** The flag that named the SAM layers, for messages (`--sam` in run, `--layer` in explain). */
+  readonly samFlag?: string;
   readonly keyOffset?: number;
   readonly progress?: { stream: NodeJS.WriteStream; enabled: boolean; label: string };
 }
@@ -82,16 +84,19 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   const { model, input } = o;
   const T = resolveTimesteps(model, input, o.inputFile, o.timesteps);
   checkNames(model, o.record, '--record');
-  checkNames(model, o.sam, '--sam');
+  const samFlag = o.samFlag ?? '--sam';
+  checkNames(model, o.sam, samFlag);
+  for (const name of o.sam) {
+    const l = model.layers.find((x) => x.name === name)!;
+    if (!isSpiking(l)) throw new UsageError(`${samFlag}: layer "${name}" (${l.op}) is not a spiking layer: SAM needs lif or if`);
+    if (l.outShape.length !== 3) throw new UsageError(`${samFlag}: layer "${name}" is flat ([${l.outShape.join(',')}]): it has no map`);
+  }
   const est = arenaEstimate(model, o.batch);
   if (est > 3.5 * 2 ** 30)
     throw new InputError(o.inputFile, `a batch of ${o.batch} needs about ${(est / 2 ** 30).toFixed(1)} GiB, more than WebAssembly's 4 GiB: split the input`);
   for (const l of model.layers)
-    if (l.op === 'affine' && l.scale.shape.length === 2 && Math.min(l.scale.shape[0], l.shift.shape[0]) < T)
-      throw new InputError(
-        model.file,
-        `layer "${l.name}": per-step affine has ${Math.min(l.scale.shape[0], l.shift.shape[0])} rows, the run has ${T} steps`,
-      );
+    if (l.op === 'affine' && l.scale.shape.length === 2 && l.scale.shape[0] < T)
+      throw new InputError(model.file, `layer "${l.name}": per-step affine has ${l.scale.shape[0]} rows, the run has ${T} steps`);
 
   const net = await Network.create(model, { batch: o.batch, seed: o.seed, keyOffset: o.keyOffset ?? 0, countSops: true });
   net.setInput(input);

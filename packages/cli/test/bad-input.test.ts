@@ -207,6 +207,7 @@ describe('usage errors: exit 2 and a pointer to --help', () => {
     ['an unknown flag', runModel(model, '--frob'), /--frob/],
     ['a bad --ncs', runModel(model, '--sam', 'lif1', '--ncs', 'sometimes'), /--ncs/],
     ['a bad --gamma', runModel(model, '--sam', 'lif1', '--gamma', 'NaN'), /--gamma/],
+    ['a negative --gamma', runModel(model, '--sam', 'lif1', '--gamma', '-1'), /--gamma must be a number >= 0, not "-1"/],
     ['a --record name the model lacks', runModel(model, '--record', 'lif9'), /lif9/],
     ['--sam on a flat layer', runModel(model, '--sam', 'lif3'), /lif3/],
     ['--sam on a non-spiking layer', runModel(model, '--sam', 'conv1'), /conv1/],
@@ -257,9 +258,15 @@ describe('help', () => {
       expect(r.code).toBe(0);
       expect(r.out.join('\n')).toMatch(new RegExp(`Usage: spikelens ${cmd}`));
     });
-  it('no arguments prints the overview and exits 2', async () => {
+  it('no arguments is a usage error: one line and a pointer to --help', async () => {
     const r = await cli([]);
     expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/--help/);
+  });
+  it('--help lists the commands', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
     expect(r.out.join('\n')).toMatch(/Commands:/);
   });
 });

@@ -75,7 +75,7 @@ describe('spikelens explain', () => {
   });
 
   const failures: Array<[string, string[], number, RegExp]> = [
-    ['a flat layer', ['--layer', 'lif3'], 2, /lif3/],
+    ['a flat layer', ['--layer', 'lif3'], 2, /--layer: layer "lif3" is flat/],
     ['a missing --layer', [], 2, /--layer/],
     ['--normalize fixed without --limit', ['--layer', 'lif1', '--normalize', 'fixed'], 2, /--limit/],
     ['an alpha out of range', ['--layer', 'lif1', '--alpha', '1.5'], 2, /--alpha/],
@@ -87,6 +87,7 @@ describe('spikelens explain', () => {
       expect(r.code).toBe(code);
       expect(r.err).toHaveLength(1);
       expect(r.err[0]).toMatch(fragment);
+      expect(existsSync(join(dir, 'fail'))).toBe(false);
     });
 
   it('rejects an image for a model whose input is not an image', async () => {

@@ -114,8 +114,8 @@ export class SamObserver implements StepObserver {
 
   constructor(net: Network, layer: string, options: SamOptions = {}) {
     const l = net.layer(layer);
-    if (!isSpiking(l)) throw new UsageError(`--sam: layer "${layer}" (${l.op}) is not a spiking layer`);
-    if (l.outShape.length !== 3) throw new UsageError(`--sam: layer "${layer}" is flat (${l.outShape.join('x')}): it has no map`);
+    if (!isSpiking(l)) throw new UsageError(`layer "${layer}" (${l.op}) is not a spiking layer: SAM needs lif or if`);
+    if (l.outShape.length !== 3) throw new UsageError(`layer "${layer}" is flat ([${l.outShape.join(',')}]): it has no map`);
     const gamma = options.gamma ?? 0.5;
     if (!Number.isFinite(gamma) || gamma < 0) throw new UsageError(`gamma must be a finite number >= 0, not ${gamma}`);
     this.layer = layer;

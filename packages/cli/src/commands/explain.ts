@@ -12,7 +12,7 @@ import {
   type ColormapName,
   type NormalizeMode,
 } from '@spikelens/sam';
-import { encodePng, ensureDir, writeFilesAtomic } from '@spikelens/sam/node';
+import { encodePng, writeFilesAtomic } from '@spikelens/sam/node';
 import { basename, extname, join } from 'node:path';
 import { COMMON, choice, int, list, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
@@ -93,7 +93,6 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   const model = await loadModel(modelFile);
   const labels = model.input.labels;
   const stems = uniqueStems(images);
-  await ensureDir(outDir);
 
   const perImage: Array<Summary & { image: string; files: string[] }> = [];
   for (let i = 0; i < images.length; i++) {
@@ -101,7 +100,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
     const { input, image } = await loadImage(file, model);
     const img = image!;
     const result = await simulate({
-      model, input, batch: 1, inputFile: file, seed, timesteps, record: [], sam: layers, gamma, ncs,
+      model, input, batch: 1, inputFile: file, seed, timesteps, record: [], sam: layers, samFlag: '--layer', gamma, ncs,
       progress: { stream: io.stderr, enabled: !values.quiet, label: `${stems[i]} (${i + 1}/${images.length})` },
     });
     const T = result.timesteps;

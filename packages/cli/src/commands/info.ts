@@ -28,7 +28,7 @@ function paramCount(l: Layer): number {
       return l.scale.data.length + l.shift.data.length;
     case 'lif':
     case 'if':
-      return (l.op === 'lif' ? l.beta.data.length : 0) + l.threshold.data.length;
+      return (l.op === 'lif' ? l.beta.data.length : 0) + l.threshold.data.length + l.vReset.data.length;
     case 'li':
       return l.beta.data.length;
     default:

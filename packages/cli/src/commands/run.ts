@@ -1,5 +1,5 @@
 import { writeNpy } from '@spikelens/sam';
-import { ensureDir, writeFilesAtomic } from '@spikelens/sam/node';
+import { writeFilesAtomic } from '@spikelens/sam/node';
 import { join } from 'node:path';
 import { COMMON, choice, int, list, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
@@ -65,7 +65,6 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     model, input, batch, inputFile, seed, timesteps, record, sam: samLayers, gamma, ncs,
     progress: { stream: io.stderr, enabled: !values.quiet, label: 'run' },
   });
-  await ensureDir(outDir);
 
   const files: { path: string; data: Uint8Array | string }[] = [];
   for (const r of result.recorders) {

@@ -57,8 +57,11 @@ export function parseLayer(f: Fields, name: string, op: Op, inShape: Shape, tens
       return { ...base, op, outShape: inShape };
     case 'affine': {
       const channels = inShape[0];
-      const scale = affineTensor(f, name, 'scale', channels, tensors);
-      const shift = affineTensor(f, name, 'shift', channels, tensors);
+      const [scale, shift] = sameRows(
+        affineTensor(f, name, 'scale', channels, tensors),
+        affineTensor(f, name, 'shift', channels, tensors),
+        f,
+      );
       return { ...base, op, outShape: inShape, scale, shift };
     }
     case 'lif':
@@ -171,6 +174,24 @@ function affineTensor(f: Fields, layer: string, field: string, channels: number,
   const ok = shape[shape.length - 1] === channels && (shape.length === 1 || (shape.length === 2 && shape[0] >= 1));
   if (!ok) f.fail(field, `tensor "${tensor.name}" has shape ${show(shape)}, expected [${channels}] or [T,${channels}]`);
   return tensor;
+}
+
+/**
+ * Gives scale and shift the same rows, so the kernel can take row t of both: a `[C]` one beside a `[T,C]` one is
+ * repeated for every step; two different T are an error.
+ */
+function sameRows(scale: Tensor, shift: Tensor, f: Fields): [Tensor, Tensor] {
+  if (sameShape(scale.shape, shift.shape)) return [scale, shift];
+  if (scale.shape.length === 2 && shift.shape.length === 2)
+    f.fail('shift', `tensor "${shift.name}" has shape ${show(shift.shape)}, but scale has ${show(scale.shape)}: per-step rows must match`);
+  const rows = Math.max(scale.shape.length === 2 ? scale.shape[0] : 1, shift.shape.length === 2 ? shift.shape[0] : 1);
+  const repeat = (t: Tensor): Tensor => {
+    if (t.shape.length === 2) return t;
+    const data = new Float32Array(rows * t.data.length);
+    for (let r = 0; r < rows; r++) data.set(t.data, r * t.data.length);
+    return { name: t.name, shape: [rows, t.data.length], data };
+  };
+  return [repeat(scale), repeat(shift)];
 }
 
 /** A number, a `[C]` tensor (per channel) or a tensor of the layer's whole shape (per neuron). */

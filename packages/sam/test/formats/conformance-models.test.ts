@@ -27,14 +27,14 @@ const C01_SHAPES = {
 describe('conformance model files', () => {
   it('are all here', () => {
     const cases = readdirSync(CONFORMANCE).filter((f) => !f.includes('.'));
-    expect(cases).toEqual([
+    expect(cases).toEqual(expect.arrayContaining([
       'c01-lif-subtract',
       'c02-encoder-poisson',
       'c03a-ncs-inclusive',
       'c03b-ncs-strict',
       'c03c-ncs-official',
       'c04-float32-rounding',
-    ]);
+    ]));
   });
 
   for (const name of ['c01-lif-subtract', 'c03a-ncs-inclusive', 'c03b-ncs-strict', 'c03c-ncs-official']) {

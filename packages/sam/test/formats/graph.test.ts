@@ -109,7 +109,7 @@ describe('parseModel', () => {
     expect(layer(model, 'bn1')).toMatchObject({
       outShape: [4, 8, 8],
       scale: { name: 'bn1.scale', shape: [5, 4], data: ramp(20) },
-      shift: { name: 'bn1.shift', shape: [4], data: new Float32Array(4).fill(0.25) },
+      shift: { name: 'bn1.shift', shape: [5, 4], data: new Float32Array(20).fill(0.25) },
     });
     expect(layer(model, 'act').outShape).toEqual([4, 8, 8]);
     expect(layer(model, 'flat2')).toMatchObject({ inShape: [64], outShape: [64] });
@@ -326,5 +326,24 @@ describe('parseModel errors', () => {
     expect(problem((g) => (g.timesteps = 2.5))).toBe('field "timesteps": 2.5 is not an integer >= 1');
     expect(problem((g) => (g.name = 5))).toBe('field "name": 5 is not a string');
     expect(problem((g) => (g.meta = 'card'))).toBe('field "meta": "card" is not an object');
+  });
+});
+
+describe('affine scale and shift rows', () => {
+  it('repeats a [C] shift beside a [T,C] scale, and refuses two different T', async () => {
+    const { tinyModel, f32 } = await import('./fixtures.js');
+    const { parseModel } = await import('../../src/formats/graph.js');
+    const { tinyTensors } = await import('./fixtures.js');
+    const withAffine = (scaleShape: number[], shiftShape: number[]) =>
+      tinyModel(
+        (g) => g.layers.splice(1, 0, { name: 'bn', op: 'affine', scale: 'bn.scale', shift: 'bn.shift' }),
+        [...tinyTensors(), f32('bn.scale', scaleShape), f32('bn.shift', shiftShape, Float32Array.from({ length: shiftShape.reduce((a, b) => a * b, 1) }, (_, i) => 0.25 * ((i % 4) + 1)))],
+      );
+    const m = parseModel(withAffine([3, 4], [4]), 'm.safetensors');
+    const bn = m.layers[1];
+    if (bn.op !== 'affine') throw new Error('expected affine');
+    expect(bn.shift.shape).toEqual([3, 4]);
+    expect(Array.from(bn.shift.data)).toEqual([0.25, 0.5, 0.75, 1, 0.25, 0.5, 0.75, 1, 0.25, 0.5, 0.75, 1]);
+    expect(() => parseModel(withAffine([3, 4], [2, 4]), 'm.safetensors')).toThrow(/per-step rows must match/);
   });
 });
