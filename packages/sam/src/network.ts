@@ -99,7 +99,7 @@ export class Network {
     this.arena = new Arena(core);
     this.seed = (options.seed ?? 0) >>> 0;
     this.keyOffset = options.keyOffset ?? 0;
-    this.eventThreshold = options.eventThreshold ?? 0.25;
+    this.eventThreshold = options.eventThreshold ?? 0.4;
     this.countSops = options.countSops ?? false;
 
     this.inputSize = sizeOf(model.input.shape);

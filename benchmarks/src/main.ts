@@ -1,0 +1,51 @@
+/**
+ * `pnpm bench [-- --only B1] [--quick]`: the benchmark suite of BENCHMARKS.md as far as this package implements it
+ * (B1, against the plain TypeScript twin). Prints the tables and writes every run to benchmarks/results/latest.json.
+ * Never asserts a time: the only failures are usage (exit 2) and peers that disagree on the spikes (exit 1).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, USAGE, UsageError, type Args } from './args.js';
+import { benchWorkload, type WorkloadResult } from './bench.js';
+import { formatResult } from './format.js';
+import { WORKLOADS } from './workloads.js';
+
+const KNOWN = Object.keys(WORKLOADS);
+
+async function main(args: Args): Promise<void> {
+  const started = performance.now();
+  const ids = args.only ?? KNOWN;
+  const runs = args.quick ? 3 : 7;
+  const profileRuns = args.quick ? 3 : 5;
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const results: WorkloadResult[] = [];
+  for (const id of ids) {
+    log(`${id}: generating and calibrating the workload (off the clock) ...`);
+    const workload = await WORKLOADS[id]();
+    const result = await benchWorkload(workload, { warmups: 1, runs, profileRuns, log });
+    results.push(result);
+    process.stdout.write(`${formatResult(result)}\n`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, v8: process.versions.v8 };
+  const file = fileURLToPath(new URL('../results/latest.json', import.meta.url));
+  mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
+  const json = { date: new Date().toISOString(), argv: process.argv.slice(2), quick: args.quick, machine, seconds, results };
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nwhole run ${seconds.toFixed(1)} s; every run in ${file}\n`);
+}
+
+let args: Args;
+try {
+  args = parseArgs(process.argv.slice(2), KNOWN);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`spikelens-bench: ${err.message} (see --help)\n`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(`${USAGE.replace('%KNOWN%', KNOWN.join(', '))}\n`);
+} else {
+  await main(args);
+}
