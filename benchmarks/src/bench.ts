@@ -2,12 +2,11 @@
  * One workload end to end: build (off the clock), check the peers agree bit for bit, time them alternately, profile
  * the stages, and return everything the table and the JSON file need.
  */
-import { Network, type NetworkInput } from '@spikelens/sam';
+import { Network, denseMacsPerStep, type NetworkInput } from '@spikelens/sam';
 import { alternate, counted, pairedRatios, stats, type Contender, type Run, type Stats } from './measure.js';
 import { profileStages, type StageProfile } from './profile.js';
 import { TwinNetwork } from './twin-network.js';
 import { verifyBitExact, type Verified } from './verify.js';
-import { denseMacsPerStep } from './work.js';
 import type { Calibration, Workload } from './workloads.js';
 
 export interface SystemRow {

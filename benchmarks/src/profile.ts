@@ -5,11 +5,10 @@
  * exactly the work it does inside the full network (same inputs, same path choices), plus one copy of its input per
  * step.
  */
-import { Network, type Model } from '@spikelens/sam';
+import { Network, denseMacsPerStep, type Model } from '@spikelens/sam';
 import { alternate, counted, stats, type Contender, type Stats } from './measure.js';
 import { buildModel, recordTrains, stageGraph, stagesOf } from './model-build.js';
 import { TwinNetwork } from './twin-network.js';
-import { denseMacsPerStep } from './work.js';
 import type { Workload } from './workloads.js';
 
 export interface StageProfile {

@@ -6,9 +6,8 @@
  * against WebAssembly SIMD, not dense against sparse.
  */
 import * as twin from '@spikelens/core-wasm/twin';
-import { isSpiking, preprocess, sizeOf } from '@spikelens/sam';
+import { convFanout, isSpiking, preprocess, sizeOf } from '@spikelens/sam';
 import type { Layer, Model, NetworkInput, NeuronParam, Shape } from '@spikelens/sam';
-import { convFanout } from './work.js';
 
 export interface TwinOptions {
   readonly batch?: number;

@@ -44,6 +44,7 @@ export type { NetworkInput, NetworkOptions, StepObserver, NcsMode } from './netw
 export { Recorder, SamObserver } from './observers.js';
 export type { RecordOptions, SamOptions } from './observers.js';
 export { preprocess } from './preprocess.js';
+export { convFanout, denseMacs, denseMacsPerStep } from './work.js';
 export { imageToPixels, rgbaToRgb, baseImage, pixelsToRgba } from './image.js';
 export type { Channels } from './image.js';
 export * from './render/index.js';

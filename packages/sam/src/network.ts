@@ -4,6 +4,7 @@ import { InputError, UsageError } from './errors.js';
 import type { Layer, Model, NeuronParam, Shape } from './model.js';
 import { isSpiking, sizeOf } from './model.js';
 import { preprocess } from './preprocess.js';
+import { convFanout } from './work.js';
 
 /** What a run is driven by: raw pixel values (preprocessed and encoded), or a spike train that bypasses the encoder. */
 export type NetworkInput =
@@ -458,25 +459,6 @@ function expandPerNeuron(p: NeuronParam, C: number, HW: number): Float32Array {
   const out = new Float32Array(C * HW);
   for (let c = 0; c < C; c++) out.fill(p.per === 'channel' ? p.data[c] : p.data[0], c * HW, (c + 1) * HW);
   return out;
-}
-
-/** For each input pixel, how many (output channel, output position) pairs it reaches (SPEC §6), borders included. */
-function convFanout(
-  H: number, W: number, Ho: number, Wo: number, kH: number, kW: number,
-  s: readonly [number, number], p: readonly [number, number], d: readonly [number, number], coutPerGroup: number,
-): Float64Array {
-  const fan = new Float64Array(H * W);
-  for (let oy = 0; oy < Ho; oy++)
-    for (let ox = 0; ox < Wo; ox++)
-      for (let ky = 0; ky < kH; ky++) {
-        const iy = oy * s[0] - p[0] + ky * d[0];
-        if (iy < 0 || iy >= H) continue;
-        for (let kx = 0; kx < kW; kx++) {
-          const ix = ox * s[1] - p[1] + kx * d[1];
-          if (ix >= 0 && ix < W) fan[iy * W + ix] += coutPerGroup;
-        }
-      }
-  return fan;
 }
 
 function countSops(x: Float32Array, B: number, C: number, HW: number, fanout: Float64Array): number {

@@ -279,3 +279,44 @@ describe('Network', () => {
     expect(new Set(inp)).toEqual(new Set([-1, 0, 1]));
   });
 });
+
+describe('counting synaptic operations', () => {
+  it('equals a brute-force count: every nonzero input times the outputs whose window holds it', async () => {
+    const s: Spec = { seed: 13, encoding: 'poisson', stride: 2, padding: 2, dilation: 2, reset: 'subtract', resetDelay: false, pool: 'avgpool2d', readout: 'final', perStepAffine: false };
+    const model = randomModel(s);
+    const net = await Network.create(model, { seed: 1, countSops: true });
+    net.setInput({ kind: 'pixels', data: pixels(3, PER) });
+    const inputs = new Map<string, Float32Array[]>();
+    const synaptic = model.layers.filter((l) => l.op === 'conv2d' || l.op === 'linear');
+    const sources = synaptic.map((l) => model.layers[model.layers.indexOf(l) - 1]?.name ?? 'input');
+    net.observe({ onStep: (n) => sources.forEach((src) => inputs.set(src, [...(inputs.get(src) ?? []), n.output(src).slice()])) });
+    // the input of the first layer is the encoder's output, which the observer sees after the step as well
+    net.run();
+    let brute = 0;
+    synaptic.forEach((l, i) => {
+      for (const x of inputs.get(sources[i])!) {
+        if (l.op === 'linear') {
+          brute += x.filter((v) => v !== 0).length * l.outShape[0];
+          continue;
+        }
+        if (l.op !== 'conv2d') continue;
+        const [C, H, W] = l.inShape;
+        const [Cout, Ho, Wo] = l.outShape;
+        const [, , kH, kW] = l.weight.shape;
+        for (let c = 0; c < C; c++)
+          for (let iy = 0; iy < H; iy++)
+            for (let ix = 0; ix < W; ix++) {
+              if (x[(c * H + iy) * W + ix] === 0) continue;
+              for (let oy = 0; oy < Ho; oy++)
+                for (let ox = 0; ox < Wo; ox++)
+                  for (let ky = 0; ky < kH; ky++)
+                    for (let kx = 0; kx < kW; kx++)
+                      if (oy * l.stride[0] - l.padding[0] + ky * l.dilation[0] === iy && ox * l.stride[1] - l.padding[1] + kx * l.dilation[1] === ix)
+                        brute += Cout / l.groups;
+            }
+      }
+    });
+    expect(brute).toBeGreaterThan(0);
+    expect(net.sops).toBe(brute);
+  });
+});

@@ -1,4 +1,4 @@
-import { UsageError, sizeOf, type Layer, type Model } from '@spikelens/sam';
+import { UsageError, denseMacs, type Layer, type Model } from '@spikelens/sam';
 import { COMMON, parse } from '../args.js';
 import type { Io } from '../io.js';
 import { loadModel } from '../load.js';
@@ -34,12 +34,6 @@ function paramCount(l: Layer): number {
     default:
       return 0;
   }
-}
-
-function denseMacs(l: Layer): number {
-  if (l.op === 'conv2d') return sizeOf(l.outShape) * l.weight.shape[1] * l.weight.shape[2] * l.weight.shape[3];
-  if (l.op === 'linear') return l.weight.data.length;
-  return 0;
 }
 
 export function describe(model: Model): { layers: LayerInfo[]; params: number; macs: number } {
