@@ -2,6 +2,8 @@ import { InputError, UsageError } from '@spikelens/sam';
 import { explainCommand, EXPLAIN_HELP } from './commands/explain.js';
 import { infoCommand, INFO_HELP } from './commands/info.js';
 import { runCommand, RUN_HELP } from './commands/run.js';
+import { trainCommand, TRAIN_HELP } from './commands/train.js';
+import { evalCommand, EVAL_HELP } from './commands/eval.js';
 import { processIo, type Io } from './io.js';
 
 export const HELP = `Usage: spikelens COMMAND [options]
@@ -12,6 +14,8 @@ Commands:
   run       run a model on an input; write spikes, membranes, maps and scores as .npy
   explain   render Spike Activation Maps of images as PNG overlays and a grid
   info      list a model's layers, shapes, parameters and dense MACs per step
+  train     train a spiking network on MNIST or Fashion-MNIST (BPTT or ANN-to-SNN conversion)
+  eval      measure a model's test accuracy, firing rates and synaptic operations
 
 Run 'spikelens COMMAND --help' for a command's options.`;
 
@@ -19,13 +23,15 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promi
   run: { run: runCommand, help: RUN_HELP },
   explain: { run: explainCommand, help: EXPLAIN_HELP },
   info: { run: infoCommand, help: INFO_HELP },
+  train: { run: trainCommand, help: TRAIN_HELP },
+  eval: { run: evalCommand, help: EVAL_HELP },
 };
 
 /** The whole CLI as a function: tests call it in-process; the bin is one line. Returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    io.err(`spikelens: missing COMMAND: run, explain or info (see 'spikelens --help')`);
+    io.err(`spikelens: missing COMMAND: run, explain, info, train or eval (see 'spikelens --help')`);
     return 2;
   }
   if (name === '--help' || name === '-h' || name === 'help') {

@@ -7,3 +7,6 @@ export { affine, relu } from "./elementwise";
 export { lif, li } from "./neurons";
 export { sam_step } from "./sam";
 export { rng_seed, encode } from "./encode";
+export { conv2d_backward_input, conv2d_backward_weight, bias_backward } from "./backward/conv";
+export { pool2d_backward, affine_backward, relu_backward } from "./backward/elementwise";
+export { lif_forward_train, lif_backward, li_backward } from "./backward/neurons";

@@ -54,9 +54,61 @@ export interface CoreExports {
   encode(x: number, out: number, state: number, B: number, N: number, gain: number, kind: number): void;
   /** Number of nonzero f32 in `x[0..n)`. */
   count_nonzero(x: number, n: number): number;
+
+  // Backward kernels (training): ABI.md, "Backward kernels". Parameter gradients accumulate (+=), input
+  // gradients overwrite.
+  /** `dx = dL/dx` of conv2d for `dy = dL/dy`; `w` is the plain OIHW weight. Sums (ky, kx, co), co fastest. */
+  conv2d_backward_input(
+    dy: number, w: number, dx: number, B: number, Cin: number, H: number, W: number,
+    Cout: number, Ho: number, Wo: number, kH: number, kW: number, sH: number, sW: number,
+    pH: number, pW: number, dH: number, dW: number, groups: number,
+  ): void;
+  /** `dw += dL/dw` (OIHW): per element the sum over (b, oy, ox) ascending from +0, then added once. */
+  conv2d_backward_weight(
+    x: number, dy: number, dw: number, B: number, Cin: number, H: number, W: number,
+    Cout: number, Ho: number, Wo: number, kH: number, kW: number, sH: number, sW: number,
+    pH: number, pW: number, dH: number, dW: number, groups: number,
+  ): void;
+  /** `db[c] += sum over (b, p) of dy`. */
+  bias_backward(dy: number, db: number, B: number, C: number, HW: number): void;
+  /** `dx = dL/dx` of pool2d (kind 0 avg, 1 sum, 2 max: to the first maximum of each window); `x` is read for max only. */
+  pool2d_backward(
+    kind: number, x: number, dy: number, dx: number, B: number, C: number, H: number, W: number,
+    Ho: number, Wo: number, kH: number, kW: number, sH: number, sW: number, pH: number, pW: number,
+  ): void;
+  /** `dx = dy*scale[c]`, `dscale[c] += sum dy*x`, `dshift[c] += sum dy`; each output pointer may be 0 (skip). */
+  affine_backward(
+    x: number, dy: number, scale: number, dx: number, dscale: number, dshift: number, B: number, C: number, HW: number,
+  ): void;
+  /** `dx = x > 0 ? dy : 0`. */
+  relu_backward(x: number, dy: number, dx: number, n: number): void;
+  /**
+   * `lif` with resetDelay 0 that also writes the pre-reset membrane `u`; surrogate 3 (smooth, tests only) spikes
+   * `s = sigmoid(4*(u - thr))`. `v`: v_{t-1} in, v_t out.
+   */
+  lif_forward_train(
+    I: number, s: number, v: number, u: number, beta: number, thr: number, vr: number, B: number, C: number, HW: number,
+    perNeuron: number, reset: number, surrogate: number,
+  ): void;
+  /**
+   * One LIF step back: `du = ds*sg(u) + gv*dv/du`; `dI = du`; `gv` (dL/dv_t in) becomes `beta*du` (dL/dv_{t-1});
+   * `dbeta += du*vprev` (0 = skip). surrogate 0 triangle, 1 atan, 2 fast-sigmoid, 3 smooth; keepReset 0/1.
+   */
+  lif_backward(
+    ds: number, u: number, s: number, vprev: number, gv: number, dI: number, dbeta: number,
+    beta: number, thr: number, vr: number, B: number, C: number, HW: number, perNeuron: number, reset: number,
+    surrogate: number, keepReset: number,
+  ): void;
+  /** `g = dv + gv` (dv 0 = none); `dI = g`; `gv = beta*g`; `dbeta += g*vprev` (0 = skip). */
+  li_backward(
+    dv: number, gv: number, dI: number, vprev: number, dbeta: number, beta: number, B: number, C: number, HW: number,
+    perNeuron: number,
+  ): void;
 }
 
 export const coreFunctionNames = [
   "heap_base", "conv2d_packed_len", "conv2d_pack", "conv2d_dense", "spike_index", "conv2d_event", "pool2d",
   "affine", "lif", "li", "relu", "sam_step", "rng_seed", "encode", "count_nonzero",
+  "conv2d_backward_input", "conv2d_backward_weight", "bias_backward", "pool2d_backward", "affine_backward",
+  "relu_backward", "lif_forward_train", "lif_backward", "li_backward",
 ] as const satisfies readonly Exclude<keyof CoreExports, "memory">[];

@@ -6,3 +6,7 @@ export { encode, rngNext, rngSeed } from "./twin/encode.js";
 export { affine, li, lif, relu } from "./twin/neurons.js";
 export { pool2d } from "./twin/pool.js";
 export { samStep } from "./twin/sam.js";
+export {
+  affineBackward, biasBackward, conv2dBackwardInput, conv2dBackwardWeight, expCore, lifBackward, lifForwardTrain,
+  liBackward, pool2dBackward, reluBackward, smoothSpike, surrogate,
+} from "./twin/backward.js";

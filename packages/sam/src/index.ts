@@ -48,3 +48,39 @@ export { convFanout, denseMacs, denseMacsPerStep } from './work.js';
 export { imageToPixels, rgbaToRgb, baseImage, pixelsToRgba } from './image.js';
 export type { Channels } from './image.js';
 export * from './render/index.js';
+export { ARCH_NAMES, describeArch, buildArch } from './train/arch.js';
+export type { ArchOptions } from './train/arch.js';
+export { TrainGraph, SURROGATES } from './train/graph.js';
+export type { Surrogate, TrainGraphOptions, Param as TrainParam } from './train/graph.js';
+export { evaluate } from './train/evaluate.js';
+export type { Evaluation } from './train/evaluate.js';
+export { convertToSnn } from './train/convert.js';
+export type { ConvertOptions } from './train/convert.js';
+export { flatLength, readWeights, writeWeights, readGrads, gatherPixels, shardStep } from './train/shard.js';
+export type { ShardResult } from './train/shard.js';
+export {
+  parseIdxImages,
+  parseIdxLabels,
+  IDX_IMAGES_MAGIC,
+  IDX_LABELS_MAGIC,
+  makeDataset,
+  subset,
+  shuffle,
+  batches,
+  IMAGE_HEIGHT,
+  IMAGE_WIDTH,
+  IMAGE_PIXELS,
+  parseFashionClass,
+  splitFashion,
+  FASHION_CLASSES,
+  FASHION_TEST_PER_CLASS,
+  softmaxCrossEntropy,
+  accuracy,
+  countCorrect,
+  detExp,
+  detLog,
+  Sgd,
+  Adam,
+  lrAt,
+} from './train/index.js';
+export type { IdxImages, Dataset, Optimizer, OptimizerState, SgdOptions, AdamOptions, Schedule } from './train/index.js';

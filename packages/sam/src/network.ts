@@ -62,7 +62,7 @@ export class Network {
   readonly core: Core;
   readonly arena: Arena;
   readonly seed: number;
-  private readonly keyOffset: number;
+  private keyOffset: number;
   private readonly eventThreshold: number;
   readonly countSops: boolean;
 
@@ -171,8 +171,12 @@ export class Network {
     if (i >= 0) this.observers.splice(i, 1);
   }
 
-  /** Sets the input for the next run and resets all state. */
-  setInput(input: NetworkInput): void {
+  /**
+   * Sets the input for the next run and resets all state. `keyOffset` (default: as created) is the index of the
+   * first sample in a larger input, so each sample keeps its own PRNG stream when a data set is run batch by batch.
+   */
+  setInput(input: NetworkInput, keyOffset = this.keyOffset): void {
+    this.keyOffset = keyOffset;
     const expected = this.batch * this.inputSize;
     if (input.kind === 'pixels') {
       if (input.data.length !== expected)

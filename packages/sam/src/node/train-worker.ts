@@ -1,0 +1,44 @@
+/**
+ * One training core: a worker thread that owns a TrainGraph for its shard of every mini-batch. It receives the
+ * current weights and its sample indices, and answers with its gradients (summed over its samples).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseModel } from '../formats/index.js';
+import { TrainGraph, type TrainGraphOptions } from '../train/graph.js';
+import { flatLength, readGrads, shardStep, writeWeights } from '../train/shard.js';
+import { loadDataset, type DatasetName } from './datasets.js';
+
+export interface WorkerInit {
+  readonly model: Uint8Array;
+  readonly options: TrainGraphOptions;
+  readonly dataset: DatasetName;
+}
+
+export type WorkerRequest = { readonly weights: Float32Array; readonly indices: Uint32Array; readonly seed: number; readonly total: number };
+export type WorkerReply =
+  | { readonly grads: Float32Array; readonly lossSum: number; readonly correct: number; readonly spikes: Record<string, number> }
+  | { readonly error: string };
+
+async function start(): Promise<void> {
+  const init = workerData as WorkerInit;
+  const model = parseModel(init.model, 'model');
+  const graph = await TrainGraph.create(model, init.options);
+  const ds = await loadDataset(init.dataset, 'train');
+  const pixels = new Float32Array(init.options.batch * 784);
+  const n = flatLength(graph);
+  parentPort!.on('message', (req: WorkerRequest) => {
+    try {
+      writeWeights(graph, req.weights);
+      const r = shardStep(graph, ds, req.indices, req.seed, req.total, pixels);
+      const grads = new Float32Array(n);
+      readGrads(graph, grads);
+      const reply: WorkerReply = { grads, lossSum: r.lossSum, correct: r.correct, spikes: Object.fromEntries(graph.spikeCounts) };
+      parentPort!.postMessage(reply, [grads.buffer]);
+    } catch (err) {
+      parentPort!.postMessage({ error: (err as Error)?.stack ?? String(err) } satisfies WorkerReply);
+    }
+  });
+  parentPort!.postMessage({ ready: true });
+}
+
+start().catch((err) => parentPort!.postMessage({ error: (err as Error)?.stack ?? String(err) }));

@@ -1,0 +1,365 @@
+import { createCore, type Core, type CoreSource } from '@spikelens/core-wasm';
+import { Arena } from '../arena.js';
+import { UsageError } from '../errors.js';
+import type { Layer, Model, NeuronParam, Shape } from '../model.js';
+import { sizeOf } from '../model.js';
+import { preprocess } from '../preprocess.js';
+
+export const SURROGATES = ['triangle', 'atan', 'fast-sigmoid'] as const;
+export type Surrogate = (typeof SURROGATES)[number] | 'smooth';
+const SURROGATE_ID: Record<Surrogate, number> = { triangle: 0, atan: 1, 'fast-sigmoid': 2, smooth: 3 };
+const RESET = { subtract: 0, zero: 1, none: 2 } as const;
+
+export interface TrainGraphOptions {
+  /** Samples per forward/backward pass. */
+  readonly batch: number;
+  /** Steps per sample (1 for the analog ReLU network of conversion). */
+  readonly timesteps: number;
+  readonly surrogate?: Surrogate;
+  /** Let the gradient flow through the reset as well (snnTorch and SpikingJelly detach it; so does the default). */
+  readonly keepReset?: boolean;
+  /** Learn one beta per channel of every lif layer. */
+  readonly trainBeta?: boolean;
+  /** Record dL/d(input) at every step (for gradient maps and adversarial inputs). */
+  readonly inputGrad?: boolean;
+  readonly core?: CoreSource;
+}
+
+/** One trainable tensor: its values and its gradient, both views into the core's memory. */
+export interface Param {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+  readonly grad: Float32Array;
+  /** Weight decay applies (weights, not biases, affine or beta). */
+  readonly decay: boolean;
+  /** Values are clamped to this range after every update (beta stays in [0, 1]). */
+  readonly clamp?: readonly [number, number];
+}
+
+interface Plan {
+  readonly layer: Layer;
+  /** Output of each step (flatten: the input's). */
+  readonly outs: readonly number[];
+  /** Gradient of the output at the step being walked back. */
+  readonly grad: number;
+  fwd(t: number): void;
+  bwd(t: number): void;
+}
+
+function dims(shape: Shape): { C: number; H: number; W: number; HW: number } {
+  if (shape.length === 3) return { C: shape[0], H: shape[1], W: shape[2], HW: shape[1] * shape[2] };
+  return { C: shape[0], H: 1, W: 1, HW: 1 };
+}
+
+function expand(p: NeuronParam, C: number, HW: number, perNeuron: boolean): Float32Array {
+  if (p.per === 'neuron') return p.data;
+  const per = perNeuron ? HW : 1;
+  const out = new Float32Array(C * per);
+  for (let c = 0; c < C; c++) out.fill(p.per === 'channel' ? p.data[c] : p.data[0], c * per, (c + 1) * per);
+  return out;
+}
+
+/**
+ * A model laid out for backpropagation through time: every step's activity is kept (layer outputs, pre-reset
+ * membranes, membranes), then the steps are walked backwards with the core's backward kernels, accumulating
+ * parameter gradients. Forward results are bit-identical to `Network` for the same input (same kernels, same order).
+ */
+export class TrainGraph {
+  readonly model: Model;
+  readonly batch: number;
+  readonly timesteps: number;
+  readonly core: Core;
+  readonly arena: Arena;
+  readonly params: Param[] = [];
+  private readonly plans: Plan[] = [];
+  private readonly surrogate: number;
+  private readonly keepReset: number;
+  private readonly trainBeta: boolean;
+  private readonly inputSize: number;
+  /** The network's input at each step (one buffer for every step under direct encoding). */
+  private readonly inputs: number[];
+  private readonly pre: number;
+  private readonly rng: number;
+  private readonly inputGradPtr: number;
+  private readonly repack: Array<() => void> = [];
+  private readonly lateViews: Array<() => void> = [];
+  /** Spikes per spiking layer in the last forward pass (summed over batch and steps). */
+  readonly spikeCounts = new Map<string, number>();
+
+  static async create(model: Model, options: TrainGraphOptions): Promise<TrainGraph> {
+    return new TrainGraph(model, await createCore(options.core), options);
+  }
+
+  private constructor(model: Model, core: Core, o: TrainGraphOptions) {
+    if (!Number.isSafeInteger(o.batch) || o.batch < 1) throw new UsageError(`batch must be a positive integer, not ${o.batch}`);
+    if (!Number.isSafeInteger(o.timesteps) || o.timesteps < 1) throw new UsageError(`timesteps must be a positive integer, not ${o.timesteps}`);
+    this.model = model;
+    this.batch = o.batch;
+    this.timesteps = o.timesteps;
+    this.core = core;
+    this.arena = new Arena(core);
+    this.surrogate = SURROGATE_ID[o.surrogate ?? 'atan'];
+    this.keepReset = o.keepReset ? 1 : 0;
+    this.trainBeta = o.trainBeta ?? false;
+    const B = this.batch;
+    const T = this.timesteps;
+    this.inputSize = sizeOf(model.input.shape);
+    const n = B * this.inputSize;
+    this.pre = this.arena.allocF32(n);
+    this.rng = this.arena.alloc(B * 16);
+    const direct = model.input.encoding.kind === 'direct';
+    this.inputs = direct ? new Array(T).fill(this.pre) : Array.from({ length: T }, () => this.arena.allocF32(n));
+    this.inputGradPtr = o.inputGrad ? this.arena.allocF32(T * n) : 0;
+
+    let prev: { outs: readonly number[]; grad: number } = { outs: this.inputs, grad: this.arena.allocF32(n) };
+    for (const layer of model.layers) {
+      const plan = this.plan(layer, prev);
+      this.plans.push(plan);
+      prev = plan;
+    }
+    // every allocation is done: views into memory are stable from here on
+    for (const make of this.lateViews) make();
+    for (const r of this.repack) r();
+  }
+
+  /** dL/d(input) of sample b at step t, after `backward` (when created with inputGrad). */
+  inputGradient(t: number): Float32Array {
+    if (!this.inputGradPtr) throw new Error('TrainGraph was created without inputGrad');
+    const n = this.batch * this.inputSize;
+    return this.arena.f32(this.inputGradPtr + t * n * 4, n);
+  }
+
+  /** Re-derive the core's packed weights after the parameters changed (an optimizer step, a load). */
+  syncWeights(): void {
+    for (const r of this.repack) r();
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params) p.grad.fill(0);
+  }
+
+  /**
+   * Runs all steps on raw pixel values `[batch, ...input]` and returns the class scores `[batch, K]`. `keys` are the
+   * samples' PRNG stream keys (their index in the dataset), `seed` the encoder seed, as in `Network`.
+   */
+  forward(pixels: Float32Array, keys: ArrayLike<number>, seed: number): Float32Array {
+    const B = this.batch;
+    const ex = this.core.exports;
+    const n = B * this.inputSize;
+    if (pixels.length !== n) throw new RangeError(`forward: ${pixels.length} pixel values, expected ${n}`);
+    const { shape, preprocess: pp, encoding } = this.model.input;
+    const C = shape.length === 3 ? shape[0] : this.inputSize;
+    preprocess(pixels, this.arena.f32(this.pre, n), B, C, this.inputSize / C, pp);
+    for (let b = 0; b < B; b++) ex.rng_seed(this.rng + b * 16, 1, seed >>> 0, keys[b] >>> 0);
+    for (const k of this.spikeCounts.keys()) this.spikeCounts.set(k, 0);
+    for (let t = 0; t < this.timesteps; t++) {
+      if (encoding.kind !== 'direct')
+        ex.encode(this.pre, this.inputs[t], this.rng, B, this.inputSize, encoding.gain, encoding.kind === 'poisson' ? 0 : 1);
+      for (const p of this.plans) p.fwd(t);
+    }
+    return this.scores();
+  }
+
+  /** Class scores of the last forward pass (SPEC §2 readout). */
+  scores(): Float32Array {
+    const last = this.plans[this.plans.length - 1];
+    const K = sizeOf(last.layer.outShape);
+    const B = this.batch;
+    const T = this.timesteps;
+    const out = new Float32Array(B * K);
+    if (this.model.readout === 'final') {
+      const v = this.arena.f32(last.outs[T - 1], B * K);
+      for (let i = 0; i < out.length; i++) out[i] = Math.fround(v[i] / T);
+      return out;
+    }
+    for (let t = 0; t < T; t++) {
+      const v = this.arena.f32(last.outs[t], B * K);
+      for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i] + v[i]);
+    }
+    if (this.model.readout === 'mean') for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i] / T);
+    return out;
+  }
+
+  /** Walks the steps of the last forward pass backwards from dL/d(scores), accumulating every parameter's gradient. */
+  backward(dScores: Float32Array): void {
+    const last = this.plans[this.plans.length - 1];
+    const K = sizeOf(last.layer.outShape);
+    const B = this.batch;
+    const T = this.timesteps;
+    if (dScores.length !== B * K) throw new RangeError(`backward: ${dScores.length} score gradients, expected ${B * K}`);
+    for (const p of this.plans) (p as Plan & { clearState?: () => void }).clearState?.();
+    const g = this.arena.f32(last.grad, B * K);
+    for (let t = T - 1; t >= 0; t--) {
+      switch (this.model.readout) {
+        case 'final':
+          if (t === T - 1) for (let i = 0; i < g.length; i++) g[i] = Math.fround(dScores[i] / T);
+          else g.fill(0);
+          break;
+        case 'mean':
+          for (let i = 0; i < g.length; i++) g[i] = Math.fround(dScores[i] / T);
+          break;
+        case 'count':
+          g.set(dScores);
+          break;
+      }
+      for (let l = this.plans.length - 1; l >= 0; l--) this.plans[l].bwd(t);
+      if (this.inputGradPtr) {
+        const n = B * this.inputSize;
+        this.arena.f32(this.inputGradPtr + t * n * 4, n).set(this.arena.f32(this.firstGrad, n));
+      }
+    }
+  }
+
+  private get firstGrad(): number {
+    return (this.plans[0] as Plan & { inGrad: number }).inGrad;
+  }
+
+  private addParam(name: string, shape: readonly number[], init: Float32Array, decay: boolean, clamp?: readonly [number, number]): { ptr: number; grad: number } {
+    const n = init.length;
+    const ptr = this.arena.putF32(init);
+    const grad = this.arena.allocF32(n);
+    const param = { name, shape, decay, clamp } as { -readonly [K in keyof Param]: Param[K] };
+    this.lateViews.push(() => {
+      param.data = this.arena.f32(ptr, n);
+      param.grad = this.arena.f32(grad, n);
+    });
+    this.params.push(param as Param);
+    return { ptr, grad };
+  }
+
+  private plan(layer: Layer, prev: { outs: readonly number[]; grad: number }): Plan & { inGrad: number } {
+    const B = this.batch;
+    const T = this.timesteps;
+    const arena = this.arena;
+    const ex = this.core.exports;
+    const outSize = sizeOf(layer.outShape);
+    const isFirst = this.plans.length === 0;
+    const needInGrad = !isFirst || this.inputGradPtr !== 0;
+    const stepOuts = (): number[] => Array.from({ length: T }, () => arena.allocF32(B * outSize));
+    const inGrad = prev.grad;
+    const none = (): void => {};
+    switch (layer.op) {
+      case 'flatten':
+        return { layer, outs: prev.outs, grad: prev.grad, inGrad, fwd: none, bwd: none };
+      case 'conv2d':
+      case 'linear': {
+        const isConv = layer.op === 'conv2d';
+        const { C, H, W } = isConv ? dims(layer.inShape) : { C: sizeOf(layer.inShape), H: 1, W: 1 };
+        const Cout = layer.outShape[0];
+        const [Ho, Wo] = isConv ? [layer.outShape[1], layer.outShape[2]] : [1, 1];
+        const [kH, kW] = isConv ? [layer.weight.shape[2], layer.weight.shape[3]] : [1, 1];
+        const [sH, sW] = isConv ? layer.stride : [1, 1];
+        const [pH, pW] = isConv ? layer.padding : [0, 0];
+        const [dH, dW] = isConv ? layer.dilation : [1, 1];
+        const groups = isConv ? layer.groups : 1;
+        const cinG = C / groups;
+        const w = this.addParam(layer.weight.name, layer.weight.shape, layer.weight.data, true);
+        const bias = layer.bias ? this.addParam(layer.bias.name, layer.bias.shape, layer.bias.data, false) : null;
+        const wp = arena.allocF32(ex.conv2d_packed_len(Cout, cinG, kH, kW, groups));
+        this.repack.push(() => ex.conv2d_pack(w.ptr, wp, Cout, cinG, kH, kW, groups));
+        const outs = stepOuts();
+        const grad = arena.allocF32(B * outSize);
+        const fwd = (t: number): void =>
+          ex.conv2d_dense(prev.outs[t], wp, bias ? bias.ptr : 0, outs[t], B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+        const bwd = (t: number): void => {
+          ex.conv2d_backward_weight(prev.outs[t], grad, w.grad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+          if (bias) ex.bias_backward(grad, bias.grad, B, Cout, Ho * Wo);
+          if (needInGrad) ex.conv2d_backward_input(grad, w.ptr, inGrad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+        };
+        return { layer, outs, grad, inGrad, fwd, bwd };
+      }
+      case 'avgpool2d':
+      case 'sumpool2d':
+      case 'maxpool2d': {
+        const kind = layer.op === 'avgpool2d' ? 0 : layer.op === 'sumpool2d' ? 1 : 2;
+        const { C, H, W } = dims(layer.inShape);
+        const [, Ho, Wo] = layer.outShape;
+        const [kH, kW] = layer.kernel;
+        const [sH, sW] = layer.stride;
+        const [pH, pW] = layer.padding;
+        const outs = stepOuts();
+        const grad = arena.allocF32(B * outSize);
+        const fwd = (t: number): void => ex.pool2d(kind, prev.outs[t], outs[t], B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW);
+        const bwd = (t: number): void => {
+          if (needInGrad) ex.pool2d_backward(kind, prev.outs[t], grad, inGrad, B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW);
+        };
+        return { layer, outs, grad, inGrad, fwd, bwd };
+      }
+      case 'affine': {
+        const { C, HW } = dims(layer.inShape);
+        const rows = layer.scale.shape.length === 2 ? layer.scale.shape[0] : 1;
+        if (rows > 1 && rows < T) throw new UsageError(`layer "${layer.name}": per-step affine has ${rows} rows, training runs ${T} steps`);
+        const scale = this.addParam(layer.scale.name, layer.scale.shape, layer.scale.data, false);
+        const shift = this.addParam(layer.shift.name, layer.shift.shape, layer.shift.data, false);
+        const outs = stepOuts();
+        const grad = arena.allocF32(B * outSize);
+        const row = (t: number): number => (rows > 1 ? t * C * 4 : 0);
+        const fwd = (t: number): void => ex.affine(prev.outs[t], outs[t], scale.ptr + row(t), shift.ptr + row(t), B, C, HW);
+        const bwd = (t: number): void =>
+          ex.affine_backward(prev.outs[t], grad, scale.ptr + row(t), needInGrad ? inGrad : 0, scale.grad + row(t), shift.grad + row(t), B, C, HW);
+        return { layer, outs, grad, inGrad, fwd, bwd };
+      }
+      case 'relu': {
+        const outs = stepOuts();
+        const grad = arena.allocF32(B * outSize);
+        const n = B * outSize;
+        const fwd = (t: number): void => ex.relu(prev.outs[t], outs[t], n);
+        const bwd = (t: number): void => ex.relu_backward(prev.outs[t], grad, inGrad, n);
+        return { layer, outs, grad, inGrad, fwd, bwd };
+      }
+      case 'lif':
+      case 'if': {
+        if (layer.resetDelay) throw new UsageError(`layer "${layer.name}": training supports resetDelay false only`);
+        const { C, HW } = dims(layer.outShape);
+        const perNeuron = layer.beta.per === 'neuron' || layer.threshold.per === 'neuron' || layer.vReset.per === 'neuron';
+        const pn = perNeuron ? 1 : 0;
+        const learnBeta = this.trainBeta && layer.op === 'lif' && !perNeuron;
+        const betaInit = expand(layer.beta, C, HW, perNeuron);
+        const beta = learnBeta
+          ? this.addParam(`${layer.name}.beta`, [C], betaInit, false, [0, 1])
+          : { ptr: arena.putF32(betaInit), grad: 0 };
+        const thr = arena.putF32(expand(layer.threshold, C, HW, perNeuron));
+        const vr = arena.putF32(expand(layer.vReset, C, HW, perNeuron));
+        const vOne = expand(layer.vReset, C, HW, true);
+        const vInit = arena.allocF32(B * outSize);
+        for (let b = 0; b < B; b++) arena.f32(vInit + b * outSize * 4, outSize).set(vOne);
+        const outs = stepOuts();
+        const us = stepOuts();
+        const vs = stepOuts();
+        const gv = arena.allocF32(B * outSize);
+        const grad = arena.allocF32(B * outSize);
+        const n = B * outSize;
+        const reset = RESET[layer.reset];
+        const name = layer.name;
+        this.spikeCounts.set(name, 0);
+        const fwd = (t: number): void => {
+          arena.f32(vs[t], n).set(arena.f32(t === 0 ? vInit : vs[t - 1], n));
+          ex.lif_forward_train(prev.outs[t], outs[t], vs[t], us[t], beta.ptr, thr, vr, B, C, HW, pn, reset, this.surrogate);
+          this.spikeCounts.set(name, this.spikeCounts.get(name)! + ex.count_nonzero(outs[t], n));
+        };
+        const bwd = (t: number): void =>
+          ex.lif_backward(grad, us[t], outs[t], t === 0 ? vInit : vs[t - 1], gv, inGrad, beta.grad, beta.ptr, thr, vr, B, C, HW, pn, reset, this.surrogate, this.keepReset);
+        const clearState = (): void => void arena.f32(gv, n).fill(0);
+        return Object.assign({ layer, outs, grad, inGrad, fwd, bwd }, { clearState });
+      }
+      case 'li': {
+        const { C, HW } = dims(layer.outShape);
+        const perNeuron = layer.beta.per === 'neuron';
+        const beta = arena.putF32(expand(layer.beta, C, HW, perNeuron));
+        const zero = arena.allocF32(B * outSize);
+        const outs = stepOuts();
+        const gv = arena.allocF32(B * outSize);
+        const grad = arena.allocF32(B * outSize);
+        const n = B * outSize;
+        const fwd = (t: number): void => {
+          arena.f32(outs[t], n).set(arena.f32(t === 0 ? zero : outs[t - 1], n));
+          ex.li(prev.outs[t], outs[t], beta, B, C, HW, perNeuron ? 1 : 0);
+        };
+        const bwd = (t: number): void => ex.li_backward(grad, gv, inGrad, t === 0 ? zero : outs[t - 1], 0, beta, B, C, HW, perNeuron ? 1 : 0);
+        const clearState = (): void => void arena.f32(gv, n).fill(0);
+        return Object.assign({ layer, outs, grad, inGrad, fwd, bwd }, { clearState });
+      }
+    }
+  }
+}

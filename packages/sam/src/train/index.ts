@@ -1,0 +1,10 @@
+export { parseIdxImages, parseIdxLabels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './data/idx.js';
+export type { IdxImages } from './data/idx.js';
+export { makeDataset, subset, shuffle, batches, IMAGE_HEIGHT, IMAGE_WIDTH, IMAGE_PIXELS } from './data/dataset.js';
+export type { Dataset } from './data/dataset.js';
+export { parseFashionClass, splitFashion, FASHION_CLASSES, FASHION_TEST_PER_CLASS } from './data/fashion.js';
+export { softmaxCrossEntropy, accuracy, countCorrect, detExp, detLog } from './loss.js';
+export { Sgd, Adam } from './optim.js';
+export type { Param, Optimizer, OptimizerState, SgdOptions, AdamOptions } from './optim.js';
+export { lrAt } from './schedule.js';
+export type { Schedule } from './schedule.js';

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { modelToSafetensors, parseModel } from '../../src/formats/index.js';
+import { Network } from '../../src/network.js';
+import { TrainGraph } from '../../src/train/graph.js';
+import { softmaxCrossEntropy } from '../../src/train/loss.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** conv -> affine [T,C] -> lif -> avgpool -> conv -> relu -> flatten -> linear -> lif -> linear -> li, on [2,8,8]. */
+function model(o: { encoding: 'direct' | 'poisson'; reset: 'subtract' | 'zero'; readout: 'final' | 'mean'; T: number; seed: number }) {
+  const r = rng(o.seed);
+  const w = (n: number, s: number) => Float32Array.from({ length: n }, () => Math.fround((r() * 2 - 1) * s));
+  const graph = {
+    format: 'spikelens.model/1',
+    name: 'grad',
+    input: { shape: [2, 8, 8], preprocess: { scale: 1 / 255, mean: [0.2], std: [0.5] }, encoding: { kind: o.encoding, gain: 1 } },
+    timesteps: o.T,
+    readout: o.readout,
+    layers: [
+      { name: 'conv1', op: 'conv2d', weight: 'conv1.weight', bias: 'conv1.bias', padding: [1, 1] },
+      { name: 'bn1', op: 'affine', scale: 'bn1.scale', shift: 'bn1.shift' },
+      { name: 'lif1', op: 'lif', beta: 0.8, threshold: 0.6, reset: o.reset, vReset: 0.05 },
+      { name: 'pool1', op: 'avgpool2d', kernel: [2, 2] },
+      { name: 'conv2', op: 'conv2d', weight: 'conv2.weight', stride: [2, 2] },
+      { name: 'act', op: 'relu' },
+      { name: 'flat', op: 'flatten' },
+      { name: 'fc1', op: 'linear', weight: 'fc1.weight', bias: 'fc1.bias' },
+      { name: 'lif2', op: 'lif', beta: 0.9, threshold: 0.5, reset: o.reset },
+      { name: 'fc2', op: 'linear', weight: 'fc2.weight' },
+      { name: 'out', op: 'li', beta: 0.95 },
+    ],
+  };
+  const tensors = [
+    { name: 'conv1.weight', dtype: 'F32' as const, shape: [4, 2, 3, 3], data: w(72, 0.7) },
+    { name: 'conv1.bias', dtype: 'F32' as const, shape: [4], data: w(4, 0.2) },
+    { name: 'bn1.scale', dtype: 'F32' as const, shape: [o.T, 4], data: Float32Array.from({ length: 4 * o.T }, () => Math.fround(0.7 + r() * 0.6)) },
+    { name: 'bn1.shift', dtype: 'F32' as const, shape: [o.T, 4], data: w(4 * o.T, 0.2) },
+    { name: 'conv2.weight', dtype: 'F32' as const, shape: [3, 4, 2, 2], data: w(48, 0.9) },
+    { name: 'fc1.weight', dtype: 'F32' as const, shape: [6, 12], data: w(72, 0.8) },
+    { name: 'fc1.bias', dtype: 'F32' as const, shape: [6], data: w(6, 0.2) },
+    { name: 'fc2.weight', dtype: 'F32' as const, shape: [3, 6], data: w(18, 0.9) },
+  ];
+  return parseModel(modelToSafetensors(graph, tensors), 'grad.safetensors');
+}
+
+const B = 3;
+const pixels = (seed: number) => {
+  const r = rng(seed);
+  return Float32Array.from({ length: B * 128 }, () => Math.floor(r() * 256));
+};
+const labels = Uint8Array.of(0, 2, 1);
+const keys = [0, 1, 2];
+
+describe('TrainGraph', () => {
+  it('computes the same forward pass as the inference Network, bit for bit', async () => {
+    for (const encoding of ['direct', 'poisson'] as const) {
+      const m = model({ encoding, reset: 'subtract', readout: 'final', T: 5, seed: 4 });
+      const g = await TrainGraph.create(m, { batch: B, timesteps: 5 });
+      const px = pixels(1);
+      const scores = g.forward(px, keys, 9);
+      const net = await Network.create(m, { batch: B, seed: 9 });
+      net.setInput({ kind: 'pixels', data: px });
+      net.run();
+      expect(Array.from(scores)).toEqual(Array.from(net.scores()));
+      expect(g.spikeCounts.get('lif1')).toBe(net.spikeCounts.get('lif1'));
+      expect(g.spikeCounts.get('lif1')).toBeGreaterThan(0);
+    }
+  });
+
+  it('gives gradients that match central finite differences (smooth spikes, reset path kept)', async () => {
+    for (const [reset, readout] of [['subtract', 'final'], ['zero', 'mean']] as const) {
+      const m = model({ encoding: 'direct', reset, readout, T: 4, seed: 7 });
+      const g = await TrainGraph.create(m, { batch: B, timesteps: 4, surrogate: 'smooth', keepReset: true, trainBeta: true, inputGrad: true });
+      const px = pixels(3);
+      const loss = (): number => softmaxCrossEntropy(g.forward(px, keys, 0), labels);
+      const scores = g.forward(px, keys, 0);
+      const dScores = new Float32Array(scores.length);
+      softmaxCrossEntropy(scores, labels, dScores);
+      g.zeroGrad();
+      g.backward(dScores);
+      let checked = 0;
+      for (const p of g.params) {
+        const analytic = Float64Array.from(p.grad);
+        const scale = Math.max(...analytic.map(Math.abs));
+        expect(scale, `${p.name}: some gradient`).toBeGreaterThan(0);
+        for (let i = 0; i < p.data.length; i += Math.max(1, Math.floor(p.data.length / 6))) {
+          const keep = p.data[i];
+          const h = 1e-2 * Math.max(1, Math.abs(keep));
+          p.data[i] = keep + h;
+          g.syncWeights();
+          const up = loss();
+          p.data[i] = keep - h;
+          g.syncWeights();
+          const down = loss();
+          p.data[i] = keep;
+          g.syncWeights();
+          const numeric = (up - down) / (2 * h);
+          expect(Math.abs(numeric - analytic[i]), `${reset}/${readout} ${p.name}[${i}]: ${numeric} vs ${analytic[i]}`).toBeLessThanOrEqual(
+            0.05 * scale + 0.05 * Math.abs(numeric),
+          );
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(30);
+      expect(g.params.map((p) => p.name)).toContain('lif1.beta');
+      // the input gradient, summed over steps (direct input is the same current at every step), through
+      // preprocessing x = (pixel/255 - 0.2)/0.5, against finite differences on pixel values
+      g.forward(px, keys, 0);
+      g.zeroGrad();
+      g.backward(dScores);
+      const dx = new Float64Array(px.length);
+      for (let t = 0; t < 4; t++) g.inputGradient(t).forEach((v, i) => (dx[i] += v));
+      const top = Math.max(...dx.map(Math.abs));
+      expect(top).toBeGreaterThan(0);
+      for (let i = 5; i < px.length; i += 37) {
+        const keep = px[i];
+        px[i] = keep + 0.5;
+        const up = loss();
+        px[i] = keep - 0.5;
+        const down = loss();
+        px[i] = keep;
+        const numeric = (up - down) / 1;
+        const analytic = dx[i] / 255 / 0.5;
+        expect(Math.abs(numeric - analytic), `pixel ${i}: ${numeric} vs ${analytic}`).toBeLessThanOrEqual(0.05 * (top / 255 / 0.5) + 0.05 * Math.abs(numeric));
+      }
+    }
+  });
+});
