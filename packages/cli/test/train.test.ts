@@ -72,6 +72,21 @@ describe('spikelens train', () => {
     expect(existsSync(ckpt)).toBe(false);
   }, 240_000);
 
+  it('converts a trained ReLU network into IF neurons that still classify', async () => {
+    const out = join(dir, 'conv', 'm.safetensors');
+    const r = await cli(['train', ...SMALL.filter((a, i, all) => a !== '--timesteps' && all[i - 1] !== '--timesteps'), '--method', 'convert', '--timesteps', '24', '--out', out]);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    const card = JSON.parse(readFileSync(join(dir, 'conv', 'm.json'), 'utf8'));
+    expect(card.method).toBe('convert');
+    expect(card.neuron).toBe('if');
+    expect(Object.keys(card.conversionScales)).toEqual(['relu1', 'relu2']);
+    expect(card.testAccuracy).toBeGreaterThan(0.5);
+    const info = await cli(['info', out, '--json']);
+    const ops = JSON.parse(info.out[0]).layers.map((l: { op: string }) => l.op);
+    expect(ops).toEqual(['conv2d', 'if', 'avgpool2d', 'conv2d', 'if', 'avgpool2d', 'flatten', 'linear', 'li']);
+  }, 180_000);
+
   it('refuses unknown options and a batch that does not split over the workers', async () => {
     const r = await cli(['train', '--dataset', 'mnist', '--batch', '33', '--out', join(dir, 'x.safetensors'), '--quiet']);
     expect(r.code).toBe(2);

@@ -164,6 +164,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     readout: model.readout,
     testAccuracy: ev.accuracy,
     testImages: ev.images,
+    accuracyFirst1000: ev.accuracyFirst1000,
     perClass: ev.perClass,
     firingRates: ev.firingRates,
     sopsPerImage: ev.sopsPerImage,

@@ -22,6 +22,10 @@ export interface TrainGraphOptions {
   readonly trainBeta?: boolean;
   /** Record dL/d(input) at every step (for gradient maps and adversarial inputs). */
   readonly inputGrad?: boolean;
+  /** Layers whose output gradient dL/d(output) is kept for every step (SNN Grad-CAM). */
+  readonly gradLayers?: readonly string[];
+  /** The input is given as a spike train (`forwardTrain`) rather than as pixels. */
+  readonly spikeInput?: boolean;
   readonly core?: CoreSource;
 }
 
@@ -82,6 +86,7 @@ export class TrainGraph {
   private readonly pre: number;
   private readonly rng: number;
   private readonly inputGradPtr: number;
+  private readonly gradRecords = new Map<string, { plan: number; ptr: number; n: number }>();
   private readonly repack: Array<() => void> = [];
   private readonly lateViews: Array<() => void> = [];
   /** Spikes per spiking layer in the last forward pass (summed over batch and steps). */
@@ -108,8 +113,8 @@ export class TrainGraph {
     const n = B * this.inputSize;
     this.pre = this.arena.allocF32(n);
     this.rng = this.arena.alloc(B * 16);
-    const direct = model.input.encoding.kind === 'direct';
-    this.inputs = direct ? new Array(T).fill(this.pre) : Array.from({ length: T }, () => this.arena.allocF32(n));
+    const constant = model.input.encoding.kind === 'direct' && !o.spikeInput;
+    this.inputs = constant ? new Array(T).fill(this.pre) : Array.from({ length: T }, () => this.arena.allocF32(n));
     this.inputGradPtr = o.inputGrad ? this.arena.allocF32(T * n) : 0;
 
     let prev: { outs: readonly number[]; grad: number } = { outs: this.inputs, grad: this.arena.allocF32(n) };
@@ -117,6 +122,12 @@ export class TrainGraph {
       const plan = this.plan(layer, prev);
       this.plans.push(plan);
       prev = plan;
+    }
+    for (const name of o.gradLayers ?? []) {
+      const i = this.plans.findIndex((p) => p.layer.name === name);
+      if (i < 0) throw new UsageError(`gradLayers: the model has no layer "${name}"`);
+      const size = B * sizeOf(this.plans[i].layer.outShape);
+      this.gradRecords.set(name, { plan: i, ptr: this.arena.allocF32(T * size), n: size });
     }
     // every allocation is done: views into memory are stable from here on
     for (const make of this.lateViews) make();
@@ -128,6 +139,17 @@ export class TrainGraph {
     if (!this.inputGradPtr) throw new Error('TrainGraph was created without inputGrad');
     const n = this.batch * this.inputSize;
     return this.arena.f32(this.inputGradPtr + t * n * 4, n);
+  }
+
+  /**
+   * dL/d(output of `layer`) at step t after `backward`, for a layer named in `gradLayers`: the gradient that reaches
+   * the layer's output from the layers above it at that step (for lif/if spikes that is all of it, the reset being
+   * detached; for li it leaves out the part carried by its own membrane to later steps).
+   */
+  layerGradient(layer: string, t: number): Float32Array {
+    const r = this.gradRecords.get(layer);
+    if (!r) throw new UsageError(`layer "${layer}" was not named in gradLayers`);
+    return this.arena.f32(r.ptr + t * r.n * 4, r.n);
   }
 
   /** Re-derive the core's packed weights after the parameters changed (an optimizer step, a load). */
@@ -203,12 +225,38 @@ export class TrainGraph {
           g.set(dScores);
           break;
       }
-      for (let l = this.plans.length - 1; l >= 0; l--) this.plans[l].bwd(t);
+      for (let l = this.plans.length - 1; l >= 0; l--) {
+        this.recordGrad(l, t);
+        this.plans[l].bwd(t);
+      }
       if (this.inputGradPtr) {
         const n = B * this.inputSize;
         this.arena.f32(this.inputGradPtr + t * n * 4, n).set(this.arena.f32(this.firstGrad, n));
       }
     }
+  }
+
+  private recordGrad(l: number, t: number): void {
+    if (this.gradRecords.size === 0) return;
+    for (const r of this.gradRecords.values())
+      if (r.plan === l) this.arena.f32(r.ptr + t * r.n * 4, r.n).set(this.arena.f32(this.plans[l].grad, r.n));
+  }
+
+  /**
+   * Runs all steps on a spike train `[T, batch, ...input]` (0/1, -1/0/1 or event counts: values enter the first
+   * layer as they are) and returns the class scores; needs `spikeInput`.
+   */
+  forwardTrain(train: ArrayLike<number>): Float32Array {
+    const n = this.batch * this.inputSize;
+    if (this.inputs[0] === this.pre && this.timesteps > 1) throw new UsageError('forwardTrain needs a TrainGraph created with spikeInput');
+    if (train.length !== this.timesteps * n) throw new RangeError(`forwardTrain: ${train.length} values, expected ${this.timesteps} x ${n}`);
+    for (const k of this.spikeCounts.keys()) this.spikeCounts.set(k, 0);
+    for (let t = 0; t < this.timesteps; t++) {
+      const frame = this.arena.f32(this.inputs[t], n);
+      for (let i = 0; i < n; i++) frame[i] = train[t * n + i];
+      for (const p of this.plans) p.fwd(t);
+    }
+    return this.scores();
   }
 
   private get firstGrad(): number {

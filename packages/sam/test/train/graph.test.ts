@@ -136,3 +136,51 @@ describe('TrainGraph', () => {
     }
   });
 });
+
+describe('TrainGraph gradients at every step', () => {
+  it('records the gradient of a layer output and of a spike-train input; the input one is the adjoint of conv1', async () => {
+    const m = model({ encoding: 'poisson', reset: 'subtract', readout: 'final', T: 3, seed: 2 });
+    const g = await TrainGraph.create(m, { batch: B, timesteps: 3, spikeInput: true, inputGrad: true, gradLayers: ['lif1', 'conv1'] });
+    const r = rng(5);
+    const train = Float32Array.from({ length: 3 * B * 128 }, () => (r() < 0.3 ? 1 : 0));
+    const scores = g.forwardTrain(train);
+    const net = await Network.create(m, { batch: B });
+    net.setInput({ kind: 'train', data: Uint8Array.from(train), timesteps: 3 });
+    net.run();
+    expect(Array.from(scores)).toEqual(Array.from(net.scores()));
+    const d = new Float32Array(scores.length);
+    softmaxCrossEntropy(scores, labels, d);
+    g.zeroGrad();
+    g.backward(d);
+    // final readout: only the last step sees the loss directly, but the membranes carry it back to step 0
+    for (let t = 0; t < 3; t++) expect(g.layerGradient('lif1', t).some((v) => v !== 0), `lif1 at ${t}`).toBe(true);
+    // <dL/dconv1_out, conv1(x)> = <dL/dx, x> for the bias-free part: conv1 is linear in its input
+    const w = m.layers[0];
+    if (w.op !== 'conv2d') throw new Error('conv1 expected');
+    let lhs = 0;
+    let rhs = 0;
+    for (let t = 0; t < 3; t++) {
+      const gy = g.layerGradient('conv1', t);
+      const gx = g.inputGradient(t);
+      const x = train.subarray(t * B * 128, (t + 1) * B * 128);
+      for (let i = 0; i < gx.length; i++) rhs += gx[i] * x[i];
+      // conv1(x) without its bias, from the core's own forward: Network's conv1 output minus the bias
+      for (let b = 0; b < B; b++)
+        for (let c = 0; c < 4; c++)
+          for (let p = 0; p < 64; p++) {
+            let y = 0;
+            for (let ci = 0; ci < 2; ci++)
+              for (let ky = 0; ky < 3; ky++)
+                for (let kx = 0; kx < 3; kx++) {
+                  const iy = Math.floor(p / 8) + ky - 1;
+                  const ix = (p % 8) + kx - 1;
+                  if (iy < 0 || iy >= 8 || ix < 0 || ix >= 8) continue;
+                  y += w.weight.data[((c * 2 + ci) * 3 + ky) * 3 + kx] * x[(b * 2 + ci) * 64 + iy * 8 + ix];
+                }
+            lhs += gy[(b * 4 + c) * 64 + p] * y;
+          }
+    }
+    expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(lhs)));
+    expect(Math.abs(rhs)).toBeGreaterThan(0);
+  });
+});
