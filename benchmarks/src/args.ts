@@ -3,6 +3,10 @@ export interface Args {
   readonly only: readonly string[] | null;
   readonly quick: boolean;
   readonly help: boolean;
+  /** Counted rounds per workload, overriding the default and --quick (smoke runs). */
+  readonly runs: number | null;
+  /** T1: training images per 2-thread run (default 3200), for smoke runs. */
+  readonly t1Images: number | null;
 }
 
 export class UsageError extends Error {}
@@ -10,23 +14,40 @@ export class UsageError extends Error {}
 /** Workloads BENCHMARKS.md defines that this package does not run yet. */
 const NOT_YET = ['B2', 'B3', 'B4'];
 
-export const USAGE = `usage: pnpm bench [-- --only B1[,..]] [--quick] [--help]
-  --only IDS  run only these workloads (known: %KNOWN%)
-  --quick     3 counted runs instead of 7 (each after 1 warm-up round)
-  --help      this text
+export const USAGE = `usage: pnpm bench [-- --only B1,T1] [--quick] [--runs N] [--t1-images N] [--help]
+  --only IDS       run only these workloads (known: %KNOWN%)
+  --quick          fewer rounds: B1 3 counted instead of 7 (after 1 warm-up), T1 2 counted instead of 3 (no warm-up)
+  --runs N         exactly N counted rounds per workload (overrides --quick; for smoke runs)
+  --t1-images N    T1: training images per 2-thread run (default 3200; the 1-thread rows use min(N, 640));
+                   at least 64, a multiple of 32; for smoke runs, e.g. --t1-images 320
+  --help           this text
 Writes benchmarks/results/latest.json with every run.`;
+
+function positiveInt(flag: string, value: string | undefined, min: number): number {
+  if (!value || value.startsWith('--')) throw new UsageError(`${flag} needs a number`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer of at least ${min}, not ${JSON.stringify(value)}`);
+  return n;
+}
 
 export function parseArgs(argv: readonly string[], known: readonly string[]): Args {
   let only: string[] | null = null;
   let quick = false;
   let help = false;
+  let runs: number | null = null;
+  let t1Images: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     // pnpm may pass its own `--` separator through.
     if (arg === '--') continue;
     if (arg === '--quick') quick = true;
     else if (arg === '--help' || arg === '-h') help = true;
-    else if (arg === '--only' || arg.startsWith('--only=')) {
+    else if (arg === '--runs' || arg.startsWith('--runs=')) {
+      runs = positiveInt('--runs', arg === '--runs' ? argv[++i] : arg.slice('--runs='.length), 1);
+    } else if (arg === '--t1-images' || arg.startsWith('--t1-images=')) {
+      t1Images = positiveInt('--t1-images', arg === '--t1-images' ? argv[++i] : arg.slice('--t1-images='.length), 64);
+      if (t1Images % 32 !== 0) throw new UsageError(`--t1-images must be a multiple of the batch 32, not ${t1Images}`);
+    } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       if (!value || value.startsWith('--')) throw new UsageError('--only needs a workload id, e.g. --only B1');
       const ids = value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
@@ -37,5 +58,5 @@ export function parseArgs(argv: readonly string[], known: readonly string[]): Ar
       only = [...(only ?? []), ...ids];
     } else throw new UsageError(`unknown flag ${JSON.stringify(arg)}`);
   }
-  return { only, quick, help };
+  return { only, quick, help, runs, t1Images };
 }

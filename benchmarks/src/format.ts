@@ -1,5 +1,6 @@
 /** The human-readable report of one workload: what README.md pastes. */
 import type { WorkloadResult } from './bench.js';
+import type { TrainResult } from './train-bench.js';
 import { PROFILE_SYSTEMS } from './profile.js';
 import { mib, pct, range, sig, table } from './report.js';
 
@@ -62,6 +63,42 @@ export function formatResult(r: WorkloadResult): string {
   out.push(
     table(['stage', 'in density', 'event', 'M SOP', 'M MAC', 'spikelens', 'dense', 'event-only', 'twin', 'G SOP/s', 'twin/core'], rows),
   );
+  out.push(`whole ${r.id}: ${r.seconds.toFixed(1)} s`);
+  return out.join('\n');
+}
+
+/** The report of T1: training images/s per system and the ratio to the PyTorch peer with the same threads. */
+export function formatTrainResult(r: TrainResult): string {
+  const out: string[] = [];
+  out.push('');
+  out.push(
+    `${r.id} ${r.name}: cnn-s (mnist-lif-bptt's architecture), T ${r.timesteps}, direct encoding, atan surrogate, Adam lr ${r.config.lr}; ` +
+      `one image = forward + backward + optimizer step (its share); ${r.countedRuns} counted runs per system after ` +
+      `${r.warmups} warm-up round${r.warmups === 1 ? '' : 's'}, alternated; medians [min-max]`,
+  );
+  out.push(
+    `per run: ${r.images} MNIST training images for the ${r.batch}-batch rows, ${r.coreImages} for the 1-thread rows; ` +
+      `the first ${r.skip} batches/steps of each run and all start-up are off the clock`,
+  );
+  out.push('');
+  const rows = r.rows.map((row) => [
+    row.system,
+    String(row.threads),
+    String(row.batch),
+    range(row.imagesPerSecond.median, row.imagesPerSecond.min, row.imagesPerSecond.max),
+    row.vsTorch ? range(row.vsTorch.median, row.vsTorch.min, row.vsTorch.max) : '-',
+    row.vsTorchMedians === null ? '-' : sig(row.vsTorchMedians),
+  ]);
+  out.push(table(['system', 'threads', 'batch', 'train images/s', 'spikelens/PyTorch (paired)', 'spikelens/PyTorch (medians)'], rows));
+  out.push('');
+  for (const row of r.rows) out.push(`  ${row.system}: ${row.description}`);
+  if (!r.torch.available) out.push(`  pytorch: ${r.torch.message}`);
+  else out.push(`  PyTorch ${r.torch.version} (${r.torch.python}); the ratio compares each spikelens row with the PyTorch row of the same threads and batch`);
+  out.push('');
+  for (const [system, rates] of Object.entries(r.firingRates)) {
+    out.push(`firing rates, last run, ${system}: ${Object.entries(rates).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);
+  }
+  out.push(`peak RSS (this process; the training workers are threads in it): ${mib(r.maxRssKiB * 1024)}; MNIST load ${r.datasetSeconds.toFixed(1)} s (untimed)`);
   out.push(`whole ${r.id}: ${r.seconds.toFixed(1)} s`);
   return out.join('\n');
 }

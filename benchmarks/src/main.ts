@@ -1,6 +1,7 @@
 /**
- * `pnpm bench [-- --only B1] [--quick]`: the benchmark suite of BENCHMARKS.md as far as this package implements it
- * (B1, against the plain TypeScript twin). Prints the tables and writes every run to benchmarks/results/latest.json.
+ * `pnpm bench [-- --only B1,T1] [--quick]`: the benchmark suite of BENCHMARKS.md as far as this package implements it
+ * (B1, against the plain TypeScript twin; T1, training throughput against PyTorch). Prints the tables and writes
+ * every run to benchmarks/results/latest.json.
  * Never asserts a time: the only failures are usage (exit 2) and peers that disagree on the spikes (exit 1).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,19 +9,34 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE, UsageError, type Args } from './args.js';
 import { benchWorkload, type WorkloadResult } from './bench.js';
-import { formatResult } from './format.js';
+import { formatResult, formatTrainResult } from './format.js';
+import { benchTrain, T1_CORE_IMAGES, T1_ID, T1_IMAGES, type TrainResult } from './train-bench.js';
 import { WORKLOADS } from './workloads.js';
 
-const KNOWN = Object.keys(WORKLOADS);
+const KNOWN = [...Object.keys(WORKLOADS), T1_ID];
 
 async function main(args: Args): Promise<void> {
   const started = performance.now();
   const ids = args.only ?? KNOWN;
-  const runs = args.quick ? 3 : 7;
+  const runs = args.runs ?? (args.quick ? 3 : 7);
   const profileRuns = args.quick ? 3 : 5;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const results: WorkloadResult[] = [];
+  const results: (WorkloadResult | TrainResult)[] = [];
   for (const id of ids) {
+    if (id === T1_ID) {
+      // T1 stays within about 3 minutes: 3 counted rounds after 1 warm-up (--quick: 2, no warm-up)
+      const images = args.t1Images ?? T1_IMAGES;
+      const result = await benchTrain({
+        warmups: args.quick ? 0 : 1,
+        runs: args.runs ?? (args.quick ? 2 : 3),
+        images,
+        coreImages: Math.min(images, T1_CORE_IMAGES),
+        log,
+      });
+      results.push(result);
+      process.stdout.write(`${formatTrainResult(result)}\n`);
+      continue;
+    }
     log(`${id}: generating and calibrating the workload (off the clock) ...`);
     const workload = await WORKLOADS[id]();
     const result = await benchWorkload(workload, { warmups: 1, runs, profileRuns, log });

@@ -6,8 +6,8 @@
  * against WebAssembly SIMD, not dense against sparse.
  */
 import * as twin from '@spikelens/core-wasm/twin';
-import { convFanout, isSpiking, preprocess, sizeOf } from '@spikelens/sam';
-import type { Layer, Model, NetworkInput, NeuronParam, Shape } from '@spikelens/sam';
+import { convFanout, convGeometry, dims, expandParam, isSpiking, poolGeometry, preprocess, sizeOf } from '@spikelens/sam';
+import type { Layer, Model, NetworkInput } from '@spikelens/sam';
 
 export interface TwinOptions {
   readonly batch?: number;
@@ -28,19 +28,7 @@ interface Plan {
 
 const RESET = { subtract: 0, zero: 1, none: 2 } as const;
 
-function dims(shape: Shape): { C: number; H: number; W: number; HW: number } {
-  if (shape.length === 3) return { C: shape[0], H: shape[1], W: shape[2], HW: shape[1] * shape[2] };
-  return { C: shape[0], H: 1, W: 1, HW: 1 };
-}
 
-/** A parameter at the resolution the lif/li twins read: C values, or C*HW when `perNeuron`. */
-function paramArray(p: NeuronParam, C: number, HW: number, perNeuron: boolean): Float32Array {
-  if (p.per === 'neuron') return p.data;
-  const out = new Float32Array(perNeuron ? C * HW : C);
-  const per = perNeuron ? HW : 1;
-  for (let c = 0; c < C; c++) out.fill(p.per === 'channel' ? p.data[c] : p.data[0], c * per, (c + 1) * per);
-  return out;
-}
 
 export class TwinNetwork {
   readonly model: Model;
@@ -189,15 +177,8 @@ export class TwinNetwork {
       case 'conv2d':
       case 'linear': {
         // linear is the 1x1 conv of a 1x1 image: the twin conv sums (ky, kx, cin) = ascending input index (SPEC §2).
-        const isConv = layer.op === 'conv2d';
-        const { C, H, W, HW } = isConv ? dims(layer.inShape) : { C: sizeOf(layer.inShape), H: 1, W: 1, HW: 1 };
-        const Cout = layer.outShape[0];
-        const [Ho, Wo] = isConv ? [layer.outShape[1], layer.outShape[2]] : [1, 1];
-        const [kH, kW] = isConv ? [layer.weight.shape[2], layer.weight.shape[3]] : [1, 1];
-        const [sH, sW] = isConv ? layer.stride : [1, 1];
-        const [pH, pW] = isConv ? layer.padding : [0, 0];
-        const [dH, dW] = isConv ? layer.dilation : [1, 1];
-        const groups = isConv ? layer.groups : 1;
+        const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = convGeometry(layer);
+        const HW = H * W;
         const w = layer.weight.data;
         const bias = layer.bias ? layer.bias.data : null;
         const out = new Float32Array(B * outSize);
@@ -227,12 +208,7 @@ export class TwinNetwork {
       case 'avgpool2d':
       case 'sumpool2d':
       case 'maxpool2d': {
-        const kind = layer.op === 'avgpool2d' ? 0 : layer.op === 'sumpool2d' ? 1 : 2;
-        const { C, H, W } = dims(layer.inShape);
-        const [, Ho, Wo] = layer.outShape;
-        const [kH, kW] = layer.kernel;
-        const [sH, sW] = layer.stride;
-        const [pH, pW] = layer.padding;
+        const { kind, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW } = poolGeometry(layer);
         const out = new Float32Array(B * outSize);
         const exec = (): void => twin.pool2d(kind, x, out, B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW);
         return { layer, out, exec, reset: none };
@@ -258,10 +234,10 @@ export class TwinNetwork {
       case 'if': {
         const { C, HW } = dims(layer.outShape);
         const perNeuron = [layer.beta, layer.threshold, layer.vReset].some((p) => p.per === 'neuron');
-        const beta = paramArray(layer.beta, C, HW, perNeuron);
-        const thr = paramArray(layer.threshold, C, HW, perNeuron);
-        const vr = paramArray(layer.vReset, C, HW, perNeuron);
-        const vInit = paramArray(layer.vReset, C, HW, true);
+        const beta = expandParam(layer.beta, C, HW, perNeuron);
+        const thr = expandParam(layer.threshold, C, HW, perNeuron);
+        const vr = expandParam(layer.vReset, C, HW, perNeuron);
+        const vInit = expandParam(layer.vReset, C, HW, true);
         const out = new Float32Array(B * outSize); // this step's spikes (the previous step's on entry)
         const v = new Float32Array(B * outSize);
         const reset = RESET[layer.reset];
@@ -276,7 +252,7 @@ export class TwinNetwork {
       case 'li': {
         const { C, HW } = dims(layer.outShape);
         const perNeuron = layer.beta.per === 'neuron';
-        const beta = paramArray(layer.beta, C, HW, perNeuron);
+        const beta = expandParam(layer.beta, C, HW, perNeuron);
         const out = new Float32Array(B * outSize); // the membrane is the output
         const exec = (): void => twin.li(x, out, beta, B, C, HW, perNeuron ? 1 : 0);
         return { layer, out, exec, reset: () => out.fill(0) };

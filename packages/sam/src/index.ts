@@ -45,6 +45,8 @@ export { Recorder, SamObserver } from './observers.js';
 export type { RecordOptions, SamOptions } from './observers.js';
 export { preprocess } from './preprocess.js';
 export { convFanout, denseMacs, denseMacsPerStep } from './work.js';
+export { dims, convGeometry, poolGeometry, expandParam } from './geometry.js';
+export type { ConvGeometry } from './geometry.js';
 export { imageToPixels, rgbaToRgb, baseImage, pixelsToRgba } from './image.js';
 export type { Channels } from './image.js';
 export * from './render/index.js';

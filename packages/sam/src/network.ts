@@ -1,10 +1,11 @@
 import { createCore, type Core, type CoreSource } from '@spikelens/core-wasm';
 import { Arena } from './arena.js';
 import { InputError, UsageError } from './errors.js';
-import type { Layer, Model, NeuronParam, Shape } from './model.js';
+import type { Layer, Model, NeuronParam } from './model.js';
 import { isSpiking, sizeOf } from './model.js';
 import { preprocess } from './preprocess.js';
 import { convFanout } from './work.js';
+import { convGeometry, dims, expandParam, poolGeometry } from './geometry.js';
 
 /** What a run is driven by: raw pixel values (preprocessed and encoded), or a spike train that bypasses the encoder. */
 export type NetworkInput =
@@ -47,10 +48,6 @@ const NCS_MODE = { inclusive: 0, strict: 1, official: 2 } as const;
 export type NcsMode = keyof typeof NCS_MODE;
 const RESET = { subtract: 0, zero: 1, none: 2 } as const;
 
-function dims(shape: Shape): { C: number; H: number; W: number; HW: number } {
-  if (shape.length === 3) return { C: shape[0], H: shape[1], W: shape[2], HW: shape[1] * shape[2] };
-  return { C: shape[0], H: 1, W: 1, HW: 1 };
-}
 
 /**
  * A spiking network on one core instance: owns the instance, its arena and every piece of per-layer state
@@ -316,36 +313,8 @@ export class Network {
         return { layer, inPtr, out: inPtr, exec: noState, resetState: noState };
       case 'conv2d':
       case 'linear': {
-        const conv =
-          layer.op === 'conv2d'
-            ? {
-                ...dims(layer.inShape),
-                Cout: layer.outShape[0],
-                Ho: layer.outShape[1],
-                Wo: layer.outShape[2],
-                kH: layer.weight.shape[2],
-                kW: layer.weight.shape[3],
-                s: layer.stride,
-                p: layer.padding,
-                d: layer.dilation,
-                groups: layer.groups,
-              }
-            : {
-                C: sizeOf(layer.inShape),
-                H: 1,
-                W: 1,
-                HW: 1,
-                Cout: layer.outShape[0],
-                Ho: 1,
-                Wo: 1,
-                kH: 1,
-                kW: 1,
-                s: [1, 1] as const,
-                p: [0, 0] as const,
-                d: [1, 1] as const,
-                groups: 1,
-              };
-        const { C, H, W, HW, Cout, Ho, Wo, kH, kW, s, p, d, groups } = conv;
+        const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = convGeometry(layer);
+        const HW = H * W;
         const cinG = C / groups;
         const packedLen = ex.conv2d_packed_len(Cout, cinG, kH, kW, groups);
         const wp = arena.allocF32(packedLen);
@@ -358,7 +327,7 @@ export class Network {
         const eventAllowed = groups === 1 && this.eventThreshold > 0;
         const idx = eventAllowed ? arena.alloc(B * HW * C * 4) : 0;
         const cnt = eventAllowed ? arena.alloc(B * HW * 4) : 0;
-        const fanout = this.countSops ? convFanout(H, W, Ho, Wo, kH, kW, s, p, d, Cout / groups) : null;
+        const fanout = this.countSops ? convFanout(H, W, Ho, Wo, kH, kW, [sH, sW], [pH, pW], [dH, dW], Cout / groups) : null;
         const inN = B * C * HW;
         const name = layer.name;
         if (eventAllowed) this.eventSteps.set(name, 0);
@@ -368,25 +337,21 @@ export class Network {
             const active = ex.count_nonzero(inPtr, inN);
             if (active < this.eventThreshold * inN) {
               ex.spike_index(inPtr, B, C, HW, idx, cnt);
-              ex.conv2d_event(inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, s[0], s[1], p[0], p[1], d[0], d[1]);
+              ex.conv2d_event(inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW);
               this.eventSteps.set(name, this.eventSteps.get(name)! + 1);
               return;
             }
           }
-          ex.conv2d_dense(inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, s[0], s[1], p[0], p[1], d[0], d[1], groups);
+          ex.conv2d_dense(inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
         };
         return { layer, inPtr, out, exec, resetState: noState };
       }
       case 'avgpool2d':
       case 'sumpool2d':
       case 'maxpool2d': {
-        const kind = layer.op === 'avgpool2d' ? 0 : layer.op === 'sumpool2d' ? 1 : 2;
-        const { C, H, W } = dims(layer.inShape);
-        const [, Ho, Wo] = layer.outShape;
+        const { kind, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW } = poolGeometry(layer);
         const out = arena.allocF32(B * outSize);
-        const [kH, kW] = layer.kernel;
-        const exec = (): void =>
-          ex.pool2d(kind, inPtr, out, B, C, H, W, Ho, Wo, kH, kW, layer.stride[0], layer.stride[1], layer.padding[0], layer.padding[1]);
+        const exec = (): void => ex.pool2d(kind, inPtr, out, B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW);
         return { layer, inPtr, out, exec, resetState: noState };
       }
       case 'affine': {
@@ -422,13 +387,13 @@ export class Network {
         // the kernel reads one flag for all three: expand any per-channel parameter when another is per neuron
         const perNeuron = beta.perNeuron | thr.perNeuron | vr.perNeuron;
         const expand = (q: { ptr: number; perNeuron: number }, p: NeuronParam): number =>
-          perNeuron && !q.perNeuron ? this.arena.putF32(expandPerNeuron(p, C, HW)) : q.ptr;
+          perNeuron && !q.perNeuron ? this.arena.putF32(expandParam(p, C, HW, true)) : q.ptr;
         const betaPtr = expand(beta, layer.beta);
         const thrPtr = expand(thr, layer.threshold);
         const vrPtr = expand(vr, layer.vReset);
         const reset = RESET[layer.reset];
         const delay = layer.resetDelay ? 1 : 0;
-        const vInit = expandPerNeuron(layer.vReset, C, HW);
+        const vInit = expandParam(layer.vReset, C, HW, true);
         const exec = (): void => ex.lif(inPtr, out, v, betaPtr, thrPtr, vrPtr, B, C, HW, perNeuron, reset, delay);
         const resetState = (): void => {
           arena.f32(out, B * outSize).fill(0);
@@ -458,12 +423,6 @@ export class Network {
   }
 }
 
-function expandPerNeuron(p: NeuronParam, C: number, HW: number): Float32Array {
-  if (p.per === 'neuron') return p.data;
-  const out = new Float32Array(C * HW);
-  for (let c = 0; c < C; c++) out.fill(p.per === 'channel' ? p.data[c] : p.data[0], c * HW, (c + 1) * HW);
-  return out;
-}
 
 function countSops(x: Float32Array, B: number, C: number, HW: number, fanout: Float64Array): number {
   let total = 0;

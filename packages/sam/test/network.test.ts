@@ -1,3 +1,4 @@
+import { xorshift32 } from '../src/random.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { modelToSafetensors, parseModel } from '../src/formats/index.js';
@@ -6,17 +7,7 @@ import { Network, type NetworkInput } from '../src/network.js';
 import { Recorder, SamObserver } from '../src/observers.js';
 
 /** A small seeded generator, so a failing property names a reproducible model. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
+const rng = xorshift32;
 
 /** Random, non-dyadic float32 weights: every rounding in the kernels matters. */
 function weights(r: () => number, n: number, scale: number): Float32Array {

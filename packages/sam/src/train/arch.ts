@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { SafetensorsInput } from '../formats/index.js';
+import { xorshift32 } from '../random.js';
 
 /**
  * The architectures `spikelens train --arch` offers: each a fixed layer list for 1x28x28 inputs (MNIST,
@@ -70,18 +71,6 @@ export function describeArch(name: string): string {
   return a.about;
 }
 
-/** A small seeded generator (xorshift32) for weight initialisation: the same seed gives the same weights anywhere. */
-function uniform(seed: number): () => number {
-  let s = (seed ^ 0x5bd1e995) >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 /**
  * The graph JSON (SPEC §2) and freshly initialised tensors: weights uniform in +-sqrt(6/fan_in) (He), biases 0.
@@ -89,7 +78,7 @@ function uniform(seed: number): () => number {
 export function buildArch(name: string, o: ArchOptions, seed: number): { graph: Record<string, unknown>; tensors: SafetensorsInput[] } {
   const arch = ARCHS[name];
   if (!arch) throw new UsageError(`unknown --arch "${name}" (one of ${ARCH_NAMES.join(', ')})`);
-  const rand = uniform(seed);
+  const rand = xorshift32(seed ^ 0x5bd1e995);
   const layers: Record<string, unknown>[] = [];
   const tensors: SafetensorsInput[] = [];
   let shape = [1, 28, 28];

@@ -1,9 +1,10 @@
 import { createCore, type Core, type CoreSource } from '@spikelens/core-wasm';
 import { Arena } from '../arena.js';
 import { UsageError } from '../errors.js';
-import type { Layer, Model, NeuronParam, Shape } from '../model.js';
+import type { Layer, Model } from '../model.js';
 import { sizeOf } from '../model.js';
 import { preprocess } from '../preprocess.js';
+import { convGeometry, dims, expandParam, poolGeometry } from '../geometry.js';
 
 export const SURROGATES = ['triangle', 'atan', 'fast-sigmoid'] as const;
 export type Surrogate = (typeof SURROGATES)[number] | 'smooth';
@@ -51,18 +52,6 @@ interface Plan {
   bwd(t: number): void;
 }
 
-function dims(shape: Shape): { C: number; H: number; W: number; HW: number } {
-  if (shape.length === 3) return { C: shape[0], H: shape[1], W: shape[2], HW: shape[1] * shape[2] };
-  return { C: shape[0], H: 1, W: 1, HW: 1 };
-}
-
-function expand(p: NeuronParam, C: number, HW: number, perNeuron: boolean): Float32Array {
-  if (p.per === 'neuron') return p.data;
-  const per = perNeuron ? HW : 1;
-  const out = new Float32Array(C * per);
-  for (let c = 0; c < C; c++) out.fill(p.per === 'channel' ? p.data[c] : p.data[0], c * per, (c + 1) * per);
-  return out;
-}
 
 /**
  * A model laid out for backpropagation through time: every step's activity is kept (layer outputs, pre-reset
@@ -292,15 +281,7 @@ export class TrainGraph {
         return { layer, outs: prev.outs, grad: prev.grad, inGrad, fwd: none, bwd: none };
       case 'conv2d':
       case 'linear': {
-        const isConv = layer.op === 'conv2d';
-        const { C, H, W } = isConv ? dims(layer.inShape) : { C: sizeOf(layer.inShape), H: 1, W: 1 };
-        const Cout = layer.outShape[0];
-        const [Ho, Wo] = isConv ? [layer.outShape[1], layer.outShape[2]] : [1, 1];
-        const [kH, kW] = isConv ? [layer.weight.shape[2], layer.weight.shape[3]] : [1, 1];
-        const [sH, sW] = isConv ? layer.stride : [1, 1];
-        const [pH, pW] = isConv ? layer.padding : [0, 0];
-        const [dH, dW] = isConv ? layer.dilation : [1, 1];
-        const groups = isConv ? layer.groups : 1;
+        const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = convGeometry(layer);
         const cinG = C / groups;
         const w = this.addParam(layer.weight.name, layer.weight.shape, layer.weight.data, true);
         const bias = layer.bias ? this.addParam(layer.bias.name, layer.bias.shape, layer.bias.data, false) : null;
@@ -320,12 +301,7 @@ export class TrainGraph {
       case 'avgpool2d':
       case 'sumpool2d':
       case 'maxpool2d': {
-        const kind = layer.op === 'avgpool2d' ? 0 : layer.op === 'sumpool2d' ? 1 : 2;
-        const { C, H, W } = dims(layer.inShape);
-        const [, Ho, Wo] = layer.outShape;
-        const [kH, kW] = layer.kernel;
-        const [sH, sW] = layer.stride;
-        const [pH, pW] = layer.padding;
+        const { kind, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW } = poolGeometry(layer);
         const outs = stepOuts();
         const grad = arena.allocF32(B * outSize);
         const fwd = (t: number): void => ex.pool2d(kind, prev.outs[t], outs[t], B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW);
@@ -363,13 +339,13 @@ export class TrainGraph {
         const perNeuron = layer.beta.per === 'neuron' || layer.threshold.per === 'neuron' || layer.vReset.per === 'neuron';
         const pn = perNeuron ? 1 : 0;
         const learnBeta = this.trainBeta && layer.op === 'lif' && !perNeuron;
-        const betaInit = expand(layer.beta, C, HW, perNeuron);
+        const betaInit = expandParam(layer.beta, C, HW, perNeuron);
         const beta = learnBeta
           ? this.addParam(`${layer.name}.beta`, [C], betaInit, false, [0, 1])
           : { ptr: arena.putF32(betaInit), grad: 0 };
-        const thr = arena.putF32(expand(layer.threshold, C, HW, perNeuron));
-        const vr = arena.putF32(expand(layer.vReset, C, HW, perNeuron));
-        const vOne = expand(layer.vReset, C, HW, true);
+        const thr = arena.putF32(expandParam(layer.threshold, C, HW, perNeuron));
+        const vr = arena.putF32(expandParam(layer.vReset, C, HW, perNeuron));
+        const vOne = expandParam(layer.vReset, C, HW, true);
         const vInit = arena.allocF32(B * outSize);
         for (let b = 0; b < B; b++) arena.f32(vInit + b * outSize * 4, outSize).set(vOne);
         const outs = stepOuts();
@@ -394,7 +370,7 @@ export class TrainGraph {
       case 'li': {
         const { C, HW } = dims(layer.outShape);
         const perNeuron = layer.beta.per === 'neuron';
-        const beta = arena.putF32(expand(layer.beta, C, HW, perNeuron));
+        const beta = arena.putF32(expandParam(layer.beta, C, HW, perNeuron));
         const zero = arena.allocF32(B * outSize);
         const outs = stepOuts();
         const gv = arena.allocF32(B * outSize);

@@ -1,20 +1,11 @@
+import { xorshift32 } from '../../src/random.js';
 import { describe, expect, it } from 'vitest';
 import { modelToSafetensors, parseModel } from '../../src/formats/index.js';
 import { Network } from '../../src/network.js';
 import { TrainGraph } from '../../src/train/graph.js';
 import { softmaxCrossEntropy } from '../../src/train/loss.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
+const rng = xorshift32;
 
 /** conv -> affine [T,C] -> lif -> avgpool -> conv -> relu -> flatten -> linear -> lif -> linear -> li, on [2,8,8]. */
 function model(o: { encoding: 'direct' | 'poisson'; reset: 'subtract' | 'zero'; readout: 'final' | 'mean'; T: number; seed: number }) {
