@@ -1,5 +1,6 @@
-import { UsageError, evaluate } from '@spikelens/sam';
-import { loadDataset } from '@spikelens/sam/node';
+import { InputError, UsageError, evaluate } from '@spikelens/sam';
+import { loadDataset, readBytes, writeFilesAtomic } from '@spikelens/sam/node';
+import type { Evaluation } from '@spikelens/sam';
 import { COMMON, choice, int, parse } from '../args.js';
 import type { Io } from '../io.js';
 import { loadModel } from '../load.js';
@@ -14,6 +15,7 @@ time steps; each image keyed by its index, so it gets the spikes it would get al
   --limit N       the first N test images only (default all)
   --batch B       images per batch (default 100; results do not depend on it)
   --seed S        encoder seed (default 0)
+  --update-card   write the measured figures into the model card MODEL.json beside the model
   --json          print the result as JSON
   -q, --quiet     no progress bar
   -h, --help      this help
@@ -27,6 +29,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
     limit: { type: 'string' },
     batch: { type: 'string' },
     seed: { type: 'string' },
+    'update-card': { type: 'boolean' },
   });
   if (values.help) {
     io.out(EVAL_HELP);
@@ -46,6 +49,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
     onBatch: (d) => bar.update(d),
   });
   bar.done();
+  if (values['update-card']) await updateCard(positionals[0], ev);
   if (values.json) {
     io.out(JSON.stringify({ model: model.name, dataset, ...ev }));
     return 0;
@@ -55,4 +59,24 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   io.out(`firing rates: ${Object.entries(ev.firingRates).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')}`);
   io.out(`mean SOPs per image: ${Math.round(ev.sopsPerImage)}`);
   return 0;
+}
+
+/** Rewrites the measured fields of the card beside the model (MODEL.json), leaving the rest as it was. */
+async function updateCard(modelFile: string, ev: Evaluation): Promise<void> {
+  const cardFile = modelFile.replace(/\.safetensors$/, '') + '.json';
+  let card: Record<string, unknown>;
+  try {
+    card = JSON.parse(new TextDecoder().decode(await readBytes(cardFile))) as Record<string, unknown>;
+  } catch (err) {
+    throw err instanceof SyntaxError ? new InputError(cardFile, 'the model card is not valid JSON') : err;
+  }
+  Object.assign(card, {
+    testAccuracy: ev.accuracy,
+    testImages: ev.images,
+    accuracyFirst1000: ev.accuracyFirst1000,
+    perClass: ev.perClass,
+    firingRates: ev.firingRates,
+    sopsPerImage: ev.sopsPerImage,
+  });
+  await writeFilesAtomic([{ path: cardFile, data: JSON.stringify(card, null, 2) + '\n' }]);
 }
