@@ -5,6 +5,7 @@ import { COMMON, choice, int, parse } from '../args.js';
 import type { Io } from '../io.js';
 import { loadModel } from '../load.js';
 import { Progress } from '../progress.js';
+import { measuredFields } from '../card.js';
 
 export const EVAL_HELP = `Usage: spikelens eval MODEL --dataset D [options]
 
@@ -70,13 +71,6 @@ async function updateCard(modelFile: string, ev: Evaluation): Promise<void> {
   } catch (err) {
     throw err instanceof SyntaxError ? new InputError(cardFile, 'the model card is not valid JSON') : err;
   }
-  Object.assign(card, {
-    testAccuracy: ev.accuracy,
-    testImages: ev.images,
-    accuracyFirst1000: ev.accuracyFirst1000,
-    perClass: ev.perClass,
-    firingRates: ev.firingRates,
-    sopsPerImage: ev.sopsPerImage,
-  });
+  Object.assign(card, measuredFields(ev));
   await writeFilesAtomic([{ path: cardFile, data: JSON.stringify(card, null, 2) + '\n' }]);
 }

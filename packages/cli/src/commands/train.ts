@@ -5,6 +5,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { COMMON, choice, int, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
 import { Progress } from '../progress.js';
+import { measuredFields } from '../card.js';
 
 export const TRAIN_HELP = `Usage: spikelens train --dataset D --out MODEL.safetensors [options]
 
@@ -162,12 +163,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     timesteps,
     encoding,
     readout: model.readout,
-    testAccuracy: ev.accuracy,
-    testImages: ev.images,
-    accuracyFirst1000: ev.accuracyFirst1000,
-    perClass: ev.perClass,
-    firingRates: ev.firingRates,
-    sopsPerImage: ev.sopsPerImage,
+    ...measuredFields(ev),
     parameters: params,
     trainingSeconds: Math.round(result.seconds),
     machine: '2 cores (this project\'s machine), Node ' + process.versions.node,
