@@ -3,39 +3,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createCore, type Core } from "../src/index.js";
 import * as twin from "../src/twin.js";
 import { Arena } from "./arena.js";
+import { convArb as baseConvArb, type Conv } from "./conv-arb.js";
 import { expectSameBits, normals, outSize, random, spikes, uniforms } from "./util.js";
-
-interface Conv {
-  B: number; Cin: number; H: number; W: number; Cout: number; Ho: number; Wo: number;
-  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number; groups: number;
-}
 
 // cinG up to 9 and coutG up to 11 reach every register tile of the kernels (4 input channels and a tail; 8, 4 and
 // partial output lanes).
-const convArb = (o: { B?: number; groups?: number; cinG?: number; coutG?: number; H?: number; W?: number; k?: number } = {}) =>
-  fc
-    .record({
-      B: fc.integer({ min: 1, max: o.B ?? 3 }),
-      groups: fc.integer({ min: 1, max: o.groups ?? 3 }),
-      cinG: fc.integer({ min: 1, max: o.cinG ?? 9 }),
-      coutG: fc.integer({ min: 1, max: o.coutG ?? 11 }),
-      H: fc.integer({ min: 1, max: o.H ?? 9 }),
-      W: fc.integer({ min: 1, max: o.W ?? 11 }),
-      kH: fc.integer({ min: 1, max: o.k ?? 4 }),
-      kW: fc.integer({ min: 1, max: o.k ?? 4 }),
-      sH: fc.integer({ min: 1, max: 3 }),
-      sW: fc.integer({ min: 1, max: 3 }),
-      pH: fc.integer({ min: 0, max: 3 }),
-      pW: fc.integer({ min: 0, max: 3 }),
-      dH: fc.integer({ min: 1, max: 3 }),
-      dW: fc.integer({ min: 1, max: 3 }),
-    })
-    .map((s): Conv => ({
-      B: s.B, Cin: s.groups * s.cinG, H: s.H, W: s.W, Cout: s.groups * s.coutG,
-      Ho: outSize(s.H, s.kH, s.sH, s.pH, s.dH), Wo: outSize(s.W, s.kW, s.sW, s.pW, s.dW),
-      kH: s.kH, kW: s.kW, sH: s.sH, sW: s.sW, pH: s.pH, pW: s.pW, dH: s.dH, dW: s.dW, groups: s.groups,
-    }))
-    .filter((c) => c.Ho >= 1 && c.Wo >= 1);
+const convArb = (o: Parameters<typeof baseConvArb>[0] = {}) => baseConvArb({ B: 3, cinG: 9, W: 11, ...o });
 
 const linearConv = (B: number, Cin: number, Cout: number, groups = 1): Conv => ({
   B, Cin, H: 1, W: 1, Cout, Ho: 1, Wo: 1, kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, groups,
