@@ -1,6 +1,6 @@
 import { InputError, parseModel, readNpy, type Model, type NetworkInput } from '@spikelens/sam';
 import { decodePng, readBytes } from '@spikelens/sam/node';
-import { imageToPixels } from '@spikelens/sam';
+import { imageInput, imageShape } from '@spikelens/sam';
 import { extname } from 'node:path';
 
 export async function loadModel(file: string): Promise<Model> {
@@ -22,17 +22,10 @@ export interface LoadedInput {
   readonly image?: DecodedImage;
 }
 
-function imageChannels(model: Model, file: string): { C: 1 | 3; H: number; W: number } {
-  const s = model.input.shape;
-  if (s.length !== 3 || (s[0] !== 1 && s[0] !== 3))
-    throw new InputError(file, `the model takes input [${s.join(',')}], not an image (1 or 3 channels)`);
-  return { C: s[0] as 1 | 3, H: s[1], W: s[2] };
-}
-
 export async function loadImage(file: string, model: Model): Promise<LoadedInput> {
-  const { C, H, W } = imageChannels(model, file);
+  imageShape(model, file);
   const image = decodePng(await readBytes(file), file);
-  const pixels = imageToPixels(image.rgba, image.width, image.height, C, H, W, file);
+  const pixels = imageInput(model, image.rgba, image.width, image.height, file);
   return { input: { kind: 'pixels', data: pixels }, batch: 1, image };
 }
 

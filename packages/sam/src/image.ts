@@ -1,4 +1,5 @@
 import { InputError } from './errors.js';
+import type { Model } from './model.js';
 import { resizeBilinearPlanar } from './render/resize.js';
 
 /**
@@ -123,4 +124,21 @@ export function pixelsToRgba(pixels: Float32Array, channels: Channels, height: n
     out[p * 4 + 3] = 255;
   }
   return out;
+}
+
+/** The channels and size of image input a model takes, or an InputError naming `file` when it takes no image. */
+export function imageShape(model: Model, file = ''): { C: Channels; H: number; W: number } {
+  const s = model.input.shape;
+  if (s.length !== 3 || (s[0] !== 1 && s[0] !== 3))
+    throw new InputError(file, `the model takes input [${s.join(',')}], not an image (1 or 3 channels)`);
+  return { C: s[0] as Channels, H: s[1], W: s[2] };
+}
+
+/**
+ * A decoded image as one sample of model input (SPEC §4): its pixels composited, converted to the model's channels
+ * and resized to its input. The same path for the CLI and the web page, so both give the model the same floats.
+ */
+export function imageInput(model: Model, rgba: Uint8Array, width: number, height: number, file = ''): Float32Array {
+  const { C, H, W } = imageShape(model, file);
+  return imageToPixels(rgba, width, height, C, H, W, file);
 }

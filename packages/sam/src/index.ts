@@ -41,13 +41,15 @@ export type {
 } from './formats/index.js';
 export { Network, NCS_MODE } from './network.js';
 export type { NetworkInput, NetworkOptions, StepObserver, NcsMode } from './network.js';
-export { Recorder, SamObserver } from './observers.js';
-export type { RecordOptions, SamOptions } from './observers.js';
+export { Recorder, SamObserver, samFromSpikes } from './observers.js';
+export type { RecordOptions, SamOptions, SpikeRecordShape } from './observers.js';
+export { summarize } from './summary.js';
+export type { Summary, SummaryOptions } from './summary.js';
 export { preprocess } from './preprocess.js';
 export { convFanout, denseMacs, denseMacsPerStep } from './work.js';
 export { dims, convGeometry, poolGeometry, expandParam } from './geometry.js';
 export type { ConvGeometry } from './geometry.js';
-export { imageToPixels, rgbaToRgb, baseImage, pixelsToRgba } from './image.js';
+export { imageToPixels, imageInput, imageShape, rgbaToRgb, baseImage, pixelsToRgba } from './image.js';
 export type { Channels } from './image.js';
 export * from './render/index.js';
 export { ARCH_NAMES, describeArch, buildArch } from './train/arch.js';

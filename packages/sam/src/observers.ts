@@ -1,3 +1,5 @@
+import { createCore, type Core } from '@spikelens/core-wasm';
+import { Arena } from './arena.js';
 import { UsageError } from './errors.js';
 import type { Network, StepObserver, NcsMode } from './network.js';
 import { NCS_MODE } from './network.js';
@@ -116,12 +118,10 @@ export class SamObserver implements StepObserver {
     const l = net.layer(layer);
     if (!isSpiking(l)) throw new UsageError(`layer "${layer}" (${l.op}) is not a spiking layer: SAM needs lif or if`);
     if (l.outShape.length !== 3) throw new UsageError(`layer "${layer}" is flat ([${l.outShape.join(',')}]): it has no map`);
-    const gamma = options.gamma ?? 0.5;
-    if (!Number.isFinite(gamma) || gamma < 0) throw new UsageError(`gamma must be a finite number >= 0, not ${gamma}`);
+    const { gamma, ncs } = samParams(options);
     this.layer = layer;
     this.gamma = gamma;
-    this.ncs = options.ncs ?? 'inclusive';
-    if (!(this.ncs in NCS_MODE)) throw new UsageError(`unknown ncs mode "${this.ncs}" (inclusive, strict, official)`);
+    this.ncs = ncs;
     const [C, H, W] = l.outShape;
     this.C = C;
     this.HW = H * W;
@@ -142,4 +142,58 @@ export class SamObserver implements StepObserver {
     net.core.exports.sam_step(net.outputPtr(this.layer), this.trace, this.map, net.batch, this.C, this.HW, this.decay, NCS_MODE[this.ncs], silent);
     this.maps.push(net.arena.f32(this.map, net.batch * this.HW));
   }
+}
+
+function samParams(options: SamOptions): { gamma: number; ncs: NcsMode } {
+  const gamma = options.gamma ?? 0.5;
+  if (!Number.isFinite(gamma) || gamma < 0) throw new UsageError(`gamma must be a finite number >= 0, not ${gamma}`);
+  const ncs = options.ncs ?? 'inclusive';
+  if (!Object.prototype.hasOwnProperty.call(NCS_MODE, ncs)) throw new UsageError(`unknown ncs mode "${ncs}" (inclusive, strict, official)`);
+  return { gamma, ncs };
+}
+
+/** Shape of a recorded spike train of a conv-shaped layer: `T` steps of `[B, C, H, W]`. */
+export interface SpikeRecordShape {
+  readonly T: number;
+  readonly B: number;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+}
+
+/**
+ * The Spike Activation Maps `[T, B, H, W]` of recorded spikes `[T, B, C, H, W]` (a Recorder's `spikes.data()`),
+ * computed after the run with the same core kernel a SamObserver calls during it, so the maps are the same bits.
+ * This is how a viewer changes gamma or the ncs mode without simulating again. `core`: an instance to reuse
+ * (its memory above the heap base is overwritten); default a new one.
+ */
+export async function samFromSpikes(
+  spikes: ArrayLike<number>,
+  shape: SpikeRecordShape,
+  options: SamOptions & { readonly core?: Core } = {},
+): Promise<Float32Array> {
+  const { gamma, ncs } = samParams(options);
+  const { T, B, C, H, W } = shape;
+  for (const [k, v] of Object.entries(shape))
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`samFromSpikes: ${k} must be a positive integer, not ${v}`);
+  const frame = B * C * H * W;
+  if (spikes.length !== T * frame)
+    throw new RangeError(`samFromSpikes: ${spikes.length} values are not ${T} steps of [${B},${C},${H},${W}]`);
+  const core = options.core ?? (await createCore());
+  const arena = new Arena(core);
+  const spikesPtr = arena.allocF32(frame);
+  const trace = arena.allocF32(frame);
+  const map = arena.allocF32(B * H * W);
+  arena.f32(trace, frame).fill(0);
+  const decay = Math.fround(Math.exp(-gamma));
+  const out = new Float32Array(T * B * H * W);
+  const view = ArrayBuffer.isView(spikes) ? (spikes as unknown as { subarray(a: number, b: number): ArrayLike<number> }) : null;
+  for (let t = 0; t < T; t++) {
+    const step = view ? view.subarray(t * frame, (t + 1) * frame) : Array.prototype.slice.call(spikes, t * frame, (t + 1) * frame);
+    arena.f32(spikesPtr, frame).set(step);
+    const silent = Math.fround(Math.exp(-gamma * t));
+    core.exports.sam_step(spikesPtr, trace, map, B, C, H * W, decay, NCS_MODE[ncs], silent);
+    out.set(arena.f32(map, B * H * W), t * B * H * W);
+  }
+  return out;
 }

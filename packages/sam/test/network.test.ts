@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { modelToSafetensors, parseModel } from '../src/formats/index.js';
 import type { Model } from '../src/model.js';
 import { Network, type NetworkInput } from '../src/network.js';
-import { Recorder, SamObserver } from '../src/observers.js';
+import { Recorder, SamObserver, samFromSpikes } from '../src/observers.js';
+import { summarize } from '../src/summary.js';
 
 /** A small seeded generator, so a failing property names a reproducible model. */
 const rng = xorshift32;
@@ -233,6 +234,48 @@ describe('Network', () => {
         }
       expect(active).toBeGreaterThan(10);
     }
+  });
+
+  it('samFromSpikes gives a SamObserver\'s maps bit for bit, from the recorded spikes, in every mode and batch', async () => {
+    const s: Spec = { seed: 11, encoding: 'poisson', stride: 1, padding: 1, dilation: 1, reset: 'subtract', resetDelay: false, pool: 'avgpool2d', readout: 'mean', perStepAffine: false };
+    const model = randomModel(s);
+    for (const [ncs, gamma, B] of [['inclusive', 0.5, 1], ['strict', 0.3, 2], ['official', 1.7, 3]] as const) {
+      const net = await Network.create(model, { seed: 4, batch: B });
+      net.setInput({ kind: 'pixels', data: pixels(2, B * PER) });
+      const rec = new Recorder(net, 'lif1');
+      const sam = new SamObserver(net, 'lif1', { gamma, ncs });
+      net.observe(rec);
+      net.observe(sam);
+      net.run();
+      const [C, H, W] = net.layer('lif1').outShape;
+      const again = await samFromSpikes(rec.spikes!.data(), { T: net.t, B, C, H, W }, { gamma, ncs });
+      expectSame(again, sam.maps.data(), `${ncs} B=${B}`);
+      expect(sam.maps.data().some((v) => v > 0)).toBe(true);
+      // Another gamma gives other maps: the function does use its options.
+      const other = await samFromSpikes(rec.spikes!.data(), { T: net.t, B, C, H, W }, { gamma: gamma + 0.25, ncs });
+      expect(firstDiff(other, sam.maps.data())).not.toBe(-1);
+    }
+    await expect(samFromSpikes(new Uint8Array(5), { T: 2, B: 1, C: 1, H: 2, W: 2 })).rejects.toThrow(/not 2 steps/);
+    await expect(samFromSpikes(new Uint8Array(8), { T: 2, B: 1, C: 1, H: 2, W: 2 }, { gamma: NaN })).rejects.toThrow(/gamma/);
+  });
+
+  it('summarize reports the steps taken, the predictions and the firing rates of the run', async () => {
+    const s: Spec = { seed: 12, encoding: 'poisson', stride: 1, padding: 1, dilation: 1, reset: 'subtract', resetDelay: false, pool: 'avgpool2d', readout: 'mean', perStepAffine: false };
+    const model = randomModel(s);
+    const net = await Network.create(model, { seed: 6, batch: 2, countSops: true });
+    net.setInput({ kind: 'pixels', data: pixels(2, 2 * PER) });
+    net.run(5);
+    const sum = summarize(net, { input: 'x.npy', seconds: 0.5, sam: { layers: ['lif1'], gamma: 0.5, ncs: 'strict' } });
+    expect(sum.schema).toBe('spikelens.summary/1');
+    expect(sum.timesteps).toBe(5);
+    expect(sum.seed).toBe(6);
+    expect(sum.batch).toBe(2);
+    expect(sum.predictions).toEqual(net.predictions());
+    expect(sum.scores.flat()).toEqual(Array.from(net.scores()));
+    expect(sum.firingRates).toEqual(net.firingRates());
+    expect(sum.sopsPerImage).toBe(net.sops / 2);
+    expect(sum.sam).toEqual({ layers: ['lif1'], gamma: 0.5, ncs: 'strict' });
+    expect(summarize(net, { input: 'x', seconds: 0, sam: null }).sam).toBeNull();
   });
 
   it('the same seed gives the same input spikes, another seed other spikes', async () => {

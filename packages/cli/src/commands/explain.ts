@@ -2,12 +2,9 @@ import {
   COLORMAPS,
   NORMALIZE_MODES,
   UsageError,
-  composeGrid,
-  normalizeSequence,
-  overlay,
-  resizeBilinear,
-  resizeBilinearInterleaved,
   rgbaToRgb,
+  samGrid,
+  samOverlays,
   writeNpy,
   type ColormapName,
   type NormalizeMode,
@@ -42,9 +39,6 @@ Activation Map of each layer at every time step, resized back onto the original 
 For each image NAME and layer L it writes DIR/NAME/L/t<step>.png (one overlay per step), DIR/NAME/L.grid.png (all
 steps, the step under each tile, the prediction above) and DIR/NAME/L.sam.npy (raw maps, float32 [T,1,H,W]); and
 DIR/summary.json.`;
-
-/** Grid tiles are at most this many pixels on their longer side, whatever the image size. */
-const MAX_TILE = 256;
 
 function uniqueStems(files: readonly string[]): string[] {
   const seen = new Map<string, number>();
@@ -106,36 +100,24 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
     const T = result.timesteps;
     const pred = result.predictions[0];
     const predText = labels ? labels[pred] : String(pred);
-    const rgb = rgbaToRgb(img.rgba, img.width, img.height);
-    const scale = Math.min(1, MAX_TILE / Math.max(img.width, img.height));
-    const tw = Math.max(1, Math.round(img.width * scale));
-    const th = Math.max(1, Math.round(img.height * scale));
-    const tileBase = scale < 1 ? toBytes(resizeBilinearInterleaved(toFloat(rgb), img.height, img.width, 3, th, tw)) : rgb;
+    const base = { width: img.width, height: img.height, pixels: rgbaToRgb(img.rgba, img.width, img.height) };
+    const style = { normalize: mode, limit, colormap: cmap, alpha };
 
     const files: { path: string; data: Uint8Array | string }[] = [];
     for (const sam of result.sams) {
       const [, H, W] = sam.frameShape;
       const raw = sam.maps.data();
-      const frames = normalizeSequence(raw, H * W, mode, { limit });
-      const tiles = [];
       const dir = join(outDir, stems[i], sam.layer);
       const digits = String(T - 1).length;
-      for (let t = 0; t < T; t++) {
-        const full = resizeBilinear(frames[t], H, W, img.height, img.width);
-        const rgba = overlay(rgb, img.width, img.height, full, cmap, alpha);
-        files.push({ path: join(dir, `t${String(t).padStart(digits, '0')}.png`), data: encodePng(img.width, img.height, rgba) });
-        const small = scale < 1 ? overlay(tileBase, tw, th, resizeBilinear(frames[t], H, W, th, tw), cmap, alpha) : rgba;
-        tiles.push({ width: tw, height: th, rgba: small });
-      }
-      const grid = composeGrid(tiles, {
-        title: `${stems[i]}  ${sam.layer}  predicted: ${predText}`,
-        legend: cmap,
-      });
+      samOverlays(raw, H, W, base, style).forEach((rgba, t) =>
+        files.push({ path: join(dir, `t${String(t).padStart(digits, '0')}.png`), data: encodePng(img.width, img.height, rgba) }),
+      );
+      const grid = samGrid(raw, H, W, base, style, `${stems[i]}  ${sam.layer}  predicted: ${predText}`);
       files.push({ path: join(outDir, stems[i], `${sam.layer}.grid.png`), data: encodePng(grid.width, grid.height, grid.rgba) });
       files.push({ path: join(outDir, stems[i], `${sam.layer}.sam.npy`), data: writeNpy(raw, [T, 1, H, W]) });
     }
     await writeFilesAtomic(files);
-    const summary = buildSummary(result, { seed, gamma, ncs, input: file });
+    const summary = buildSummary(result, { gamma, ncs, input: file });
     perImage.push({ ...summary, image: file, files: files.map((f) => f.path) });
     if (!values.json) io.out(`${file}: predicted ${predText}; ${files.length} files in ${join(outDir, stems[i])}`);
   }
@@ -143,14 +125,4 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   await writeFilesAtomic([{ path: join(outDir, 'summary.json'), data: JSON.stringify(summary, null, 2) + '\n' }]);
   if (values.json) io.out(JSON.stringify(summary));
   return 0;
-}
-
-function toFloat(bytes: Uint8Array): Float32Array {
-  return Float32Array.from(bytes);
-}
-
-function toBytes(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Math.min(255, Math.max(0, Math.floor(values[i] + 0.5)));
-  return out;
 }

@@ -75,7 +75,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   for (const s of result.sams)
     files.push({ path: join(outDir, `${s.layer}.sam.npy`), data: writeNpy(s.maps.data(), [result.timesteps, ...s.frameShape]) });
   files.push({ path: join(outDir, 'output.npy'), data: writeNpy(result.scores, [batch, result.net.classes]) });
-  const summary = buildSummary(result, { seed, gamma, ncs, input: inputFile });
+  const summary = buildSummary(result, { gamma, ncs, input: inputFile });
   files.push({ path: join(outDir, 'summary.json'), data: JSON.stringify(summary, null, 2) + '\n' });
   await writeFilesAtomic(files);
 

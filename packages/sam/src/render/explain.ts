@@ -1,0 +1,58 @@
+import type { RgbaImage } from './canvas.js';
+import type { ColormapName } from './colormaps.js';
+import { composeGrid } from './grid.js';
+import { normalizeSequence, type NormalizeMode } from './normalize.js';
+import { overlay } from './overlay.js';
+import { resizeBilinear, resizeBilinearInterleaved } from './resize.js';
+
+/**
+ * The pictures of `spikelens explain` and of the web page, from raw maps of one sample: one overlay per step and
+ * the grid of all steps. One code path, so the page's downloads are the CLI's files pixel for pixel.
+ */
+export interface MapStyle {
+  readonly normalize: NormalizeMode;
+  /** The map value shown as 1 with `fixed`. */
+  readonly limit?: number;
+  readonly colormap: ColormapName;
+  /** Opacity of the map over the image, 0..1. */
+  readonly alpha: number;
+}
+
+/** Grid tiles are at most this many pixels on their longer side, whatever the image size. */
+export const MAX_TILE = 256;
+
+/** Interleaved RGB (or gray) `image` of width x height: the picture maps are drawn over. */
+export interface BasePicture {
+  readonly width: number;
+  readonly height: number;
+  /** 1 or 3 bytes per pixel, rows top to bottom. */
+  readonly pixels: Uint8Array;
+}
+
+/** Each step's overlay (opaque RGBA at the picture's size) of raw maps `[T, H, W]` of one sample. */
+export function samOverlays(maps: Float32Array, H: number, W: number, base: BasePicture, style: MapStyle): Uint8Array[] {
+  const frames = normalizeSequence(maps, H * W, style.normalize, { limit: style.limit });
+  return frames.map((f) =>
+    overlay(base.pixels, base.width, base.height, resizeBilinear(f, H, W, base.height, base.width), style.colormap, style.alpha),
+  );
+}
+
+/** The picture scaled (bilinear) so its longer side is at most `maxSide`; itself when it already fits. */
+export function fitPicture(base: BasePicture, maxSide: number): BasePicture {
+  const scale = Math.min(1, maxSide / Math.max(base.width, base.height));
+  if (scale >= 1) return base;
+  const width = Math.max(1, Math.round(base.width * scale));
+  const height = Math.max(1, Math.round(base.height * scale));
+  const channels = base.pixels.length / (base.width * base.height);
+  const resized = resizeBilinearInterleaved(Float32Array.from(base.pixels), base.height, base.width, channels, height, width);
+  const pixels = new Uint8Array(resized.length);
+  for (let i = 0; i < resized.length; i++) pixels[i] = Math.min(255, Math.max(0, Math.floor(resized[i] + 0.5)));
+  return { width, height, pixels };
+}
+
+/** The grid of every step's overlay (tiles at most MAX_TILE a side), the step under each tile, `title` above. */
+export function samGrid(maps: Float32Array, H: number, W: number, base: BasePicture, style: MapStyle, title: string): RgbaImage {
+  const tile = fitPicture(base, MAX_TILE);
+  const tiles = samOverlays(maps, H, W, tile, style).map((rgba) => ({ width: tile.width, height: tile.height, rgba }));
+  return composeGrid(tiles, { title, legend: style.colormap });
+}

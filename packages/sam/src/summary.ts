@@ -1,0 +1,56 @@
+import type { Network } from './network.js';
+
+/**
+ * The `summary.json` schema of `spikelens run` / `explain` and of the web page's JSON download (docs/outputs.md).
+ * Version the string when a field changes.
+ */
+export interface Summary {
+  readonly schema: 'spikelens.summary/1';
+  readonly model: string;
+  readonly input: string;
+  readonly batch: number;
+  readonly timesteps: number;
+  readonly seed: number;
+  readonly predictions: number[];
+  readonly labels: string[] | null;
+  readonly scores: number[][];
+  readonly firingRates: Record<string, number>;
+  readonly sopsPerImage: number;
+  readonly seconds: number;
+  readonly sam: { readonly layers: string[]; readonly gamma: number; readonly ncs: string } | null;
+}
+
+export interface SummaryOptions {
+  /** The input as the user named it (a file name). */
+  readonly input: string;
+  /** Scores after the run, `[B, K]` (default `net.scores()`). */
+  readonly scores?: Float32Array;
+  /** Wall-clock seconds of the simulation alone. */
+  readonly seconds: number;
+  readonly sam: { readonly layers: readonly string[]; readonly gamma: number; readonly ncs: string } | null;
+}
+
+/** The summary of the run a Network has just made (its steps so far). */
+export function summarize(net: Network, o: SummaryOptions): Summary {
+  const K = net.classes;
+  const raw = o.scores ?? net.scores();
+  const predictions = net.predictions(raw);
+  const labels = net.model.input.labels;
+  const scores: number[][] = [];
+  for (let b = 0; b < net.batch; b++) scores.push(Array.from(raw.subarray(b * K, (b + 1) * K)));
+  return {
+    schema: 'spikelens.summary/1',
+    model: net.model.name,
+    input: o.input,
+    batch: net.batch,
+    timesteps: net.t,
+    seed: net.seed,
+    predictions,
+    labels: labels ? predictions.map((p) => labels[p]) : null,
+    scores,
+    firingRates: net.firingRates(),
+    sopsPerImage: net.sops / net.batch,
+    seconds: o.seconds,
+    sam: o.sam && o.sam.layers.length ? { layers: [...o.sam.layers], gamma: o.sam.gamma, ncs: o.sam.ncs } : null,
+  };
+}
