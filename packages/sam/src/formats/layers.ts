@@ -233,9 +233,9 @@ function float32Tensor(f: Fields, field: string, name: string, tensors: TensorTa
   const stored = tensors.get(name);
   if (!stored) return f.fail(field, `no tensor "${name}" in the file`);
   if (stored.dtype !== 'F32') f.fail(field, `tensor "${name}" has dtype ${stored.dtype}, expected F32`);
-  // slice() copies into a fresh buffer, so the view is aligned whatever the tensor's offset in the file (and the
-  // model owns its weights). Read in platform order: the project assumes a little-endian host, as WebAssembly is.
-  const data = new Float32Array(stored.data.slice().buffer);
+  // new Uint8Array(view) copies into a fresh buffer (a Node Buffer's slice() would only make a view), so the
+  // float view is aligned whatever the tensor's offset in the file, and the model owns its weights. Read in platform order: the project assumes a little-endian host, as WebAssembly is.
+  const data = new Float32Array(new Uint8Array(stored.data).buffer);
   const bad = data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) f.fail(field, `tensor "${name}" element ${bad} is ${data[bad]}, expected finite values`);
   return { name, shape: stored.shape, data };

@@ -93,11 +93,11 @@ function typedView(data: Uint8Array, dtype: NpyDtype): NpyData {
 }
 
 /**
- * The bytes themselves when a float view may start there, else a copy (slice() starts a fresh buffer). Typed arrays
- * read in platform order: the project assumes a little-endian host, as WebAssembly memory is.
+ * The bytes themselves when a float view may start there, else a copy (`new Uint8Array(view)` starts a fresh
+ * buffer; a Node Buffer's `slice()` would only be a view). Typed arrays read in platform order: the project assumes a little-endian host, as WebAssembly memory is.
  */
 function aligned(data: Uint8Array, size: number): Uint8Array {
-  return data.byteOffset % size === 0 ? data : data.slice();
+  return data.byteOffset % size === 0 ? data : new Uint8Array(data);
 }
 
 function dtypeOf(descr: string, fail: (m: string) => never): NpyDtype {

@@ -16,6 +16,22 @@ const problem = (...args: Parameters<typeof tinyModel>): string => {
 };
 
 describe('parseModel', () => {
+  it('reads the weights of a Node Buffer from a shared pool as of a plain Uint8Array (Buffer.slice is a view)', () => {
+    const bytes = tinyModel();
+    // A Buffer inside a larger ArrayBuffer, at an odd offset, as small reads from Node's pool are.
+    const pool = Buffer.alloc(bytes.length + 3 + 64, 0x7f);
+    const inPool = pool.subarray(3, 3 + bytes.length);
+    inPool.set(bytes);
+    const a = parse(bytes);
+    const b = parse(inPool);
+    for (let i = 0; i < a.layers.length; i++) {
+      const la = a.layers[i] as { weight?: { data: Float32Array } };
+      const lb = b.layers[i] as { weight?: { data: Float32Array } };
+      if (la.weight) expect(Array.from(lb.weight!.data)).toEqual(Array.from(la.weight.data));
+    }
+    expect(a.layers.some((l) => 'weight' in l)).toBe(true);
+  });
+
   it('applies the defaults of SPEC §2', () => {
     const model = parse(tinyModel((g) => delete g.timesteps));
     expect(model.name).toBe('tiny');
