@@ -1,0 +1,415 @@
+/**
+ * What the page's worker does, without any DOM: load a model and an image, run the network one step at a time while
+ * streaming a frame per step, keep every layer's spikes, and turn them into pictures for any SAM setting without
+ * simulating again. The worker (worker.ts) adds image decoding and PNG encoding; Node tests drive this class
+ * directly, so the page's arithmetic is checked against the library outside a browser too.
+ */
+import {
+  InputError,
+  Network,
+  Recorder,
+  SamObserver,
+  UsageError,
+  baseImage,
+  fitPicture,
+  imageInput,
+  imageShape,
+  isSpiking,
+  parseModel,
+  samFromSpikes,
+  samGrid,
+  samOverlays,
+  sizeOf,
+  summarize,
+  writeNpy,
+  type BasePicture,
+  type MapStyle,
+  type Model,
+  type NcsMode,
+  type Summary,
+} from '@spikelens/sam';
+
+export interface LayerInfo {
+  readonly name: string;
+  readonly op: string;
+  readonly shape: number[];
+  /** lif / if: has spikes. */
+  readonly spiking: boolean;
+}
+
+export interface ModelInfo {
+  readonly file: string;
+  readonly name: string;
+  readonly inputShape: number[];
+  readonly timesteps: number | null;
+  readonly labels: string[] | null;
+  readonly classes: number;
+  readonly encoding: string;
+  readonly readout: string;
+  readonly layers: LayerInfo[];
+  /** Spiking layers with a [C, H, W] output: the ones SAM explains. */
+  readonly samLayers: string[];
+  readonly parameters: number;
+}
+
+export interface Picture {
+  readonly width: number;
+  readonly height: number;
+  /** Opaque RGBA. */
+  readonly rgba: Uint8Array;
+}
+
+export interface RunOptions {
+  readonly timesteps: number | null;
+  readonly seed: number;
+  /** SAM settings of the frames streamed during the run. */
+  readonly view: ViewOptions;
+}
+
+export interface ViewOptions extends MapStyle {
+  readonly layer: string;
+  readonly gamma: number;
+  readonly ncs: NcsMode;
+}
+
+export interface Frame {
+  readonly t: number;
+  readonly T: number;
+  /** The overlay of this step at display size (the image's own, or at most DISPLAY_MAX a side). */
+  readonly overlay: Picture;
+  /** Class scores after this step, as the readout gives them. */
+  readonly scores: Float32Array;
+  readonly prediction: number;
+  /** Firing rate of each spiking layer so far (spikes per neuron per step). */
+  readonly rates: Record<string, number>;
+  /** Fraction of neurons spiking at this step in each raster row of the view layer. */
+  readonly raster: Float32Array;
+  /** Range of the raw map of this step (before normalisation). */
+  readonly range: { min: number; max: number };
+}
+
+export interface RunResult {
+  readonly cancelled: boolean;
+  readonly steps: number;
+  readonly summary: Summary | null;
+}
+
+export interface Raster {
+  readonly rows: number;
+  readonly neuronsPerRow: number;
+  readonly neurons: number;
+  readonly T: number;
+  /** [T, rows]: the fraction of the row's neurons that spiked at each step. */
+  readonly data: Float32Array;
+}
+
+export interface View {
+  readonly layer: string;
+  readonly T: number;
+  readonly frames: Picture[];
+  readonly raster: Raster;
+  /** min and max of the raw maps over all steps. */
+  readonly range: { min: number; max: number };
+  /** Class scores after each step, [T][K]. */
+  readonly scores: number[][];
+}
+
+/** Display overlays are at most this many pixels a side (an MNIST digit stays 28x28 and is scaled by CSS). */
+export const DISPLAY_MAX = 512;
+/** The spike raster has at most this many rows; neurons (C-H-W order) are grouped evenly into them. */
+export const RASTER_ROWS = 192;
+/** The largest image accepted (pixels), before anything is allocated for it. */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+
+interface Recorded {
+  readonly net: Network;
+  readonly T: number;
+  readonly seed: number;
+  readonly spikes: Map<string, Uint8Array | Int8Array>;
+  readonly scores: Float32Array[];
+  readonly summary: Summary;
+  readonly image: string;
+  /** The maps computed during the run, by key layer|gamma|ncs; others are computed on demand. */
+  readonly maps: Map<string, Float32Array>;
+}
+
+const mapKey = (layer: string, gamma: number, ncs: string) => `${layer}|${gamma}|${ncs}`;
+
+export class Engine {
+  private model: Model | null = null;
+  private image: { name: string; width: number; height: number; rgba: Uint8Array } | null = null;
+  private recorded: Recorded | null = null;
+  private cancelRequested = false;
+  private running = false;
+
+  loadModel(bytes: Uint8Array, file: string): ModelInfo {
+    const model = parseModel(bytes, file);
+    imageShape(model, file);
+    this.model = model;
+    this.recorded = null;
+    return describe(model, file);
+  }
+
+  get modelInfo(): ModelInfo | null {
+    return this.model ? describe(this.model, this.model.file ?? '') : null;
+  }
+
+  /** A decoded image (RGBA, rows top to bottom). Returns the picture as the model sees it (alpha over black). */
+  setImage(rgba: Uint8Array, width: number, height: number, name: string): Picture {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+      throw new InputError(name, `the image is ${width}x${height}: not a picture`);
+    if (width * height > MAX_IMAGE_PIXELS)
+      throw new InputError(name, `the image is ${width}x${height}, larger than the ${MAX_IMAGE_PIXELS / 2 ** 20} Mpixel the page takes`);
+    if (rgba.length !== width * height * 4) throw new InputError(name, `${rgba.length} bytes are not a ${width}x${height} RGBA image`);
+    this.image = { name, width, height, rgba };
+    this.recorded = null;
+    return this.picture(false);
+  }
+
+  /** The current image as shown (gray for a 1-channel model), at display size or at its own. */
+  picture(display = true): Picture {
+    const base = this.base(display);
+    const rgba = new Uint8Array(base.width * base.height * 4);
+    const ch = base.pixels.length / (base.width * base.height);
+    for (let p = 0; p < base.width * base.height; p++) {
+      for (let c = 0; c < 3; c++) rgba[p * 4 + c] = base.pixels[p * ch + (ch === 1 ? 0 : c)];
+      rgba[p * 4 + 3] = 255;
+    }
+    return { width: base.width, height: base.height, rgba };
+  }
+
+  cancel(): void {
+    if (this.running) this.cancelRequested = true;
+  }
+
+  /**
+   * Runs the model on the image, calling `onFrame` after every step and waiting for it (so a slow page throttles
+   * the run, and a cancel() sent meanwhile is seen before the next step).
+   */
+  async run(o: RunOptions, onFrame: (f: Frame) => unknown): Promise<RunResult> {
+    const model = this.model;
+    if (!model) throw new UsageError('choose a model first');
+    const image = this.image;
+    if (!image) throw new UsageError('choose an image first');
+    if (this.running) throw new UsageError('a run is in progress: cancel it first');
+    const pixels = imageInput(model, image.rgba, image.width, image.height, image.name);
+    const T = o.timesteps ?? model.timesteps;
+    if (T === null || !Number.isInteger(T) || T < 1 || T > 10_000)
+      throw new UsageError(o.timesteps === null ? `${model.file}: the model sets no time steps: give a number of steps` : `time steps must be 1 to 10000, not ${T}`);
+    if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new UsageError(`the seed must be 0 to 4294967295, not ${o.seed}`);
+    for (const l of model.layers)
+      if (l.op === 'affine' && l.scale.shape.length === 2 && l.scale.shape[0] < T)
+        throw new InputError(model.file, `layer "${l.name}": per-step affine has ${l.scale.shape[0]} rows, the run has ${T} steps`);
+    const view = checkView(model, o.view);
+
+    this.running = true;
+    this.cancelRequested = false;
+    this.recorded = null;
+    try {
+      const net = await Network.create(model, { batch: 1, seed: o.seed, countSops: true });
+      net.setInput({ kind: 'pixels', data: pixels });
+      const names = model.layers.filter((l) => isSpiking(l)).map((l) => l.name);
+      const recorders = [...(net.inputIsSpikes ? ['input'] : []), ...names].map((n) => new Recorder(net, n, { spikes: true, membrane: false, timesteps: T }));
+      recorders.forEach((r) => net.observe(r));
+      const sam = new SamObserver(net, view.layer, { gamma: view.gamma, ncs: view.ncs, timesteps: T });
+      net.observe(sam);
+      const viewRec = recorders.find((r) => r.layer === view.layer)!;
+      const [, H, W] = net.layer(view.layer).outShape;
+      const display = this.base(true);
+      const scores: Float32Array[] = [];
+      let seconds = 0;
+      for (let t = 0; t < T; t++) {
+        if (this.cancelRequested) return { cancelled: true, steps: t, summary: null };
+        const start = performance.now();
+        net.step();
+        seconds += (performance.now() - start) / 1000;
+        const s = net.scores();
+        scores.push(s);
+        const maps = sam.maps.data();
+        const [overlay] = samOverlays(maps.subarray(t * H * W), H, W, display, frameStyle(view, maps));
+        const spikes = viewRec.spikes!.data();
+        await onFrame({
+          t,
+          T,
+          overlay: { width: display.width, height: display.height, rgba: overlay },
+          scores: s,
+          prediction: net.predictions(s)[0],
+          rates: net.firingRates(),
+          raster: rasterColumn(spikes, t, spikes.length / (t + 1)),
+          range: range(maps.subarray(t * H * W)),
+        });
+      }
+      if (this.cancelRequested) return { cancelled: true, steps: T, summary: null };
+      const summary = summarize(net, { input: image.name, seconds, sam: { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } });
+      const spikes = new Map(recorders.map((r) => [r.layer, r.spikes!.data().slice()] as const));
+      const maps = new Map([[mapKey(view.layer, view.gamma, view.ncs), sam.maps.data().slice()]]);
+      this.recorded = { net, T, seed: o.seed, spikes, scores, summary, image: image.name, maps };
+      return { cancelled: false, steps: T, summary };
+    } finally {
+      this.running = false;
+      this.cancelRequested = false;
+    }
+  }
+
+  /** The raw maps `[T, H, W]` of a layer for these settings, from the recorded spikes. */
+  async maps(layer: string, gamma: number, ncs: NcsMode): Promise<{ T: number; H: number; W: number; data: Float32Array }> {
+    const rec = this.requireRun();
+    const v = checkView(this.model!, { layer, gamma, ncs, normalize: 'frame', colormap: 'jet', alpha: 0.5 });
+    const [C, H, W] = rec.net.layer(layer).outShape;
+    const key = mapKey(v.layer, v.gamma, v.ncs);
+    let data = rec.maps.get(key);
+    if (!data) {
+      data = await samFromSpikes(rec.spikes.get(layer)!, { T: rec.T, B: 1, C, H, W }, { gamma, ncs, core: rec.net.core });
+      rec.maps.set(key, data);
+    }
+    return { T: rec.T, H, W, data };
+  }
+
+  /** Every step's overlay, the raster and the score history for a view of the last run. */
+  async view(o: ViewOptions): Promise<View> {
+    const rec = this.requireRun();
+    const { T, H, W, data } = await this.maps(o.layer, o.gamma, o.ncs);
+    const base = this.base(true);
+    const frames = samOverlays(data, H, W, base, o).map((rgba) => ({ width: base.width, height: base.height, rgba }));
+    return { layer: o.layer, T, frames, raster: raster(rec.spikes.get(o.layer)!, T), range: range(data), scores: rec.scores.map((s) => Array.from(s)) };
+  }
+
+  /** One step's overlay at the image's own size: the CLI's `t<step>.png`. */
+  async frame(o: ViewOptions, t: number): Promise<Picture> {
+    const { T, H, W, data } = await this.maps(o.layer, o.gamma, o.ncs);
+    if (!Number.isInteger(t) || t < 0 || t >= T) throw new UsageError(`step ${t} is not in 0..${T - 1}`);
+    const base = this.base(false);
+    const all = samOverlays(data, H, W, base, o);
+    return { width: base.width, height: base.height, rgba: all[t] };
+  }
+
+  /** The grid of all steps: the CLI's `<layer>.grid.png`. */
+  async grid(o: ViewOptions): Promise<Picture> {
+    const rec = this.requireRun();
+    const { H, W, data } = await this.maps(o.layer, o.gamma, o.ncs);
+    const pred = rec.summary.predictions[0];
+    const labels = this.model!.input.labels;
+    const stem = rec.image.replace(/\.[^.]*$/, '');
+    return samGrid(data, H, W, this.base(false), o, `${stem}  ${o.layer}  predicted: ${labels ? labels[pred] : pred}`);
+  }
+
+  /** The raw maps as `.npy`, float32 [T, 1, H, W]: the CLI's `<layer>.sam.npy`. */
+  async npy(layer: string, gamma: number, ncs: NcsMode): Promise<Uint8Array> {
+    const { T, H, W, data } = await this.maps(layer, gamma, ncs);
+    return writeNpy(data, [T, 1, H, W]);
+  }
+
+  /** The run's summary (`spikelens.summary/1`), with the SAM settings of the current view. */
+  summary(view?: Pick<ViewOptions, 'layer' | 'gamma' | 'ncs'>): Summary {
+    const rec = this.requireRun();
+    return view ? { ...rec.summary, sam: { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } } : rec.summary;
+  }
+
+  /**
+   * Every array the last run recorded, by the name of the CLI's file: `input.spikes` (when the input is spikes),
+   * `<layer>.spikes` for each spiking layer, `<layer>.sam` for the maps computed during the run.
+   */
+  arrays(): Record<string, Uint8Array | Int8Array | Float32Array> {
+    const rec = this.requireRun();
+    const out: Record<string, Uint8Array | Int8Array | Float32Array> = {};
+    for (const [name, s] of rec.spikes) out[`${name}.spikes`] = s;
+    for (const [key, m] of rec.maps) {
+      const [layer, gamma, ncs] = key.split('|');
+      out[`${layer}.sam` + (rec.maps.size > 1 ? `[gamma=${gamma},ncs=${ncs}]` : '')] = m;
+    }
+    return out;
+  }
+
+  private requireRun(): Recorded {
+    if (!this.recorded) throw new UsageError('run the model first');
+    return this.recorded;
+  }
+
+  private base(display: boolean): BasePicture {
+    const img = this.image;
+    if (!img) throw new UsageError('choose an image first');
+    const channels = this.model ? imageShape(this.model, this.model.file).C : 3;
+    const rgba = baseImage(img.rgba, img.width, img.height, channels);
+    const pixels = new Uint8Array(img.width * img.height * 3);
+    for (let p = 0; p < img.width * img.height; p++) pixels.set(rgba.subarray(p * 4, p * 4 + 3), p * 3);
+    const full = { width: img.width, height: img.height, pixels };
+    return display ? fitPicture(full, DISPLAY_MAX) : full;
+  }
+}
+
+function describe(model: Model, file: string): ModelInfo {
+  const layers = model.layers.map((l) => ({ name: l.name, op: l.op, shape: [...l.outShape], spiking: isSpiking(l) }));
+  let parameters = 0;
+  for (const l of model.layers) if (l.op === 'conv2d' || l.op === 'linear') parameters += l.weight.data.length + (l.bias?.data.length ?? 0);
+  const last = model.layers[model.layers.length - 1];
+  return {
+    file,
+    name: model.name,
+    inputShape: [...model.input.shape],
+    timesteps: model.timesteps,
+    labels: model.input.labels ? [...model.input.labels] : null,
+    classes: sizeOf(last.outShape),
+    encoding: model.input.encoding.kind,
+    readout: model.readout,
+    layers,
+    samLayers: layers.filter((l) => l.spiking && l.shape.length === 3).map((l) => l.name),
+    parameters,
+  };
+}
+
+function checkView(model: Model, v: ViewOptions): ViewOptions {
+  const l = model.layers.find((x) => x.name === v.layer);
+  if (!l) throw new UsageError(`the model has no layer "${v.layer}"`);
+  if (!isSpiking(l) || l.outShape.length !== 3) throw new UsageError(`layer "${v.layer}" has no spike map: choose a conv-shaped lif or if layer`);
+  if (!Number.isFinite(v.gamma) || v.gamma < 0) throw new UsageError(`gamma must be a number >= 0, not ${v.gamma}`);
+  if (v.normalize === 'fixed' && !(Number.isFinite(v.limit) && v.limit! > 0)) throw new UsageError('fixed normalisation needs a limit > 0');
+  if (!(v.alpha >= 0 && v.alpha <= 1)) throw new UsageError(`alpha must be 0 to 1, not ${v.alpha}`);
+  return v;
+}
+
+/**
+ * While streaming, `global` normalisation can only use the steps so far: it is applied over them as a `fixed`
+ * limit (the running maximum), and the finished run is re-rendered over all steps.
+ */
+function frameStyle(v: ViewOptions, mapsSoFar: Float32Array): MapStyle {
+  if (v.normalize !== 'global') return v;
+  const r = range(mapsSoFar);
+  return r.max > 0 && r.min === 0 ? { ...v, normalize: 'fixed', limit: r.max } : { ...v, normalize: 'frame' };
+}
+
+function range(a: Float32Array): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] < min) min = a[i];
+    if (a[i] > max) max = a[i];
+  }
+  return a.length ? { min, max } : { min: 0, max: 0 };
+}
+
+function rasterRows(n: number): number {
+  return Math.min(n, RASTER_ROWS);
+}
+
+/** Row r holds neurons [floor(r n / R), floor((r + 1) n / R)). */
+function rasterColumn(spikes: ArrayLike<number>, t: number, n: number): Float32Array {
+  const R = rasterRows(n);
+  const col = new Float32Array(R);
+  const base = t * n;
+  for (let r = 0; r < R; r++) {
+    const a = Math.floor((r * n) / R);
+    const b = Math.floor(((r + 1) * n) / R);
+    let k = 0;
+    for (let i = a; i < b; i++) if (spikes[base + i] !== 0) k++;
+    col[r] = k / (b - a);
+  }
+  return col;
+}
+
+function raster(spikes: Uint8Array | Int8Array, T: number): Raster {
+  const n = spikes.length / T;
+  const rows = rasterRows(n);
+  const data = new Float32Array(T * rows);
+  for (let t = 0; t < T; t++) data.set(rasterColumn(spikes, t, n), t * rows);
+  return { rows, neuronsPerRow: n / rows, neurons: n, T, data };
+}

@@ -1,0 +1,152 @@
+/**
+ * The page's module worker: all simulation, SAM and rendering happen here; the main thread only draws what this
+ * sends. Exposed with comlink synchronously at start-up (a top-level await before `expose` would drop the first
+ * message); the WebAssembly core is instantiated lazily by the first run.
+ */
+import * as Comlink from 'comlink';
+import { InputError, type NcsMode, type Summary } from '@spikelens/sam';
+import { mnistStyle } from './digit.js';
+import { Engine, MAX_IMAGE_PIXELS, type Frame, type ModelInfo, type Picture, type RunOptions, type RunResult, type View, type ViewOptions } from './engine.js';
+
+const engine = new Engine();
+
+/** Errors cross to the page as plain messages: it shows them and keeps working. */
+function plain(err: unknown): Error {
+  if (err instanceof Error) {
+    const e = new Error(err.message);
+    e.name = err.name;
+    return e;
+  }
+  return new Error(String(err));
+}
+
+async function guard<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw plain(err);
+  }
+}
+
+async function fetchBytes(url: string, name: string): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch {
+    throw new InputError(name, 'could not be fetched (is the page still served?)');
+  }
+  if (!res.ok) throw new InputError(name, `could not be fetched: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Decoded by the browser, without colour management, so an 8-bit PNG gives back its stored bytes. */
+async function decodeImage(blob: Blob, name: string): Promise<{ rgba: Uint8Array; width: number; height: number }> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw new InputError(name, 'the browser cannot decode this image (expected a PNG or JPEG file)');
+  }
+  const { width, height } = bitmap;
+  if (width * height > MAX_IMAGE_PIXELS) {
+    bitmap.close();
+    throw new InputError(name, `the image is ${width}x${height}, larger than the ${MAX_IMAGE_PIXELS / 2 ** 20} Mpixel the page takes`);
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const data = ctx.getImageData(0, 0, width, height, { colorSpace: 'srgb' }).data;
+  return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+}
+
+async function png(p: Picture): Promise<Blob> {
+  const canvas = new OffscreenCanvas(p.width, p.height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(p.rgba), p.width, p.height), 0, 0);
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+function transferPicture<T extends { overlay: Picture }>(x: T): T {
+  return Comlink.transfer(x, [x.overlay.rgba.buffer as ArrayBuffer]);
+}
+
+async function sha256(bytes: ArrayBufferView): Promise<string> {
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const digest = await crypto.subtle.digest('SHA-256', view.slice());
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const api = {
+  loadModelBytes(bytes: ArrayBuffer, file: string): Promise<ModelInfo> {
+    return guard(() => engine.loadModel(new Uint8Array(bytes), file));
+  },
+  loadModelUrl(url: string, file: string): Promise<ModelInfo> {
+    return guard(async () => engine.loadModel(await fetchBytes(url, file), file));
+  },
+  loadImageBlob(blob: Blob, name: string): Promise<Picture> {
+    return guard(async () => {
+      const img = await decodeImage(blob, name);
+      return engine.setImage(img.rgba, img.width, img.height, name);
+    });
+  },
+  loadImageUrl(url: string, name: string): Promise<Picture> {
+    return guard(async () => {
+      const bytes = await fetchBytes(url, name);
+      const img = await decodeImage(new Blob([bytes.slice().buffer]), name);
+      return engine.setImage(img.rgba, img.width, img.height, name);
+    });
+  },
+  /** A drawing (RGBA of the pad), centred MNIST-style at the model's input size. */
+  setDrawing(rgba: Uint8Array, width: number, height: number): Promise<Picture> {
+    return guard(() => {
+      const info = engine.modelInfo;
+      const size = info ? info.inputShape[1] : 28;
+      const digit = mnistStyle(rgba, width, height, size);
+      if (!digit) throw new InputError('drawing', 'nothing is drawn yet');
+      return engine.setImage(digit, size, size, 'drawing.png');
+    });
+  },
+  run(o: RunOptions, onFrame: (f: Frame) => unknown): Promise<RunResult> {
+    return guard(() => engine.run(o, (f) => onFrame(transferPicture(f))));
+  },
+  cancel(): void {
+    engine.cancel();
+  },
+  view(o: ViewOptions): Promise<View> {
+    return guard(async () => {
+      const v = await engine.view(o);
+      return Comlink.transfer(v, v.frames.map((f) => f.rgba.buffer as ArrayBuffer));
+    });
+  },
+  framePng(o: ViewOptions, t: number): Promise<Blob> {
+    return guard(async () => png(await engine.frame(o, t)));
+  },
+  gridPng(o: ViewOptions): Promise<Blob> {
+    return guard(async () => png(await engine.grid(o)));
+  },
+  grid(o: ViewOptions): Promise<Picture> {
+    return guard(() => engine.grid(o));
+  },
+  npy(layer: string, gamma: number, ncs: NcsMode): Promise<Uint8Array> {
+    return guard(() => engine.npy(layer, gamma, ncs));
+  },
+  summary(view?: Pick<ViewOptions, 'layer' | 'gamma' | 'ncs'>): Promise<Summary> {
+    return guard(() => engine.summary(view));
+  },
+  /** SHA-256 of every array the last run recorded (the end-to-end test compares them with Node's). */
+  arrays(): Promise<Record<string, Uint8Array | Int8Array | Float32Array>> {
+    return guard(() => engine.arrays());
+  },
+  hashes(): Promise<Record<string, string>> {
+    return guard(async () => {
+      const out: Record<string, string> = {};
+      for (const [name, a] of Object.entries(engine.arrays())) out[name] = await sha256(a);
+      return out;
+    });
+  },
+};
+
+export type WorkerApi = typeof api;
+
+Comlink.expose(api);

@@ -1,0 +1,353 @@
+/**
+ * End-to-end: the built site (dist/) served by Vite's preview on 127.0.0.1, driven in Debian's Chromium by
+ * playwright-core. `.ci/run` installs Chromium; without it (and without CI set) the suite says it skipped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Network, Recorder, SamObserver, imageInput, parseModel, readNpy, rgbaToRgb, samFromSpikes, samGrid, type Model } from '@spikelens/sam';
+import { decodePng } from '@spikelens/sam/node';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = join(here, '..');
+const repo = join(pkg, '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+];
+const haveBrowser = existsSync(CHROMIUM);
+const haveSite = existsSync(join(pkg, 'dist', 'index.html'));
+
+if (!haveBrowser && !process.env.CI)
+  console.warn(`[web e2e] SKIPPED: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH); .ci/run installs it`);
+
+describe('in CI the browser is there', () => {
+  it.runIf(!!process.env.CI)('finds Chromium and the built site', () => {
+    expect(haveBrowser, `no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get`).toBe(true);
+    expect(haveSite, 'packages/web/dist is missing: turbo builds it before the tests').toBe(true);
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function sha256(a: ArrayBufferView): string {
+  return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+}
+
+interface Metrics {
+  firstFrameMs: number | null;
+  longTasks: number[];
+  maxHandlerMs: number;
+  steps: number;
+  runs: number;
+  views: number;
+  errors: number;
+}
+
+describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
+  let server: ChildProcess;
+  let browser: Browser;
+  let page: Page;
+  let url = '';
+  const consoleErrors: string[] = [];
+
+  const metrics = (): Promise<Metrics> => page.evaluate(() => (window as any).spikelens.metrics());
+  /** Does `action`, then waits until the page has finished one more run than before. */
+  async function afterRun(action: () => Promise<unknown>): Promise<Metrics> {
+    const before = (await metrics()).runs;
+    await action();
+    await page.waitForFunction((n) => (window as any).spikelens.metrics().runs > n && document.body.dataset.state === 'done', before, { timeout: 30_000 });
+    return metrics();
+  }
+  async function afterError(action: () => Promise<unknown>): Promise<string> {
+    const before = (await metrics()).errors;
+    await action();
+    await page.waitForFunction((n) => (window as any).spikelens.metrics().errors > n, before, { timeout: 30_000 });
+    return (await page.textContent('#error')) ?? '';
+  }
+  const overlayPixels = (): Promise<number[]> =>
+    page.evaluate(() => {
+      const c = document.getElementById('overlay') as HTMLCanvasElement;
+      return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+    });
+  async function showStep(t: number): Promise<void> {
+    await page.evaluate((step) => {
+      const s = document.getElementById('step') as HTMLInputElement;
+      s.value = String(step);
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+    }, t);
+  }
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = spawn(process.execPath, [join(pkg, 'node_modules', 'vite', 'bin', 'vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+      cwd: pkg,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    let exited: number | null = null;
+    server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    server.once('exit', (code) => (exited = code ?? -1));
+    // Ready when it answers (its printed address is coloured differently with and without CI, so poll instead).
+    url = `http://127.0.0.1:${port}/`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited !== null) throw new Error(`vite preview exited (${exited}): ${log}`);
+      try {
+        if ((await fetch(url)).ok) break;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) throw new Error(`vite preview did not answer on ${url} within 30 s: ${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    await page.goto(url);
+    await page.waitForFunction(() => (window as any).spikelens?.metrics().runs >= 1, null, { timeout: 30_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+  });
+
+  it('runs the bundled demo: the overlay is not blank and changes between steps', async () => {
+    expect(await page.textContent('#prediction')).toContain('7');
+    const T = Number(await page.getAttribute('#step', 'max')) + 1;
+    expect(T).toBe(8);
+    await showStep(0);
+    const first = await overlayPixels();
+    await showStep(T - 1);
+    const last = await overlayPixels();
+    expect(first.length).toBe(28 * 28 * 4);
+    const spread = (px: number[]) => Math.max(...px.filter((_, i) => i % 4 === 0)) - Math.min(...px.filter((_, i) => i % 4 === 0));
+    expect(spread(first)).toBeGreaterThan(100);
+    expect(first.some((v, i) => v !== last[i])).toBe(true);
+  });
+
+  it('shows the first frame quickly and keeps the main thread free (measured, printed, not asserted)', async () => {
+    const runs: Metrics[] = [];
+    for (let i = 0; i < 3; i++) runs.push(await afterRun(() => page.click('#run')));
+    for (const m of runs) {
+      expect(m.steps).toBe(8);
+      expect(m.firstFrameMs).not.toBeNull();
+    }
+    const first = runs.map((m) => m.firstFrameMs!.toFixed(1)).join(', ');
+    const long = runs.flatMap((m) => m.longTasks);
+    const handler = Math.max(...runs.map((m) => m.maxHandlerMs));
+    console.log(
+      `[web e2e] mnist-lif-bptt, 8 steps: first frame ${first} ms after Run (target < 200); main-thread tasks over 50 ms: ` +
+        `${long.length ? long.map((d) => d.toFixed(0)).join(', ') + ' ms' : 'none'}; longest frame handler ${handler.toFixed(1)} ms`,
+    );
+  });
+
+  it('re-renders a changed colour map, gamma or mode from the recorded spikes without simulating again', async () => {
+    const before = await metrics();
+    await showStep(7);
+    const jet = await overlayPixels();
+    await page.selectOption('#colormap', 'gray');
+    await page.waitForFunction((n) => (window as any).spikelens.metrics().views > n, before.views);
+    const gray = await overlayPixels();
+    expect(gray.some((v, i) => v !== jet[i])).toBe(true);
+    const mid = await metrics();
+    await page.fill('#gamma', '1.5');
+    await page.waitForFunction((n) => (window as any).spikelens.metrics().views > n, mid.views);
+    await page.selectOption('#ncs', 'strict');
+    await page.waitForFunction((n) => (window as any).spikelens.metrics().views > n, mid.views + 1);
+    const after = await metrics();
+    expect(after.runs).toBe(before.runs);
+    await page.selectOption('#colormap', 'jet');
+    await page.fill('#gamma', '0.5');
+    await page.selectOption('#ncs', 'inclusive');
+    await page.waitForFunction((n) => (window as any).spikelens.metrics().views > n, after.views);
+    expect((await metrics()).runs).toBe(before.runs);
+  });
+
+  it('uploads a model and a PNG through the file inputs; every recorded array equals Node\'s bit for bit', async () => {
+    const modelFile = join(repo, 'models', 'c01-untrained.safetensors');
+    const imageFile = join(repo, 'samples', 'mnist', 'digit-3-18.png');
+    await afterRun(() => page.setInputFiles('#model-file', modelFile));
+    expect(await page.inputValue('#model')).toBe('file:c01-untrained.safetensors');
+    await afterRun(() => page.setInputFiles('#image-file', imageFile));
+    await afterRun(async () => {
+      await page.fill('#seed', '12345');
+      await page.dispatchEvent('#seed', 'change');
+    });
+    const layer = await page.inputValue('#layer');
+    const browserHashes: Record<string, string> = await page.evaluate(() => (window as any).spikelens.hashes());
+    const browserSummary = await page.evaluate(() => (window as any).spikelens.summary());
+
+    const model = parseModel(readFileSync(modelFile), modelFile);
+    const img = decodePng(readFileSync(imageFile), imageFile);
+    const net = await Network.create(model, { batch: 1, seed: 12345 });
+    net.setInput({ kind: 'pixels', data: imageInput(model, img.rgba, img.width, img.height, imageFile) });
+    const recs = ['input', 'lif1', 'lif2', 'lif3'].map((n) => new Recorder(net, n, { spikes: true }));
+    recs.forEach((r) => net.observe(r));
+    const sam = new SamObserver(net, layer, { gamma: 0.5, ncs: 'inclusive' });
+    net.observe(sam);
+    net.run(20);
+    const nodeHashes: Record<string, string> = {};
+    for (const r of recs) nodeHashes[`${r.layer}.spikes`] = sha256(r.spikes!.data());
+    nodeHashes[`${layer}.sam`] = sha256(sam.maps.data());
+    expect(browserHashes).toEqual(nodeHashes);
+    expect(browserSummary.predictions).toEqual(net.predictions());
+    expect(browserSummary.firingRates).toEqual(net.firingRates());
+    // The spikes are real: a different seed gives other input spikes.
+    expect(new Set(Object.values(nodeHashes)).size).toBe(5);
+  });
+
+  it('downloads the grid, the maps and the summary as the CLI writes them', async () => {
+    const modelFile = join(repo, 'models', 'c01-untrained.safetensors');
+    const imageFile = join(repo, 'samples', 'mnist', 'digit-3-18.png');
+    const layer = await page.inputValue('#layer');
+    const get = async (button: string): Promise<Buffer> => {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+      return readFileSync((await dl.path())!);
+    };
+    const summary = JSON.parse((await get('#dl-summary')).toString('utf8'));
+    expect(summary.schema).toBe('spikelens.summary/1');
+    expect(summary.seed).toBe(12345);
+    expect(summary.timesteps).toBe(20);
+    expect(summary.sam).toEqual({ layers: [layer], gamma: 0.5, ncs: 'inclusive' });
+    const npy = readNpy(await get('#dl-npy'), 'maps.npy');
+    expect(npy.shape.slice(0, 2)).toEqual([20, 1]);
+
+    // The grid PNG is pixel for pixel the one `spikelens explain` renders from the same maps.
+    const model: Model = parseModel(readFileSync(modelFile), modelFile);
+    const img = decodePng(readFileSync(imageFile), imageFile);
+    const net = await Network.create(model, { batch: 1, seed: 12345 });
+    net.setInput({ kind: 'pixels', data: imageInput(model, img.rgba, img.width, img.height, imageFile) });
+    const rec = new Recorder(net, layer, { spikes: true });
+    net.observe(rec);
+    net.run(20);
+    const [C, H, W] = net.layer(layer).outShape;
+    const maps = await samFromSpikes(rec.spikes!.data(), { T: 20, B: 1, C, H, W }, { gamma: 0.5, ncs: 'inclusive' });
+    expect(sha256(npy.data as Float32Array)).toBe(sha256(maps));
+    const pred = net.predictions()[0];
+    const gray = rgbaToRgb(img.rgba, img.width, img.height);
+    const want = samGrid(maps, H, W, { width: img.width, height: img.height, pixels: gray }, { normalize: 'frame', colormap: 'jet', alpha: 0.5 }, `digit-3-18  ${layer}  predicted: ${pred}`);
+    const grid = decodePng(await get('#dl-grid'), 'grid.png');
+    expect([grid.width, grid.height]).toEqual([want.width, want.height]);
+    expect(sha256(grid.rgba)).toBe(sha256(want.rgba));
+    const frame = decodePng(await get('#dl-frame'), 'frame.png');
+    expect([frame.width, frame.height]).toEqual([28, 28]);
+  });
+
+  it('reads a drawn vertical stroke as a 1 with the bundled MNIST model', async () => {
+    await afterRun(() => page.selectOption('#model', 'mnist-lif-bptt'));
+    await page.locator('#draw').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#draw').boundingBox())!;
+    await afterRun(async () => {
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
+      await page.mouse.down();
+      for (let i = 1; i <= 20; i++) await page.mouse.move(box.x + box.width / 2, box.y + box.height * (0.15 + (0.7 * i) / 20));
+      await page.mouse.up();
+    });
+    expect(await page.getAttribute('#prediction', 'data-prediction')).toBe('1');
+  });
+
+  it('shows a readable error for a corrupt model and an undecodable image, and keeps working', async () => {
+    const modelMsg = await afterError(() =>
+      page.setInputFiles('#model-file', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a model') }),
+    );
+    expect(modelMsg).toMatch(/^broken\.safetensors: /);
+    expect(await page.isVisible('#error')).toBe(true);
+    const imageMsg = await afterError(() => page.setInputFiles('#image-file', { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png') }));
+    expect(imageMsg).toMatch(/^broken\.png: .*cannot decode/);
+    // The worker survived: the next run works and clears the message.
+    await afterRun(() => page.selectOption('#sample', 'mnist/digit-0-3.png'));
+    expect(await page.isVisible('#error')).toBe(false);
+    expect(await page.getAttribute('#prediction', 'data-prediction')).toBe('0');
+  });
+
+  it('is keyboard operable, labelled, and fits 1280x800 and a narrow screen', async () => {
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, button, canvas')]
+        .filter((e) => {
+          const el = e as HTMLInputElement;
+          const labelled = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label') || (e.tagName === 'BUTTON' && e.textContent!.trim());
+          return !labelled;
+        })
+        .map((e) => e.id || e.tagName),
+    );
+    expect(unlabelled).toEqual([]);
+    // Tab reaches the Run button, and Enter runs.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.id === 'run');
+    }
+    expect(reached).toBe(true);
+    await afterRun(() => page.keyboard.press('Enter'));
+
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    const out = join(pkg, 'out');
+    mkdirSync(out, { recursive: true });
+    await page.screenshot({ path: join(out, 'web-page-narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('can cancel a run, and the next run works', async () => {
+    await page.fill('#timesteps', '5000');
+    const before = await metrics();
+    await page.click('#run');
+    await page.waitForFunction(() => (window as any).spikelens.metrics().steps >= 5);
+    await page.click('#cancel');
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    expect(await page.textContent('#status')).toMatch(/^Cancelled after \d+ steps/);
+    const m = await metrics();
+    expect(m.runs).toBe(before.runs);
+    expect(m.steps).toBeLessThan(5000);
+    await page.fill('#timesteps', '8');
+    await afterRun(() => page.click('#run'));
+  });
+
+  it('takes the README screenshot of a fresh page at 1280x800', async () => {
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    fresh.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    fresh.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    await fresh.goto(url);
+    await fresh.waitForFunction(() => (window as any).spikelens?.metrics().runs >= 1, null, { timeout: 30_000 });
+    await fresh.evaluate(() => {
+      const s = document.getElementById('step') as HTMLInputElement;
+      s.value = '3';
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    const out = join(pkg, 'out');
+    mkdirSync(out, { recursive: true });
+    await fresh.screenshot({ path: join(out, 'web-page.png') });
+    if (process.env.SPIKELENS_UPDATE_SCREENSHOT) copyFileSync(join(out, 'web-page.png'), join(repo, 'docs', 'images', 'web-page.png'));
+    await fresh.close();
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
