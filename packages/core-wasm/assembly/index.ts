@@ -4,7 +4,7 @@ export { conv2d_packed_len, conv2d_pack, conv2d_dense } from "./conv";
 export { spike_index, conv2d_event, count_nonzero } from "./event";
 export { pool2d } from "./pool";
 export { affine, relu } from "./elementwise";
-export { lif, li } from "./neurons";
+export { lif, li, cubalif } from "./neurons";
 export { sam_step } from "./sam";
 export { rng_seed, encode } from "./encode";
 export { conv2d_backward_input, conv2d_backward_weight, bias_backward } from "./backward/conv";

@@ -127,3 +127,16 @@ export function li(I: usize, v: usize, beta: usize, B: i32, C: i32, HW: i32, per
     }
   }
 }
+
+/**
+ * One current-based LIF step (NIR CubaLIF, snnTorch Synaptic): the synaptic current `i` integrates the input,
+ * `i = fl(fl(alpha*i) + I)`, then the membrane takes `i` as its input exactly as `lif` does. The two updates are
+ * the `li` and `lif` kernels in one call, so the result is theirs bit for bit.
+ */
+export function cubalif(
+  I: usize, i: usize, s: usize, v: usize, alpha: usize, beta: usize, thr: usize, vr: usize, B: i32, C: i32, HW: i32,
+  perNeuron: i32, reset: i32, resetDelay: i32,
+): void {
+  li(I, i, alpha, B, C, HW, perNeuron);
+  lif(i, s, v, beta, thr, vr, B, C, HW, perNeuron, reset, resetDelay);
+}

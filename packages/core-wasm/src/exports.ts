@@ -41,6 +41,14 @@ export interface CoreExports {
   ): void;
   /** `v = fl(fl(beta*v) + I)`. */
   li(I: number, v: number, beta: number, B: number, C: number, HW: number, perNeuron: number): void;
+  /**
+   * One current-based LIF step: `i = fl(fl(alpha*i) + I)` (the synaptic current, state), then `lif` with input `i`.
+   * `alpha` has the layout of the other params.
+   */
+  cubalif(
+    I: number, i: number, s: number, v: number, alpha: number, beta: number, thr: number, vr: number,
+    B: number, C: number, HW: number, perNeuron: number, reset: number, resetDelay: number,
+  ): void;
   /** `y = max(0, x)`. */
   relu(x: number, y: number, n: number): void;
   /**
@@ -108,7 +116,7 @@ export interface CoreExports {
 
 export const coreFunctionNames = [
   "heap_base", "conv2d_packed_len", "conv2d_pack", "conv2d_dense", "spike_index", "conv2d_event", "pool2d",
-  "affine", "lif", "li", "relu", "sam_step", "rng_seed", "encode", "count_nonzero",
+  "affine", "lif", "li", "cubalif", "relu", "sam_step", "rng_seed", "encode", "count_nonzero",
   "conv2d_backward_input", "conv2d_backward_weight", "bias_backward", "pool2d_backward", "affine_backward",
   "relu_backward", "lif_forward_train", "lif_backward", "li_backward",
 ] as const satisfies readonly Exclude<keyof CoreExports, "memory">[];

@@ -3,7 +3,7 @@
 // plain-TypeScript peer.
 export { conv2d, conv2dEvent, conv2dPack, conv2dPackedLen, countNonzero, spikeIndex } from "./twin/conv.js";
 export { encode, rngNext, rngSeed } from "./twin/encode.js";
-export { affine, li, lif, relu } from "./twin/neurons.js";
+export { affine, cubalif, li, lif, relu } from "./twin/neurons.js";
 export { pool2d } from "./twin/pool.js";
 export { samStep } from "./twin/sam.js";
 export {

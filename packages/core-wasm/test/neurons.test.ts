@@ -209,3 +209,66 @@ describe("li", () => {
     );
   });
 });
+
+describe("cubalif", () => {
+  it("equals the twin bit for bit over several steps for every reset rule, delay and parameter layout", () => {
+    fc.assert(
+      fc.property(
+        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1), fc.constantFrom(0, 1),
+        fc.integer({ min: 1, max: 6 }), seedArb,
+        ({ B, C, HW }, reset, resetDelay, perNeuron, T, seed) => {
+          const rand = random(seed);
+          const n = B * C * HW;
+          const params = perNeuron ? C * HW : C;
+          const alpha = uniforms(rand, params, 0.2, 1.0);
+          const beta = uniforms(rand, params, 0.3, 1.1);
+          const thr = uniforms(rand, params, 0.2, 1.5);
+          const vr = normals(rand, params, 0.3);
+          const i = normals(rand, n, 0.5);
+          const s = new Float32Array(n).map(() => (rand() < 0.5 ? 1 : 0));
+          const v = normals(rand, n);
+          arena.reset();
+          const ip = arena.f32(i);
+          const sp = arena.f32(s);
+          const vp = arena.f32(v);
+          const ap = arena.f32(alpha);
+          const bp = arena.f32(beta);
+          const tp = arena.f32(thr);
+          const rp = arena.f32(vr);
+          const Ip = arena.f32(n);
+          for (let t = 0; t < T; t++) {
+            const I = normals(rand, n, 0.8);
+            new Float32Array(core.memory.buffer, Ip, n).set(I);
+            core.exports.cubalif(Ip, ip, sp, vp, ap, bp, tp, rp, B, C, HW, perNeuron, reset, resetDelay);
+            twin.cubalif(I, i, s, v, alpha, beta, thr, vr, B, C, HW, perNeuron, reset, resetDelay);
+            expectSameBits(arena.readF32(ip, n), i, `synaptic current at step ${t}`);
+            expectSameBits(arena.readF32(sp, n), s, `spikes at step ${t}`);
+            expectSameBits(arena.readF32(vp, n), v, `membrane at step ${t}`);
+          }
+          arena.checkGuards();
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  // alpha 0.5, beta 0.5, threshold 1, input 1 at step 0 only, all exact: i = 1, .5, .25; v = 1, 1, .75 (subtract, no delay).
+  it("follows the synaptic current into the membrane (snnTorch Synaptic)", () => {
+    arena.reset();
+    const ip = arena.f32(new Float32Array(1));
+    const sp = arena.f32(new Float32Array(1));
+    const vp = arena.f32(new Float32Array(1));
+    const half = arena.f32(new Float32Array([0.5]));
+    const one = arena.f32(new Float32Array([1]));
+    const zeroP = arena.f32(new Float32Array([0]));
+    const Ip = arena.f32(new Float32Array([1.25]));
+    const rows: number[][] = [];
+    for (let t = 0; t < 4; t++) {
+      if (t === 1) new Float32Array(core.memory.buffer, Ip, 1)[0] = 0;
+      core.exports.cubalif(Ip, ip, sp, vp, half, half, one, zeroP, 1, 1, 1, 0, subtract, 0);
+      rows.push([arena.readF32(ip, 1)[0], arena.readF32(sp, 1)[0], arena.readF32(vp, 1)[0]]);
+    }
+    // t0: i 1.25, v 1.25 > 1 fires, v .25; t1: i .625, v .75; t2: i .3125, v .6875; t3: i .15625, v .5
+    expect(rows).toEqual([[1.25, 1, 0.25], [0.625, 0, 0.75], [0.3125, 0, 0.6875], [0.15625, 0, 0.5]]);
+  });
+});

@@ -88,3 +88,5 @@ export {
   lrAt,
 } from './train/index.js';
 export type { IdxImages, Dataset, Optimizer, OptimizerState, SgdOptions, AdamOptions, Schedule } from './train/index.js';
+export { readNir, writeNir, nirToModel, discretisation, NIR_TYPES, PRESETS, PRESET_NAMES } from './formats/nir/index.js';
+export type { NirImport, NirImportOptions, NirExportOptions, Discretisation, Integration, PresetName } from './formats/nir/index.js';

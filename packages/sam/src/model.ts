@@ -66,8 +66,11 @@ export interface AffineLayer extends LayerBase {
 }
 
 export interface SpikingLayer extends LayerBase {
-  readonly op: 'lif' | 'if';
+  /** `cubalif`: a current-based LIF (NIR CubaLIF, snnTorch Synaptic), with a synaptic current decaying by `alpha`. */
+  readonly op: 'lif' | 'if' | 'cubalif';
   readonly beta: NeuronParam; // 'if': scalar 1
+  /** `cubalif` only: the synaptic current's decay per step, `i = fl(fl(alpha*i) + I)`. */
+  readonly alpha?: NeuronParam;
   readonly threshold: NeuronParam;
   readonly vReset: NeuronParam;
   readonly reset: ResetRule;
@@ -117,7 +120,7 @@ export interface Model {
 }
 
 export function isSpiking(layer: Layer): layer is SpikingLayer {
-  return layer.op === 'lif' || layer.op === 'if';
+  return layer.op === 'lif' || layer.op === 'if' || layer.op === 'cubalif';
 }
 
 export function sizeOf(shape: Shape): number {

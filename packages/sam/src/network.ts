@@ -377,15 +377,17 @@ export class Network {
         return { layer, inPtr, out, exec: () => ex.relu(inPtr, out, B * outSize), resetState: noState };
       }
       case 'lif':
-      case 'if': {
+      case 'if':
+      case 'cubalif': {
         const { C, HW } = dims(layer.outShape);
         const out = arena.allocF32(B * outSize);
         const v = arena.allocF32(B * outSize);
         const beta = this.param(layer.beta, C);
         const thr = this.param(layer.threshold, C);
         const vr = this.param(layer.vReset, C);
-        // the kernel reads one flag for all three: expand any per-channel parameter when another is per neuron
-        const perNeuron = beta.perNeuron | thr.perNeuron | vr.perNeuron;
+        // the kernel reads one flag for all of them: expand any per-channel parameter when another is per neuron
+        const alpha = layer.alpha ? this.param(layer.alpha, C) : null;
+        const perNeuron = beta.perNeuron | thr.perNeuron | vr.perNeuron | (alpha?.perNeuron ?? 0);
         const expand = (q: { ptr: number; perNeuron: number }, p: NeuronParam): number =>
           perNeuron && !q.perNeuron ? this.arena.putF32(expandParam(p, C, HW, true)) : q.ptr;
         const betaPtr = expand(beta, layer.beta);
@@ -394,8 +396,13 @@ export class Network {
         const reset = RESET[layer.reset];
         const delay = layer.resetDelay ? 1 : 0;
         const vInit = expandParam(layer.vReset, C, HW, true);
-        const exec = (): void => ex.lif(inPtr, out, v, betaPtr, thrPtr, vrPtr, B, C, HW, perNeuron, reset, delay);
+        const alphaPtr = alpha ? expand(alpha, layer.alpha!) : 0;
+        const syn = alpha ? arena.allocF32(B * outSize) : 0;
+        const exec = alpha
+          ? (): void => ex.cubalif(inPtr, syn, out, v, alphaPtr, betaPtr, thrPtr, vrPtr, B, C, HW, perNeuron, reset, delay)
+          : (): void => ex.lif(inPtr, out, v, betaPtr, thrPtr, vrPtr, B, C, HW, perNeuron, reset, delay);
         const resetState = (): void => {
+          if (syn) arena.f32(syn, B * outSize).fill(0);
           arena.f32(out, B * outSize).fill(0);
           const vv = arena.f32(v, B * outSize);
           for (let b = 0; b < B; b++) vv.set(vInit, b * outSize);

@@ -68,7 +68,7 @@ export class Recorder implements StepObserver {
     } else {
       const l = net.layer(layer);
       if (l.op === 'li') wantSpikes = false;
-      else if (!isSpiking(l)) throw new UsageError(`layer "${layer}" (${l.op}) is not a neuron layer: only lif, if and li are recorded`);
+      else if (!isSpiking(l)) throw new UsageError(`layer "${layer}" (${l.op}) is not a neuron layer: only lif, if, cubalif and li are recorded`);
     }
     this.signed = layer === 'input' && net.inputIsSigned;
     this.spikes = wantSpikes
@@ -116,7 +116,7 @@ export class SamObserver implements StepObserver {
 
   constructor(net: Network, layer: string, options: SamOptions = {}) {
     const l = net.layer(layer);
-    if (!isSpiking(l)) throw new UsageError(`layer "${layer}" (${l.op}) is not a spiking layer: SAM needs lif or if`);
+    if (!isSpiking(l)) throw new UsageError(`layer "${layer}" (${l.op}) is not a spiking layer: SAM needs lif, if or cubalif`);
     if (l.outShape.length !== 3) throw new UsageError(`layer "${layer}" is flat ([${l.outShape.join(',')}]): it has no map`);
     const { gamma, ncs } = samParams(options);
     this.layer = layer;

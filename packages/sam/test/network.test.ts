@@ -354,3 +354,40 @@ describe('counting synaptic operations', () => {
     expect(net.sops).toBe(brute);
   });
 });
+
+describe('cubalif layers', () => {
+  it('equal an li layer (the synaptic current) feeding a lif layer, bit for bit', async () => {
+    const r = rng(77);
+    const C = 3, H = 6, W = 6, T = 10;
+    const w = weights(r, C * 1 * 9, 0.9);
+    const alpha = weights(r, C, 0.5).map((v) => Math.fround(0.6 + Math.abs(v)));
+    const tensors = [
+      { name: 'w', dtype: 'F32' as const, shape: [C, 1, 3, 3], data: w },
+      { name: 'alpha', dtype: 'F32' as const, shape: [C], data: alpha },
+    ];
+    const input = { shape: [1, H, W], encoding: { kind: 'poisson', gain: 1 } };
+    const fused = parseModel(modelToSafetensors({ format: 'spikelens.model/1', input, timesteps: T, layers: [
+      { name: 'conv', op: 'conv2d', weight: 'w', padding: [1, 1] },
+      { name: 'syn', op: 'cubalif', alpha: 'alpha', beta: 0.85, threshold: 0.5, reset: 'zero', resetDelay: true },
+    ] }, tensors), 'fused');
+    const split = parseModel(modelToSafetensors({ format: 'spikelens.model/1', input, timesteps: T, layers: [
+      { name: 'conv', op: 'conv2d', weight: 'w', padding: [1, 1] },
+      { name: 'i', op: 'li', beta: 'alpha' },
+      { name: 'syn', op: 'lif', beta: 0.85, threshold: 0.5, reset: 'zero', resetDelay: true },
+    ] }, tensors), 'split');
+    const run = async (m: Model) => {
+      const net = await Network.create(m, { seed: 5, batch: 2 });
+      net.setInput({ kind: 'pixels', data: pixels(3, 2 * H * W).map((v) => v * 0.8) });
+      const rec = new Recorder(net, 'syn', { spikes: true, membrane: true });
+      net.observe(rec);
+      net.run();
+      return { s: rec.spikes!.data().slice(), v: rec.membrane!.data().slice(), rates: net.firingRates() };
+    };
+    const a = await run(fused);
+    const b = await run(split);
+    expectSame(a.s, b.s, 'spikes');
+    expectSame(a.v, b.v, 'membrane');
+    expect(a.s.some((x) => x === 1)).toBe(true);
+    expect(fused.layers[1].op).toBe('cubalif');
+  });
+});

@@ -61,3 +61,12 @@ export function li(
     }
   }
 }
+
+/** `i = fl(fl(alpha*i) + I)`, then `lif` with input `i` (the core's `cubalif`). */
+export function cubalif(
+  I: Float32Array, i: Float32Array, s: Float32Array, v: Float32Array, alpha: Float32Array, beta: Float32Array,
+  thr: Float32Array, vr: Float32Array, B: number, C: number, HW: number, perNeuron: number, reset: number, resetDelay: number,
+): void {
+  li(I, i, alpha, B, C, HW, perNeuron);
+  lif(i, s, v, beta, thr, vr, B, C, HW, perNeuron, reset, resetDelay);
+}

@@ -133,12 +133,12 @@ function readoutOf(top: Fields, last: Layer): Readout {
   const spiking = isSpiking(last);
   const fallback = spiking ? 'count' : last.op === 'li' ? 'final' : undefined;
   if (!top.has('readout') && fallback === undefined) {
-    const expected = 'expected a last lif, if or li layer';
+    const expected = 'expected a last lif, if, cubalif or li layer';
     top.fail('readout', `has no default after the ${last.op} layer "${last.name}" (${expected})`);
   }
   const readout = top.choice('readout', READOUTS, fallback ?? 'final');
   if (readout === 'count' && !spiking) {
-    top.fail('readout', `"count" needs a last lif or if layer, but "${last.name}" is ${last.op}`);
+    top.fail('readout', `"count" needs a last lif, if or cubalif layer, but "${last.name}" is ${last.op}`);
   }
   if (readout !== 'count' && last.op !== 'li') {
     top.fail('readout', `"${readout}" needs a last li layer, but "${last.name}" is ${last.op}`);

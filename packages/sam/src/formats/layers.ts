@@ -17,6 +17,7 @@ export const OPS: readonly Op[] = [
   'affine',
   'lif',
   'if',
+  'cubalif',
   'li',
   'relu',
 ];
@@ -31,6 +32,7 @@ const FIELDS: Record<Op, readonly string[]> = {
   affine: ['scale', 'shift'],
   lif: ['beta', 'threshold', 'reset', 'resetDelay', 'vReset'],
   if: ['threshold', 'reset', 'resetDelay', 'vReset'],
+  cubalif: ['alpha', 'beta', 'threshold', 'reset', 'resetDelay', 'vReset'],
   li: ['beta'],
   relu: [],
 };
@@ -65,13 +67,16 @@ export function parseLayer(f: Fields, name: string, op: Op, inShape: Shape, tens
       return { ...base, op, outShape: inShape, scale, shift };
     }
     case 'lif':
-    case 'if': {
-      const beta = op === 'lif' ? neuronParam(f, 'beta', undefined, inShape, tensors) : scalar(1);
+    case 'if':
+    case 'cubalif': {
+      const beta = op === 'if' ? scalar(1) : neuronParam(f, 'beta', undefined, inShape, tensors);
+      const alpha = op === 'cubalif' ? { alpha: neuronParam(f, 'alpha', undefined, inShape, tensors) } : {};
       return {
         ...base,
         op,
         outShape: inShape,
         beta,
+        ...alpha,
         threshold: neuronParam(f, 'threshold', 1, inShape, tensors),
         vReset: neuronParam(f, 'vReset', 0, inShape, tensors),
         reset: f.choice('reset', RESETS, 'subtract'),

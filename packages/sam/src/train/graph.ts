@@ -332,6 +332,8 @@ export class TrainGraph {
         const bwd = (t: number): void => ex.relu_backward(prev.outs[t], grad, inGrad, n);
         return { layer, outs, grad, inGrad, fwd, bwd };
       }
+      case 'cubalif':
+        throw new UsageError(`layer "${layer.name}": training does not support cubalif layers yet`);
       case 'lif':
       case 'if': {
         if (layer.resetDelay) throw new UsageError(`layer "${layer.name}": training supports resetDelay false only`);

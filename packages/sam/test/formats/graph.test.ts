@@ -210,7 +210,7 @@ describe('parseModel errors', () => {
 
   it('refuses unknown ops and missing required fields', () => {
     expect(problem((g) => (g.layers[0].op = 'conv3d'))).toBe(
-      'layer "conv1" field "op": unknown op "conv3d" (expected one of conv2d, linear, avgpool2d, sumpool2d, maxpool2d, flatten, affine, lif, if, li, relu)',
+      'layer "conv1" field "op": unknown op "conv3d" (expected one of conv2d, linear, avgpool2d, sumpool2d, maxpool2d, flatten, affine, lif, if, cubalif, li, relu)',
     );
     expect(problem((g) => delete g.layers[2].op)).toContain('layer "pool1" field "op": unknown op missing');
     expect(problem((g) => delete g.layers[1].beta)).toBe('layer "lif1" field "beta": is required');
@@ -313,12 +313,12 @@ describe('parseModel errors', () => {
     const lifLast = (g: Record<string, any>) => (g.layers[5] = { name: 'out', op: 'lif', beta: 1 });
     expect(parse(tinyModel(lifLast)).readout).toBe('count');
     expect(parse(tinyModel((g) => (g.readout = 'mean'))).readout).toBe('mean');
-    expect(problem((g) => (g.readout = 'count'))).toBe('field "readout": "count" needs a last lif or if layer, but "out" is li');
+    expect(problem((g) => (g.readout = 'count'))).toBe('field "readout": "count" needs a last lif, if or cubalif layer, but "out" is li');
     expect(problem((g) => (lifLast(g), (g.readout = 'final')))).toBe(
       'field "readout": "final" needs a last li layer, but "out" is lif',
     );
     expect(problem((g) => (g.layers[5] = { name: 'act', op: 'relu' }))).toBe(
-      'field "readout": has no default after the relu layer "act" (expected a last lif, if or li layer)',
+      'field "readout": has no default after the relu layer "act" (expected a last lif, if, cubalif or li layer)',
     );
     expect(problem((g) => (g.readout = 'max'))).toBe('field "readout": "max" is not one of final, mean, count');
   });
