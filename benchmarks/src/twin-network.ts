@@ -231,9 +231,10 @@ export class TwinNetwork {
         return { layer, out, exec: () => twin.relu(x, out, out.length), reset: none };
       }
       case 'lif':
-      case 'if': {
+      case 'if':
+      case 'cubalif': {
         const { C, HW } = dims(layer.outShape);
-        const perNeuron = [layer.beta, layer.threshold, layer.vReset].some((p) => p.per === 'neuron');
+        const perNeuron = [layer.beta, layer.threshold, layer.vReset, ...(layer.alpha ? [layer.alpha] : [])].some((p) => p.per === 'neuron');
         const beta = expandParam(layer.beta, C, HW, perNeuron);
         const thr = expandParam(layer.threshold, C, HW, perNeuron);
         const vr = expandParam(layer.vReset, C, HW, perNeuron);
@@ -242,8 +243,13 @@ export class TwinNetwork {
         const v = new Float32Array(B * outSize);
         const reset = RESET[layer.reset];
         const delay = layer.resetDelay ? 1 : 0;
-        const exec = (): void => twin.lif(x, out, v, beta, thr, vr, B, C, HW, perNeuron ? 1 : 0, reset, delay);
+        const alpha = layer.alpha ? expandParam(layer.alpha, C, HW, perNeuron) : null;
+        const syn = new Float32Array(alpha ? B * outSize : 0);
+        const exec = alpha
+          ? (): void => twin.cubalif(x, syn, out, v, alpha, beta, thr, vr, B, C, HW, perNeuron ? 1 : 0, reset, delay)
+          : (): void => twin.lif(x, out, v, beta, thr, vr, B, C, HW, perNeuron ? 1 : 0, reset, delay);
         const resetState = (): void => {
+          syn.fill(0);
           out.fill(0);
           for (let b = 0; b < B; b++) v.set(vInit, b * outSize);
         };

@@ -4,6 +4,7 @@ import { infoCommand, INFO_HELP } from './commands/info.js';
 import { runCommand, RUN_HELP } from './commands/run.js';
 import { trainCommand, TRAIN_HELP } from './commands/train.js';
 import { evalCommand, EVAL_HELP } from './commands/eval.js';
+import { convertCommand, CONVERT_HELP } from './commands/convert.js';
 import { processIo, type Io } from './io.js';
 
 export const HELP = `Usage: spikelens COMMAND [options]
@@ -16,6 +17,7 @@ Commands:
   info      list a model's layers, shapes, parameters and dense MACs per step
   train     train a spiking network on MNIST or Fashion-MNIST (BPTT or ANN-to-SNN conversion)
   eval      measure a model's test accuracy, firing rates and synaptic operations
+  convert   convert a NIR graph (.nir) to a spikelens model, or a spikelens model to NIR
 
 Run 'spikelens COMMAND --help' for a command's options.`;
 
@@ -25,13 +27,14 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promi
   info: { run: infoCommand, help: INFO_HELP },
   train: { run: trainCommand, help: TRAIN_HELP },
   eval: { run: evalCommand, help: EVAL_HELP },
+  convert: { run: convertCommand, help: CONVERT_HELP },
 };
 
 /** The whole CLI as a function: tests call it in-process; the bin is one line. Returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    io.err(`spikelens: missing COMMAND: run, explain, info, train or eval (see 'spikelens --help')`);
+    io.err(`spikelens: missing COMMAND: run, explain, info, train, eval or convert (see 'spikelens --help')`);
     return 2;
   }
   if (name === '--help' || name === '-h' || name === 'help') {

@@ -88,7 +88,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   checkNames(model, o.sam, samFlag);
   for (const name of o.sam) {
     const l = model.layers.find((x) => x.name === name)!;
-    if (!isSpiking(l)) throw new UsageError(`${samFlag}: layer "${name}" (${l.op}) is not a spiking layer: SAM needs lif or if`);
+    if (!isSpiking(l)) throw new UsageError(`${samFlag}: layer "${name}" (${l.op}) is not a spiking layer: SAM needs lif, if or cubalif`);
     if (l.outShape.length !== 3) throw new UsageError(`${samFlag}: layer "${name}" is flat ([${l.outShape.join(',')}]): it has no map`);
   }
   const est = arenaEstimate(model, o.batch);

@@ -8,12 +8,18 @@ import { cli, REPO, tempDir } from './helpers.js';
  * SPEC §7: every folder with a case.json, driven from case.json alone through `spikelens run`. The repo keeps a copy
  * of the cases; ../shared/conformance, when present beside the checkout, is run too (it may hold newer cases).
  */
-const roots = [join(REPO, 'conformance'), join(REPO, '..', 'shared', 'conformance')].filter((r) => existsSync(r));
+const shared = join(REPO, '..', 'shared');
+const roots = [
+  { label: 'repo', dir: join(REPO, 'conformance') },
+  { label: 'shared', dir: join(shared, 'conformance') },
+  // snnTorch NIR exports; cases beyond the repo's copies may appear there.
+  { label: 'shared-nir', dir: join(shared, 'nir', 'snntorch') },
+].filter((r) => existsSync(r.dir));
 const cases = new Map<string, string>();
 for (const root of roots)
-  for (const name of readdirSync(root).sort()) {
-    const dir = join(root, name);
-    if (existsSync(join(dir, 'case.json'))) cases.set(`${root === roots[0] ? 'repo' : 'shared'}/${name}`, dir);
+  for (const name of readdirSync(root.dir).sort()) {
+    const dir = join(root.dir, name);
+    if (existsSync(join(dir, 'case.json'))) cases.set(`${root.label}/${name}`, dir);
   }
 
 interface Case {
@@ -22,7 +28,18 @@ interface Case {
   seed?: number;
   gamma?: number;
   ncs?: string;
+  readout?: string;
+  /** NIR models: how to read them (preset, dt, reset, resetDelay), passed as the CLI's flags. */
+  import?: Record<string, string | number | boolean>;
   expect: Record<string, string>;
+}
+
+/** `{ resetDelay: true }` -> `--reset-delay true`. */
+function importFlags(c: Case): string[] {
+  const flags: string[] = [];
+  for (const [k, v] of Object.entries(c.import ?? {})) flags.push(`--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`, String(v));
+  if (c.readout !== undefined && c.model.endsWith('.nir')) flags.push('--readout', c.readout);
+  return flags;
 }
 
 function compare(name: string, actualFile: string, expectedFile: string): void {
@@ -54,7 +71,8 @@ describe('conformance cases', () => {
   const temps: Array<() => void> = [];
   afterAll(() => temps.forEach((c) => c()));
   it('finds the bundled cases', () => {
-    expect([...cases.keys()].filter((k) => k.startsWith('repo/')).length).toBeGreaterThanOrEqual(6);
+    expect([...cases.keys()].filter((k) => k.startsWith('repo/')).length).toBeGreaterThanOrEqual(20);
+    expect([...cases.keys()].filter((k) => k.startsWith('repo/nir-')).length).toBe(2);
   });
   for (const [label, dir] of cases) {
     it(label, async () => {
@@ -64,7 +82,7 @@ describe('conformance cases', () => {
       const sam = names.filter((n) => n.endsWith('.sam')).map((n) => n.slice(0, -4));
       const { dir: out, cleanup } = tempDir();
       temps.push(cleanup);
-      const argv = ['run', join(dir, c.model), '--input', join(dir, c.input), '--seed', String(c.seed ?? 0), '--out', out, '--quiet'];
+      const argv = ['run', join(dir, c.model), '--input', join(dir, c.input), '--seed', String(c.seed ?? 0), '--out', out, '--quiet', ...importFlags(c)];
       if (record.length) argv.push('--record', record.join(','));
       if (sam.length) argv.push('--sam', sam.join(','), '--gamma', String(c.gamma ?? 0.5), '--ncs', c.ncs ?? 'inclusive');
       const r = await cli(argv);

@@ -151,6 +151,11 @@ export class Network {
     return this.model.input.encoding.kind !== 'direct';
   }
 
+  /** Whether the input is a float32 train (frames of event counts or currents), recorded as float32. */
+  get inputIsFloatTrain(): boolean {
+    return this.input?.kind === 'train' && this.input.data instanceof Float32Array;
+  }
+
   /** Whether the input spikes are signed (-1/0/1): signed-poisson, or an int8 train. */
   get inputIsSigned(): boolean {
     if (this.input?.kind === 'train') return this.input.data instanceof Int8Array;

@@ -48,7 +48,8 @@ export interface RecordOptions {
  */
 export class Recorder implements StepObserver {
   readonly layer: string;
-  readonly spikes: Track<Uint8Array | Int8Array> | null;
+  /** uint8 0/1; int8 for signed input spikes; float32 for an `input` given as float frames. */
+  readonly spikes: Track<Uint8Array | Int8Array | Float32Array> | null;
   readonly membrane: Track<Float32Array> | null;
   /** Per-step frame shape `[B, ...]`. */
   readonly frameShape: number[];
@@ -71,8 +72,13 @@ export class Recorder implements StepObserver {
       else if (!isSpiking(l)) throw new UsageError(`layer "${layer}" (${l.op}) is not a neuron layer: only lif, if, cubalif and li are recorded`);
     }
     this.signed = layer === 'input' && net.inputIsSigned;
+    const floats = layer === 'input' && net.inputIsFloatTrain;
     this.spikes = wantSpikes
-      ? new Track<Uint8Array | Int8Array>((k) => (this.signed ? new Int8Array(k) : new Uint8Array(k)), n, T)
+      ? new Track<Uint8Array | Int8Array | Float32Array>(
+          (k) => (floats ? new Float32Array(k) : this.signed ? new Int8Array(k) : new Uint8Array(k)),
+          n,
+          T,
+        )
       : null;
     this.membrane = wantV ? new Track((k) => new Float32Array(k), n, T) : null;
   }

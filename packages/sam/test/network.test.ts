@@ -86,7 +86,7 @@ function pixels(seed: number, n: number): Float32Array {
 }
 
 interface Trace {
-  spikes: Record<string, Uint8Array | Int8Array>;
+  spikes: Record<string, Uint8Array | Int8Array | Float32Array>;
   v: Record<string, Float32Array>;
   sam: Record<string, Float32Array>;
   scores: Float32Array;

@@ -125,7 +125,7 @@ interface Recorded {
   readonly net: Network;
   readonly T: number;
   readonly seed: number;
-  readonly spikes: Map<string, Uint8Array | Int8Array>;
+  readonly spikes: Map<string, Uint8Array | Int8Array | Float32Array>;
   readonly scores: Float32Array[];
   readonly summary: Summary;
   readonly image: string;
@@ -406,7 +406,7 @@ function rasterColumn(spikes: ArrayLike<number>, t: number, n: number): Float32A
   return col;
 }
 
-function raster(spikes: Uint8Array | Int8Array, T: number): Raster {
+function raster(spikes: Uint8Array | Int8Array | Float32Array, T: number): Raster {
   const n = spikes.length / T;
   const rows = rasterRows(n);
   const data = new Float32Array(T * rows);

@@ -11,9 +11,10 @@ import {
 } from '@spikelens/sam';
 import { encodePng, writeFilesAtomic } from '@spikelens/sam/node';
 import { basename, extname, join } from 'node:path';
+import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, choice, int, list, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
-import { loadImage, loadModel } from '../load.js';
+import { isNir, loadImage, loadModel } from '../load.js';
 import { simulate } from '../simulate.js';
 import { buildSummary, type Summary } from '../summary.js';
 
@@ -38,7 +39,9 @@ Activation Map of each layer at every time step, resized back onto the original 
 
 For each image NAME and layer L it writes DIR/NAME/L/t<step>.png (one overlay per step), DIR/NAME/L.grid.png (all
 steps, the step under each tile, the prediction above) and DIR/NAME/L.sam.npy (raw maps, float32 [T,1,H,W]); and
-DIR/summary.json.`;
+DIR/summary.json. MODEL is a .safetensors or a .nir file.
+
+${NIR_HELP}`;
 
 function uniqueStems(files: readonly string[]): string[] {
   const seen = new Map<string, number>();
@@ -53,6 +56,7 @@ function uniqueStems(files: readonly string[]): string[] {
 export async function explainCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...COMMON,
+    ...NIR_FLAGS,
     layer: { type: 'string', short: 'l' },
     out: { type: 'string', short: 'o' },
     gamma: { type: 'string' },
@@ -84,7 +88,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   if (mode === 'fixed' && limit === undefined) throw new UsageError('--normalize fixed needs --limit L');
 
   const [modelFile, ...images] = positionals;
-  const model = await loadModel(modelFile);
+  const model = await loadModel(modelFile, nirOptions(values, isNir(modelFile), timesteps), io.err);
   const labels = model.input.labels;
   const stems = uniqueStems(images);
 

@@ -1,15 +1,19 @@
 import { UsageError, denseMacs, type Layer, type Model } from '@spikelens/sam';
-import { COMMON, parse } from '../args.js';
+import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
+import { COMMON, int, parse } from '../args.js';
 import type { Io } from '../io.js';
-import { loadModel } from '../load.js';
+import { isNir, loadModel } from '../load.js';
 
-export const INFO_HELP = `Usage: spikelens info MODEL [--json]
+export const INFO_HELP = `Usage: spikelens info MODEL [--json] [NIR options]
 
 Lists a model's layers with their output shapes, parameter counts and dense multiply-accumulates per time step
-(as if every input were active, SPEC §6), and the model's input, encoding, time steps and readout.
+(as if every input were active, SPEC §6), and the model's input, encoding, time steps and readout. MODEL is a
+.safetensors or a .nir file.
 
   --json       print the same as JSON
-  -h, --help   this help`;
+  -h, --help   this help
+
+${NIR_HELP}`;
 
 export interface LayerInfo {
   readonly name: string;
@@ -28,7 +32,8 @@ function paramCount(l: Layer): number {
       return l.scale.data.length + l.shift.data.length;
     case 'lif':
     case 'if':
-      return (l.op === 'lif' ? l.beta.data.length : 0) + l.threshold.data.length + l.vReset.data.length;
+    case 'cubalif':
+      return (l.op === 'if' ? 0 : l.beta.data.length) + (l.alpha?.data.length ?? 0) + l.threshold.data.length + l.vReset.data.length;
     case 'li':
       return l.beta.data.length;
     default:
@@ -42,13 +47,16 @@ export function describe(model: Model): { layers: LayerInfo[]; params: number; m
 }
 
 export async function infoCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, COMMON);
+  const { values, positionals } = parse(argv, { ...COMMON, ...NIR_FLAGS, timesteps: { type: 'string', short: 't' } });
   if (values.help) {
     io.out(INFO_HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing MODEL' : 'one MODEL expected');
-  const model = await loadModel(positionals[0]);
+  const file = positionals[0];
+  const timesteps = int(values, 'timesteps', 1, 100_000);
+  if (timesteps !== undefined && !isNir(file)) throw new UsageError('--timesteps applies to .nir models only (a .safetensors model has its own)');
+  const model = await loadModel(file, nirOptions(values, isNir(file), timesteps), io.err);
   const d = describe(model);
   const { input } = model;
   if (values.json) {

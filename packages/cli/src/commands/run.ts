@@ -1,9 +1,10 @@
 import { writeNpy } from '@spikelens/sam';
 import { writeFilesAtomic } from '@spikelens/sam/node';
 import { join } from 'node:path';
+import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, choice, int, list, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
-import { loadInput, loadModel } from '../load.js';
+import { isNir, loadInput, loadModel } from '../load.js';
 import { recordAll, simulate } from '../simulate.js';
 import { buildSummary } from '../summary.js';
 import { UsageError } from '@spikelens/sam';
@@ -12,7 +13,7 @@ export const RUN_HELP = `Usage: spikelens run MODEL --input FILE --out DIR [opti
 
 Runs a model on an input and writes what it recorded as NumPy arrays (SPEC §8).
 
-  MODEL                 a .safetensors model with a spikelens graph
+  MODEL                 a .safetensors model with a spikelens graph, or a .nir graph (options below)
   --input FILE          .npy: float32 [B,...] pixel values (preprocessed and encoded by the model),
                         or uint8/int8 [T,B,...] input spikes (the encoder is bypassed); or a .png image
   --out DIR             output folder (created if missing; files in it are replaced)
@@ -28,11 +29,15 @@ Runs a model on an input and writes what it recorded as NumPy arrays (SPEC §8).
   -h, --help            this help
 
 Writes DIR/<layer>.spikes.npy, DIR/<layer>.v.npy, DIR/<layer>.sam.npy, DIR/output.npy and DIR/summary.json.
-Exit codes: 0 success, 2 usage, 3 a file is missing, malformed or does not fit the model, 1 internal error.`;
+A uint8 spike train may hold event counts (values above 1, as N-MNIST frames): each is that many input spikes.
+Exit codes: 0 success, 2 usage, 3 a file is missing, malformed or does not fit the model, 1 internal error.
+
+${NIR_HELP}`;
 
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...COMMON,
+    ...NIR_FLAGS,
     input: { type: 'string', short: 'i' },
     out: { type: 'string', short: 'o' },
     seed: { type: 'string' },
@@ -58,7 +63,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const recordArg = list(values, 'record') ?? [];
   const samLayers = list(values, 'sam') ?? [];
 
-  const model = await loadModel(positionals[0]);
+  const modelFile = positionals[0];
+  const model = await loadModel(modelFile, nirOptions(values, isNir(modelFile), timesteps), io.err);
   const { input, batch } = await loadInput(inputFile, model);
   const record = recordArg.length === 1 && recordArg[0] === 'all' ? recordAll(model, input) : recordArg;
   const result = await simulate({

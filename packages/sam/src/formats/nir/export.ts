@@ -9,12 +9,15 @@ import { InputError, UsageError } from '../../errors.js';
 import type { Layer, Model, NeuronParam } from '../../model.js';
 import { expandParam } from '../../geometry.js';
 import { hdf5, hdf5Reason } from './hdf5.js';
+import { eulerBeta } from './presets.js';
 
 export interface NirExportOptions {
   /** Time step (seconds) the time constants are written for; default 1e-4, snnTorch's. */
   readonly dt?: number;
-  /** Write the spikelens metadata hints (dt, reset, resetDelay) into neuron nodes; default true. */
+  /** Write the spikelens metadata hints (dt, reset, resetDelay, exact beta) into neuron nodes; default true. */
   readonly hints?: boolean;
+  /** Told what NIR cannot hold exactly (betas below 0.5 may come back a few float32 ulps off). */
+  readonly onWarning?: (message: string) => void;
 }
 
 type Field =
@@ -32,12 +35,16 @@ interface NirNodeOut {
 
 const f32 = Math.fround;
 
-/** The float32 tau whose import (beta = fl(1 - dt/tau), float64 then rounded) gives back `beta` exactly. */
+/**
+ * The float32 tau whose import (beta = fl(1 - dt/tau), float64 then rounded) gives back `beta` exactly, or the
+ * nearest miss: every beta >= 0.5 comes back exactly; smaller ones may not (tau has 24 bits), off by at most 1e-7.
+ */
 export function tauFor(beta: number, dt: number): number {
   const want = f32(beta);
-  const back = (tau: number) => f32(1 - dt / tau);
-  let tau = f32(dt / (1 - want));
+  const back = (tau: number) => eulerBeta(dt, tau);
+  const tau = f32(dt / (1 - want));
   if (back(tau) === want) return tau;
+  let best = tau;
   // Walk the float32 neighbours of the estimate: the recovery is monotonic in tau.
   const buf = new Float32Array(1);
   const bits = new Uint32Array(buf.buffer);
@@ -46,11 +53,13 @@ export function tauFor(beta: number, dt: number): number {
     for (const dir of [1, -1]) {
       const save = bits[0];
       bits[0] = save + dir * k;
-      if (buf[0] > 0 && back(buf[0]) === want) return buf[0];
+      const t = buf[0];
+      if (t > 0 && back(t) === want) return t;
+      if (t > 0 && Math.abs(back(t) - want) < Math.abs(back(best) - want)) best = t;
       bits[0] = save;
     }
   }
-  return tau;
+  return best;
 }
 
 function perNeuron(p: NeuronParam, shape: readonly number[]): Float32Array {
@@ -71,7 +80,7 @@ function fail(model: Model, layer: Layer, message: string): never {
   throw new UsageError(`${model.file || 'the model'}: layer "${layer.name}" (${layer.op}) ${message}`);
 }
 
-function nodesOf(model: Model, o: Required<NirExportOptions>): NirNodeOut[] {
+function nodesOf(model: Model, o: Required<Omit<NirExportOptions, 'onWarning'>>, warn: (m: string) => void): NirNodeOut[] {
   const { dt } = o;
   const nodes: NirNodeOut[] = [{ name: 'input', type: 'Input', fields: { shape: ints([...model.input.shape], undefined, true) } }];
   for (const l of model.layers) {
@@ -90,11 +99,15 @@ function nodesOf(model: Model, o: Required<NirExportOptions>): NirNodeOut[] {
     const taus = (beta: NeuronParam, what: string) => {
       const b = perNeuron(beta, shape);
       const tau = new Float32Array(b.length);
+      let inexact = 0;
       for (let i = 0; i < b.length; i++) {
         if (!(b[i] >= 0 && b[i] < 1)) fail(model, l, `has ${what} ${b[i]}: NIR time constants need 0 <= ${what} < 1 (a ${what} of 1 is an IF/integrator)`);
         tau[i] = tauFor(b[i], dt);
+        if (eulerBeta(dt, tau[i]) !== b[i]) inexact++;
       }
-      return tau;
+      if (inexact)
+        warn(`layer "${l.name}": ${inexact} of ${b.length} neurons have a ${what} below 0.5 that no float32 tau gives back exactly (off by a few ulps when read with dt ${dt}; the spikelens metadata keeps it exact)`);
+      return { tau, exact: b };
     };
     switch (l.op) {
       case 'conv2d': {
@@ -154,7 +167,7 @@ function nodesOf(model: Model, o: Required<NirExportOptions>): NirNodeOut[] {
           nodes.push({ name: l.name, type: 'IF', fields: { r: f(new Float32Array(n).fill(1), shape, true), v_threshold: thr, v_reset: vReset }, metadata: hints(l.op) });
           break;
         }
-        const tau = taus(l.beta, 'beta');
+        const { tau, exact } = taus(l.beta, 'beta');
         const r = tau.map((t) => f32(t / dt));
         const zeros = new Float32Array(n);
         if (l.op === 'lif') {
@@ -162,23 +175,23 @@ function nodesOf(model: Model, o: Required<NirExportOptions>): NirNodeOut[] {
             name: l.name,
             type: 'LIF',
             fields: { tau: f(tau, shape, true), r: f(r, shape, true), v_leak: f(zeros, shape, true), v_threshold: thr, v_reset: vReset },
-            metadata: hints('lif'),
+            metadata: withExact(hints('lif'), { beta: exact }, shape),
           });
         } else {
-          const tauSyn = taus(l.alpha!, 'alpha');
+          const syn = taus(l.alpha!, 'alpha');
           nodes.push({
             name: l.name,
             type: 'CubaLIF',
             fields: {
-              tau_syn: f(tauSyn, shape, true),
+              tau_syn: f(syn.tau, shape, true),
               tau_mem: f(tau, shape, true),
               r: f(r, shape, true),
               v_leak: f(zeros, shape, true),
               v_threshold: thr,
               v_reset: vReset,
-              w_in: f(tauSyn.map((t) => f32(t / dt)), shape, true),
+              w_in: f(syn.tau.map((t) => f32(t / dt)), shape, true),
             },
-            metadata: hints('cubalif'),
+            metadata: withExact(hints('cubalif'), { beta: exact, alpha: syn.exact }, shape),
           });
         }
         break;
@@ -190,12 +203,12 @@ function nodesOf(model: Model, o: Required<NirExportOptions>): NirNodeOut[] {
           nodes.push({ name: l.name, type: 'I', fields: { r: f(new Float32Array(beta.length).fill(f32(1 / dt)), shape, true) }, metadata: hints('li') });
           break;
         }
-        const tau = taus(l.beta, 'beta');
+        const { tau, exact } = taus(l.beta, 'beta');
         nodes.push({
           name: l.name,
           type: 'LI',
           fields: { tau: f(tau, shape, true), r: f(tau.map((t) => f32(t / dt)), shape, true), v_leak: f(new Float32Array(beta.length), shape, true) },
-          metadata: hints('li'),
+          metadata: withExact(hints('li'), { beta: exact }, shape),
         });
         break;
       }
@@ -208,13 +221,21 @@ function nodesOf(model: Model, o: Required<NirExportOptions>): NirNodeOut[] {
   return nodes;
 }
 
+/** The hints plus the exact per-neuron decays, which a tau may not give back exactly. */
+function withExact(hints: Record<string, Field> | undefined, exact: Record<string, Float32Array>, shape: readonly number[]): Record<string, Field> | undefined {
+  if (!hints) return undefined;
+  const out = { ...hints };
+  for (const [k, v] of Object.entries(exact)) out[k] = f(v, shape, true);
+  return out;
+}
+
 let counter = 0;
 
 /** Writes the model as a .nir file (HDF5 bytes). */
 export async function writeNir(model: Model, options: NirExportOptions = {}): Promise<Uint8Array> {
   const dt = options.dt ?? 1e-4;
   if (!(Number.isFinite(dt) && dt > 0)) throw new UsageError(`dt must be a number > 0, not ${dt}`);
-  const nodes = nodesOf(model, { dt, hints: options.hints ?? true });
+  const nodes = nodesOf(model, { dt, hints: options.hints ?? true }, options.onWarning ?? (() => {}));
   const { h5, module } = await hdf5();
   const path = `/spikelens-write-${++counter}.nir`;
   const file = new h5.File(path, 'w');

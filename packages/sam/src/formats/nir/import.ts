@@ -10,7 +10,7 @@ import type { SafetensorsInput } from '../safetensors.js';
 import { nirChain, type NirChain, type NirNode } from './graph.js';
 import type { H5Value } from './hdf5.js';
 import { readHdf5 } from './hdf5.js';
-import { PRESETS, PRESET_NAMES, below, type Discretisation, type Integration, type PresetName } from './presets.js';
+import { PRESETS, PRESET_NAMES, below, eulerBeta, type Discretisation, type Integration, type PresetName } from './presets.js';
 
 export interface NirImportOptions {
   /** Default 'snntorch'. */
@@ -94,6 +94,8 @@ class Builder {
   readonly tensors: SafetensorsInput[] = [];
   readonly warnings: string[] = [];
   private readonly names = new Set<string>(['input']);
+  /** Use the exact decays spikelens recorded in the nodes' metadata (when reading with its hints). */
+  exact = false;
   constructor(
     readonly file: string,
     readonly d: Discretisation,
@@ -212,6 +214,14 @@ class Builder {
     this.layers.push({ name, op: 'affine', scale: this.tensor(`${name}.scale`, [C], scale), shift: this.tensor(`${name}.shift`, [C], add) });
   }
 
+  /** The exact decay a spikelens-written node records in its metadata, when reading with its hints. */
+  recorded(node: NirNode, key: 'beta' | 'alpha', shape: number[]): Float32Array | null {
+    const v = node.metadata.get(key);
+    if (!this.exact || !v || v.kind !== 'number') return null;
+    const n = shape.reduce((a, x) => a * x, 1);
+    return v.data.length === n ? Float32Array.from(v.data) : null;
+  }
+
   /** Per-neuron decay, input gain and leak current of one time constant, by the integration rule. */
   decay(node: NirNode, tau: Float32Array, field: string): { beta: Float32Array; step: Float64Array } {
     const { dt, integration } = this.d;
@@ -221,15 +231,19 @@ class Builder {
     for (let i = 0; i < tau.length; i++) {
       const t = tau[i];
       if (!(t > 0)) this.fail(node, `field "${field}" element ${i} is ${t}, expected a time constant > 0`);
-      const b = integration === 'euler' ? 1 - dt / t : Math.exp(-dt / t);
-      beta[i] = f32(b);
-      step[i] = integration === 'euler' ? dt / t : 1 - b;
-      // Exporters compute tau = dt/(1-beta) in float64 or in float32 (snnTorch: torch float32): either gives it back.
-      if (integration === 'euler' && f32(dt / (1 - beta[i])) !== t && f32(f32(dt) / f32(1 - beta[i])) !== t) lost++;
+      beta[i] = integration === 'euler' ? eulerBeta(dt, t) : f32(Math.exp(-dt / t));
+      step[i] = integration === 'euler' ? dt / t : 1 - Math.exp(-dt / t);
+      // Does the float32 beta still say what tau was? Exporters compute tau = dt/(1-beta) in float64 or float32
+      // (snnTorch: torch float32); within 4 float32 ulps of the stored tau counts as given back.
+      if (integration === 'euler' && Number.isFinite(t)) {
+        const tol = 4 * 2 ** (Math.floor(Math.log2(t)) - 23);
+        const back = [f32(dt / (1 - beta[i])), f32(f32(dt) / f32(1 - beta[i]))];
+        if (back.every((x) => !(Math.abs(x - t) <= tol))) lost++;
+      }
     }
     if (lost) {
       this.warnings.push(
-        `node "${node.name}": dt/(1-beta) does not give back the stored ${field} for ${lost} of ${tau.length} neurons (is dt ${dt} right for this file?)`,
+        `node "${node.name}": dt/(1-beta) does not give back the stored ${field} for ${lost} of ${tau.length} neurons: the float32 beta has lost it (is dt ${dt} right for this file?)`,
       );
     }
     for (let i = 0; i < beta.length; i++)
@@ -271,6 +285,7 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
   const o: NirImportOptions = hints ? { ...options, ...hints } : options;
   const d = discretisation(o);
   const b = new Builder(file, d);
+  b.exact = hints !== null;
   if (hints) b.warnings.push(`no preset given: using the time step (${hints.dt}) and reset rule the file's spikelens metadata records`);
   let shape = shapeOf(chain.input, b, 'shape');
   while (shape.length > 3 && shape[0] === 1) shape = shape.slice(1);
@@ -403,13 +418,14 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
         const thr = b.thresholds(b.neuronValues(node, 'v_threshold', shape, b.floats(node, 'v_threshold')));
         const vr = b.neuronValues(node, 'v_reset', shape, b.optionalFloats(node, 'v_reset') ?? { shape: [], data: Float32Array.of(0) });
         const mem = b.decay(node, tau, tauField);
+        mem.beta = b.recorded(node, 'beta', shape) ?? mem.beta;
         let gain = b.gain(node, Float64Array.from(r, (x, i) => x * (d.integration === 'euler' ? mem.step[i] : 1 - mem.beta[i])), 'input gain r*dt/tau');
         let alpha: Float32Array | null = null;
         if (cuba) {
           const tauSyn = b.neuronValues(node, 'tau_syn', shape, b.floats(node, 'tau_syn', { allowInf: true }));
           const win = b.neuronValues(node, 'w_in', shape, b.optionalFloats(node, 'w_in') ?? { shape: [], data: Float32Array.of(1) });
           const syn = b.decay(node, tauSyn, 'tau_syn');
-          alpha = syn.beta;
+          alpha = b.recorded(node, 'alpha', shape) ?? syn.beta;
           const synGain = b.gain(node, Float64Array.from(win, (x, i) => x * syn.step[i]), 'synaptic gain w_in*dt/tau_syn');
           gain = gain.map((g, i) => g * synGain[i]);
         }
@@ -452,6 +468,7 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
         const leak = b.neuronValues(node, 'v_leak', shape, b.optionalFloats(node, 'v_leak') ?? { shape: [], data: Float32Array.of(0) });
         const mem = b.decay(node, tau, 'tau');
         const gain = b.gain(node, Float64Array.from(r, (x, i) => x * (d.integration === 'euler' ? mem.step[i] : 1 - mem.beta[i])), 'input gain r*dt/tau');
+        mem.beta = b.recorded(node, 'beta', shape) ?? mem.beta;
         b.inputAffine(node, name, shape, gain, Float64Array.from(leak, (v, i) => v * mem.step[i]));
         b.layers.push({ name, op: 'li', beta: b.param(name, 'beta', shape, mem.beta) });
         break;

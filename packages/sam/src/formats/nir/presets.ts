@@ -86,3 +86,12 @@ export function below(x: number): number {
   u[0] += x > 0 ? -1 : 1;
   return f[0];
 }
+
+/**
+ * Euler's decay 1 - dt/tau in float64, rounded once to float32. A tau within rounding of dt gives a tiny negative
+ * number; it is 0 (a float32 tau cannot equal a dt like 1e-4 exactly).
+ */
+export function eulerBeta(dt: number, tau: number): number {
+  const b = Math.fround(1 - dt / tau);
+  return b < 0 && b > -1e-6 ? 0 : b;
+}
