@@ -16,6 +16,7 @@ import {
   imageShape,
   isSpiking,
   parseModel,
+  readNir,
   samFromSpikes,
   samGrid,
   samOverlays,
@@ -26,6 +27,7 @@ import {
   type MapStyle,
   type Model,
   type NcsMode,
+  type NirImportOptions,
   type Summary,
 } from '@spikelens/sam';
 
@@ -50,6 +52,8 @@ export interface ModelInfo {
   /** Spiking layers with a [C, H, W] output: the ones SAM explains. */
   readonly samLayers: string[];
   readonly parameters: number;
+  /** What reading a .nir file had to assume or could not express. */
+  readonly warnings: string[];
 }
 
 export interface Picture {
@@ -143,15 +147,27 @@ export class Engine {
   private running = false;
 
   loadModel(bytes: Uint8Array, file: string): ModelInfo {
-    const model = parseModel(bytes, file);
+    return this.useModel(parseModel(bytes, file), file, []);
+  }
+
+  /** A .nir graph (HDF5), read with the NIR options (preset, dt, reset, time steps...). */
+  async loadNir(bytes: Uint8Array, file: string, options: NirImportOptions): Promise<ModelInfo> {
+    const r = await readNir(bytes, file, options);
+    return this.useModel(r.model, file, r.warnings);
+  }
+
+  private warnings: string[] = [];
+
+  private useModel(model: Model, file: string, warnings: string[]): ModelInfo {
     imageShape(model, file);
     this.model = model;
+    this.warnings = warnings;
     this.recorded = null;
-    return describe(model, file);
+    return describe(model, file, warnings);
   }
 
   get modelInfo(): ModelInfo | null {
-    return this.model ? describe(this.model, this.model.file ?? '') : null;
+    return this.model ? describe(this.model, this.model.file ?? '', this.warnings) : null;
   }
 
   /** A decoded image (RGBA, rows top to bottom). Returns the picture as the model sees it (alpha over black). */
@@ -337,7 +353,7 @@ export class Engine {
   }
 }
 
-function describe(model: Model, file: string): ModelInfo {
+function describe(model: Model, file: string, warnings: string[]): ModelInfo {
   const layers = model.layers.map((l) => ({ name: l.name, op: l.op, shape: [...l.outShape], spiking: isSpiking(l) }));
   let parameters = 0;
   for (const l of model.layers) if (l.op === 'conv2d' || l.op === 'linear') parameters += l.weight.data.length + (l.bias?.data.length ?? 0);
@@ -354,6 +370,7 @@ function describe(model: Model, file: string): ModelInfo {
     layers,
     samLayers: layers.filter((l) => l.spiking && l.shape.length === 3).map((l) => l.name),
     parameters,
+    warnings: [...warnings],
   };
 }
 

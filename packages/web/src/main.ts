@@ -3,7 +3,7 @@
  * simulates or renders maps; every handler is a few canvas calls, so a run never blocks the page.
  */
 import * as Comlink from 'comlink';
-import type { ColormapName, NcsMode, NormalizeMode } from '@spikelens/sam';
+import type { ColormapName, NcsMode, NirImportOptions, NormalizeMode, PresetName, ResetRule } from '@spikelens/sam';
 import { DEFAULT_MODEL, DEFAULT_SAMPLE, MODELS, SAMPLES } from './bundled.js';
 import { CLASS_COLORS, drawLegend, drawRaster, drawRates, drawScores, formatNumber, putPicture } from './charts.js';
 import type { Frame, ModelInfo, Picture, RunOptions, ViewOptions } from './engine.js';
@@ -20,6 +20,10 @@ const el = {
   model: $<HTMLSelectElement>('model'),
   modelFile: $<HTMLInputElement>('model-file'),
   modelInfo: $('model-info'),
+  modelWarnings: $('model-warnings'),
+  nirPreset: $<HTMLSelectElement>('nir-preset'),
+  nirReset: $<HTMLSelectElement>('nir-reset'),
+  nirDelay: $<HTMLSelectElement>('nir-delay'),
   sample: $<HTMLSelectElement>('sample'),
   imageFile: $<HTMLInputElement>('image-file'),
   draw: $<HTMLCanvasElement>('draw'),
@@ -70,6 +74,8 @@ let info: ModelInfo | null = null;
 /** The select value of the model in the worker, to restore it when loading another fails. */
 let loadedModel = '';
 let imageName = '';
+/** The .nir file last loaded, read again when the NIR options change. */
+let nirFile: File | null = null;
 let imageDataset: string | null = null;
 let frames: Picture[] = [];
 let scoreHistory: ArrayLike<number>[] = [];
@@ -159,6 +165,18 @@ function viewOptions(): ViewOptions {
   };
 }
 
+/** How to read a .nir file: the chosen preset and reset, 25 steps (or the steps field), pixels to [0, 1]. */
+function nirOptions(): NirImportOptions {
+  const steps = Number(el.timesteps.value);
+  return {
+    preset: el.nirPreset.value as PresetName,
+    ...(el.nirReset.value ? { reset: el.nirReset.value as ResetRule } : {}),
+    ...(el.nirDelay.value ? { resetDelay: el.nirDelay.value === 'true' } : {}),
+    timesteps: Number.isInteger(steps) && steps >= 1 ? steps : 25,
+    scale: 1 / 255,
+  };
+}
+
 function runOptions(): RunOptions {
   const steps = el.timesteps.value.trim();
   return { timesteps: steps === '' ? null : Number(steps), seed: Number(el.seed.value || 0), view: viewOptions() };
@@ -171,6 +189,13 @@ function applyModel(m: ModelInfo, value: string): void {
   el.layer.replaceChildren(...m.samLayers.map((n) => new Option(n, n)));
   el.layer.value = m.samLayers.includes(previous) ? previous : m.samLayers[m.samLayers.length - 1];
   el.timesteps.value = m.timesteps === null ? '' : String(m.timesteps);
+  el.modelWarnings.replaceChildren(
+    ...m.warnings.map((w) => {
+      const li = document.createElement('li');
+      li.textContent = `Warning: ${w}`;
+      return li;
+    }),
+  );
   el.modelInfo.textContent =
     `${m.name || m.file}: input [${m.inputShape.join(', ')}], ${m.encoding} encoding, ${m.readout} readout, ` +
     `${m.timesteps ?? 'no'} time steps, ${m.parameters.toLocaleString('en')} parameters; layers ${m.layers.map((l) => l.name).join(' → ')}.`;
@@ -518,6 +543,7 @@ function wire(): void {
   el.model.addEventListener('change', () => {
     const id = el.model.value;
     if (id.startsWith('file:')) return;
+    nirFile = null;
     guarded(async () => {
       try {
         await loadBundledModel(id);
@@ -527,21 +553,29 @@ function wire(): void {
       }
     });
   });
-  el.modelFile.addEventListener('change', () => {
-    const file = el.modelFile.files?.[0];
-    if (!file) return;
-    el.modelFile.value = '';
+  const loadFile = (file: File) =>
     guarded(async () => {
       setStatus(`Loading ${file.name}…`);
       const bytes = await file.arrayBuffer();
-      const m = await api.loadModelBytes(Comlink.transfer(bytes, [bytes]), file.name);
+      const nir = /\.nir$/i.test(file.name);
+      const m = await api.loadModelBytes(Comlink.transfer(bytes, [bytes]), file.name, nir ? nirOptions() : {});
+      nirFile = nir ? file : null;
       const value = `file:${file.name}`;
       for (const o of [...el.model.options]) if (o.value.startsWith('file:')) o.remove();
       el.model.add(new Option(`${file.name} (from disk)`, value));
       el.model.value = value;
       applyModel(m, value);
     });
+  el.modelFile.addEventListener('change', () => {
+    const file = el.modelFile.files?.[0];
+    if (!file) return;
+    el.modelFile.value = '';
+    loadFile(file);
   });
+  for (const c of [el.nirPreset, el.nirReset, el.nirDelay])
+    c.addEventListener('change', () => {
+      if (nirFile && loadedModel === `file:${nirFile.name}`) loadFile(nirFile);
+    });
   el.sample.addEventListener('change', () => guarded(() => loadSample(el.sample.value)));
   el.imageFile.addEventListener('change', () => {
     const file = el.imageFile.files?.[0];

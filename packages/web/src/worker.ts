@@ -4,7 +4,7 @@
  * message); the WebAssembly core is instantiated lazily by the first run.
  */
 import * as Comlink from 'comlink';
-import { InputError, type NcsMode, type Summary } from '@spikelens/sam';
+import { InputError, type NcsMode, type NirImportOptions, type Summary } from '@spikelens/sam';
 import { mnistStyle } from './digit.js';
 import { Engine, MAX_IMAGE_PIXELS, type Frame, type ModelInfo, type Picture, type RunOptions, type RunResult, type View, type ViewOptions } from './engine.js';
 
@@ -78,8 +78,11 @@ async function sha256(bytes: ArrayBufferView): Promise<string> {
 }
 
 const api = {
-  loadModelBytes(bytes: ArrayBuffer, file: string): Promise<ModelInfo> {
-    return guard(() => engine.loadModel(new Uint8Array(bytes), file));
+  /** A .safetensors model, or a .nir graph read with `nir` (preset, dt, reset, time steps). */
+  loadModelBytes(bytes: ArrayBuffer, file: string, nir: NirImportOptions = {}): Promise<ModelInfo> {
+    return guard(() =>
+      /\.nir$/i.test(file) ? engine.loadNir(new Uint8Array(bytes), file, nir) : engine.loadModel(new Uint8Array(bytes), file),
+    );
   },
   loadModelUrl(url: string, file: string): Promise<ModelInfo> {
     return guard(async () => engine.loadModel(await fetchBytes(url, file), file));

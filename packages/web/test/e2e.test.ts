@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Network, Recorder, SamObserver, imageInput, parseModel, readNpy, rgbaToRgb, samFromSpikes, samGrid, type Model } from '@spikelens/sam';
+import { Network, Recorder, SamObserver, imageInput, parseModel, readNpy, rgbaToRgb, samFromSpikes, samGrid, writeNir, type Model } from '@spikelens/sam';
 import { decodePng } from '@spikelens/sam/node';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -252,6 +252,26 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     expect(sha256(grid.rgba)).toBe(sha256(want.rgba));
     const frame = decodePng(await get('#dl-frame'), 'frame.png');
     expect([frame.width, frame.height]).toEqual([28, 28]);
+  });
+
+  it('loads a .nir file (read with h5wasm in the worker) and gives the same spikes and maps as the .safetensors model', async () => {
+    await afterRun(() => page.selectOption('#model', 'mnist-lif-bptt'));
+    await afterRun(() => page.selectOption('#sample', 'mnist/digit-7-0.png'));
+    const want: Record<string, string> = await page.evaluate(() => (window as any).spikelens.hashes());
+    const model = parseModel(readFileSync(join(repo, 'models', 'mnist-lif-bptt.safetensors')), 'mnist-lif-bptt.safetensors');
+    const nir = Buffer.from(await writeNir(model, { hints: false }));
+    // The model was trained with an immediate reset; the snnTorch preset's default is the delayed one.
+    await page.selectOption('#nir-delay', 'false');
+    await afterRun(() => page.setInputFiles('#model-file', { name: 'mnist-lif-bptt.nir', mimeType: 'application/x-hdf5', buffer: nir }));
+    expect(await page.inputValue('#model')).toBe('file:mnist-lif-bptt.nir');
+    const got: Record<string, string> = await page.evaluate(() => (window as any).spikelens.hashes());
+    expect(got).toEqual(want);
+    expect(await page.getAttribute('#prediction', 'data-prediction')).toBe('7');
+    // Changing how the file is read reads it again: the delayed reset gives other spikes.
+    await afterRun(() => page.selectOption('#nir-delay', 'true'));
+    const delayed: Record<string, string> = await page.evaluate(() => (window as any).spikelens.hashes());
+    expect(delayed['lif2.spikes']).not.toBe(want['lif2.spikes']);
+    await page.selectOption('#nir-delay', '');
   });
 
   it('reads a drawn vertical stroke as a 1 with the bundled MNIST model', async () => {
