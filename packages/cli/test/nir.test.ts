@@ -80,6 +80,40 @@ describe('bad NIR input', () => {
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 
+  it('a missing parameter or a wrong shape: exit 3, naming the node and the field', async () => {
+    const h5 = await import('h5wasm');
+    const module = await h5.ready;
+    const make = (name: string, lif: Record<string, Float32Array>, weightShape = [3, 4]) => {
+      const path = `/${name}`;
+      const f = new h5.File(path, 'w');
+      const top = f.create_group('node');
+      top.create_dataset({ name: 'type', data: 'NIRGraph' });
+      top.create_dataset({ name: 'edges', data: ['input', 'fc', 'fc', 'lif', 'lif', 'output'], shape: [3, 2] });
+      const nodes = top.create_group('nodes');
+      const node = (n: string, type: string, fields: Record<string, Float32Array | BigInt64Array>) => {
+        const g = nodes.create_group(n);
+        g.create_dataset({ name: 'type', data: type });
+        for (const [k, v] of Object.entries(fields)) g.create_dataset({ name: k, data: v, shape: k === 'weight' ? weightShape : [v.length] });
+      };
+      node('input', 'Input', { shape: BigInt64Array.of(4n) });
+      node('fc', 'Affine', { weight: new Float32Array(weightShape[0] * weightShape[1]).fill(0.5), bias: new Float32Array(3) });
+      node('lif', 'LIF', lif);
+      node('output', 'Output', { shape: BigInt64Array.of(3n) });
+      f.close();
+      const file = join(dir, name);
+      writeFileSync(file, module.FS.readFile(path));
+      module.FS.unlink(path);
+      return file;
+    };
+    const three = (v: number) => new Float32Array(3).fill(v);
+    const missing = make('missing.nir', { tau: three(1e-3), r: three(10), v_leak: three(0) });
+    const a = await cli(['info', missing]);
+    expect([a.code, a.err]).toEqual([3, [`spikelens info: ${missing}: node "lif" (LIF): missing field "v_threshold"`]]);
+    const shape = make('shape.nir', { tau: three(1e-3), r: three(10), v_leak: three(0), v_threshold: three(1) }, [3, 5]);
+    const b = await cli(['info', shape]);
+    expect([b.code, b.err]).toEqual([3, [`spikelens info: ${shape}: node "fc" (Affine): field "weight" has shape [3,5], expected [out, 4]`]]);
+  });
+
   it('NIR flags on a .safetensors model, an unknown preset, a wrong conversion: exit 2', async () => {
     const a = await cli(['info', MODEL, '--preset', 'snntorch']);
     expect([a.code, a.err[0]]).toEqual([2, "spikelens info: --preset applies to .nir models only (see 'spikelens info --help')"]);

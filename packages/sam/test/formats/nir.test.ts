@@ -290,3 +290,26 @@ describe('writeNir', () => {
     await expect(writeNir(model)).rejects.toThrow(/layer "[^"]+" \(maxpool2d\) has no NIR node/);
   });
 });
+
+describe('snnTorch edge cases', () => {
+  it('reads a Leaky with beta 1 (tau and r infinite, as export_to_nir writes it) as beta 1 with no gain', async () => {
+    const g = smallGraph();
+    g.nodes.lif1 = { type: 'LIF', tau: f32([2, 6, 6], () => Infinity), r: f32([2, 6, 6], () => Infinity), v_leak: 0, v_threshold: 1, v_reset: 0 };
+    const { model, warnings } = await read(g);
+    expect(warnings).toEqual([]);
+    const lif = model.layers[1] as SpikingLayer;
+    expect([lif.op, lif.beta.data[0]]).toEqual(['lif', 1]);
+    expect(model.layers.map((l) => l.name)).not.toContain('lif1.in');
+  });
+
+  it('reads a Synaptic (CubaLIF with w_in = tau_syn/dt, r = tau_mem/dt) with no gain', async () => {
+    const g = smallGraph();
+    const tauSyn = Math.fround(1e-4 / (1 - 0.5));
+    const tauMem = Math.fround(1e-4 / (1 - 0.875));
+    g.nodes.lif1 = { type: 'CubaLIF', tau_syn: tauSyn, tau_mem: tauMem, r: Math.fround(tauMem / 1e-4), v_leak: 0, v_threshold: 1, v_reset: 0, w_in: Math.fround(tauSyn / 1e-4) };
+    const { model, warnings } = await read(g);
+    expect(warnings).toEqual([]);
+    const c = model.layers[1] as SpikingLayer;
+    expect([c.op, c.alpha!.data[0], c.beta.data[0], c.resetDelay]).toEqual(['cubalif', 0.5, 0.875, true]);
+  });
+});

@@ -139,8 +139,8 @@ class Builder {
     return { shape: v.shape, data };
   }
 
-  optionalFloats(node: NirNode, field: string): { shape: number[]; data: Float32Array } | null {
-    return node.fields.has(field) ? this.floats(node, field) : null;
+  optionalFloats(node: NirNode, field: string, opts: { allowInf?: boolean } = {}): { shape: number[]; data: Float32Array } | null {
+    return node.fields.has(field) ? this.floats(node, field, opts) : null;
   }
 
   /** An integer field; a 0-d value or a single one repeated to `count` (a pair for 2-d ops). */
@@ -252,7 +252,11 @@ class Builder {
   }
 
   /** The input gain to use, by the preset's rule (NIR's own, none, or none after checking NIR's is 1). */
-  gain(node: NirNode, raw: Float64Array, what: string): Float64Array {
+  gain(node: NirNode, computed: Float64Array, what: string): Float64Array {
+    // r and tau both infinite (snnTorch's r = tau/dt for a beta of 1): r*dt/tau is 1 by construction.
+    const raw = computed.map((g) => (Number.isNaN(g) ? 1 : g));
+    for (let i = 0; i < raw.length; i++)
+      if (!Number.isFinite(raw[i])) this.fail(node, `its ${what} is ${raw[i]} for neuron ${i}`);
     if (this.d.gain === 'unit') return raw.map(() => 1);
     if (this.d.gain === 'unit-checked') {
       let worst = 0;
@@ -413,7 +417,8 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
         const cuba = node.type === 'CubaLIF';
         const tauField = cuba ? 'tau_mem' : 'tau';
         const tau = b.neuronValues(node, tauField, shape, b.floats(node, tauField, { allowInf: true }));
-        const r = b.neuronValues(node, 'r', shape, b.optionalFloats(node, 'r') ?? { shape: [], data: Float32Array.of(1) });
+        // snnTorch writes r = tau/dt, infinite for a beta of 1 (tau infinite too): the gain is then 1 by construction.
+        const r = b.neuronValues(node, 'r', shape, b.optionalFloats(node, 'r', { allowInf: true }) ?? { shape: [], data: Float32Array.of(1) });
         const leak = b.neuronValues(node, 'v_leak', shape, b.optionalFloats(node, 'v_leak') ?? { shape: [], data: Float32Array.of(0) });
         const thr = b.thresholds(b.neuronValues(node, 'v_threshold', shape, b.floats(node, 'v_threshold')));
         const vr = b.neuronValues(node, 'v_reset', shape, b.optionalFloats(node, 'v_reset') ?? { shape: [], data: Float32Array.of(0) });
@@ -423,7 +428,7 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
         let alpha: Float32Array | null = null;
         if (cuba) {
           const tauSyn = b.neuronValues(node, 'tau_syn', shape, b.floats(node, 'tau_syn', { allowInf: true }));
-          const win = b.neuronValues(node, 'w_in', shape, b.optionalFloats(node, 'w_in') ?? { shape: [], data: Float32Array.of(1) });
+          const win = b.neuronValues(node, 'w_in', shape, b.optionalFloats(node, 'w_in', { allowInf: true }) ?? { shape: [], data: Float32Array.of(1) });
           const syn = b.decay(node, tauSyn, 'tau_syn');
           alpha = b.recorded(node, 'alpha', shape) ?? syn.beta;
           const synGain = b.gain(node, Float64Array.from(win, (x, i) => x * syn.step[i]), 'synaptic gain w_in*dt/tau_syn');
