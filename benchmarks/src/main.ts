@@ -12,17 +12,34 @@ import { benchWorkload, type WorkloadResult } from './bench.js';
 import { formatResult, formatTrainResult } from './format.js';
 import { benchTrain, T1_CORE_IMAGES, T1_ID, T1_IMAGES, type TrainResult } from './train-bench.js';
 import { WORKLOADS } from './workloads.js';
+import { b4, runSuiteWorkload, torchAvailable, TorchPeer, type SuiteResult } from './suite.js';
+import { formatSuite, writeChart } from './suite-report.js';
 
-const KNOWN = [...Object.keys(WORKLOADS), T1_ID];
+const SUITE = ['B1', 'B1x16', 'B2', 'B3', 'B4'];
+const DEFAULT = [...SUITE, T1_ID];
+const KNOWN = [...DEFAULT, 'B1-profile'];
 
 async function main(args: Args): Promise<void> {
   const started = performance.now();
-  const ids = args.only ?? KNOWN;
+  const ids = args.only ?? DEFAULT;
   const runs = args.runs ?? (args.quick ? 3 : 7);
   const profileRuns = args.quick ? 3 : 5;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const results: (WorkloadResult | TrainResult)[] = [];
+  const results: (WorkloadResult | TrainResult | SuiteResult)[] = [];
+  const suite: SuiteResult[] = [];
+  const needTorch = ids.some((id) => SUITE.includes(id) && id !== 'B4');
+  const torchInfo = needTorch ? torchAvailable() : null;
+  if (torchInfo && !torchInfo.ok) process.stdout.write(`${torchInfo.message}\n`);
+  const torch = torchInfo?.ok ? TorchPeer.start() : null;
   for (const id of ids) {
+    if (SUITE.includes(id)) {
+      const o = { warmups: 1, runs: args.runs ?? (args.quick ? 3 : 5), quick: args.quick, log };
+      const r = id === 'B4' ? await b4(o) : await runSuiteWorkload(id, o, torch, torchInfo?.version ?? null);
+      suite.push(r);
+      results.push(r);
+      process.stdout.write(`${formatSuite(r)}\n`);
+      continue;
+    }
     if (id === T1_ID) {
       // T1 stays within about 3 minutes: 3 counted rounds after 1 warm-up (--quick: 2, no warm-up)
       const images = args.t1Images ?? T1_IMAGES;
@@ -38,10 +55,17 @@ async function main(args: Args): Promise<void> {
       continue;
     }
     log(`${id}: generating and calibrating the workload (off the clock) ...`);
-    const workload = await WORKLOADS[id]();
+    const workload = await WORKLOADS[id === 'B1-profile' ? 'B1' : id]();
     const result = await benchWorkload(workload, { warmups: 1, runs, profileRuns, log });
     results.push(result);
     process.stdout.write(`${formatResult(result)}\n`);
+  }
+  torch?.quit();
+  if (suite.length) {
+    const chart = fileURLToPath(new URL('../results/chart.png', import.meta.url));
+    mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
+    writeChart(suite, chart, process.env.SPIKELENS_UPDATE_DOCS ? fileURLToPath(new URL('../../docs/images/bench-chart.png', import.meta.url)) : null);
+    process.stdout.write(`chart: ${chart}\n`);
   }
   const seconds = (performance.now() - started) / 1000;
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, v8: process.versions.v8 };

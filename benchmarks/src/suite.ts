@@ -1,0 +1,319 @@
+/**
+ * The peer suite of shared/BENCHMARKS.md: B1 at batch 1 and 16, B2 (inference plus SAM), B3, B4, each against
+ * PyTorch (and, for B1, the plain TypeScript twin), alternated run by run after a check that every peer computes the
+ * same spikes. Prints a table per workload with the ratios of the same run; returns every run for the JSON file.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Network, Recorder, SamObserver, denseMacsPerStep, isSpiking, parseModel, type Model } from '@spikelens/sam';
+import { stats, type Stats } from './measure.js';
+import { b2, b3, type SuiteWorkload } from './suite-workloads.js';
+import { TorchPeer, torchAvailable, type TorchLoad } from './torch-peer.js';
+import { TwinNetwork } from './twin-network.js';
+import { b1, type Workload } from './workloads.js';
+
+export interface SuiteRow {
+  readonly system: string;
+  readonly description: string;
+  readonly imagesPerSecond: Stats;
+  /** Per counted round: the best PyTorch time / this system's time (images/s ratio); null without PyTorch. */
+  readonly vsTorch: Stats | null;
+  readonly arenaBytes: number | null;
+}
+
+export interface SuiteResult {
+  readonly id: string;
+  readonly name: string;
+  readonly batch: number;
+  readonly timesteps: number;
+  readonly firingRates: Record<string, number>;
+  readonly inputRate: number;
+  readonly sopsPerImage: number;
+  readonly denseMacsPerImage: number;
+  readonly verified: { readonly torch: string; readonly valuesCompared: number } | null;
+  readonly rows: SuiteRow[];
+  readonly runs: { system: string; round: number; warmup: boolean; seconds: number }[];
+  readonly notes: string[];
+  readonly maxRssKiB: number;
+  readonly buildSeconds: number;
+  readonly seconds: number;
+}
+
+export interface SuiteOptions {
+  readonly warmups: number;
+  readonly runs: number;
+  readonly quick: boolean;
+  readonly log: (line: string) => void;
+}
+
+interface Contender {
+  readonly name: string;
+  readonly description: string;
+  /** Seconds for one batch. */
+  time(): Promise<number>;
+  readonly arena?: number;
+}
+
+const sha = (a: ArrayBufferView) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+
+/** B1's workload with the encoder's input spikes recorded, for the peers. */
+async function b1Suite(batch: number): Promise<SuiteWorkload> {
+  const w: Workload = await b1(batch);
+  const net = await Network.create(w.model, { batch, seed: w.seed });
+  net.setInput({ kind: 'pixels', data: w.pixels });
+  const rec = new Recorder(net, 'input');
+  net.observe(rec);
+  net.run(w.timesteps);
+  return { ...w, id: batch === 1 ? 'B1' : `B1x${batch}`, sam: [], gamma: 0.5, inputTrain: rec.spikes!.data().slice() as Uint8Array };
+}
+
+/** Our spikes and scores on the workload's own input (pixels through spikelens' encoder). */
+async function ours(w: SuiteWorkload): Promise<{ hashes: Record<string, string>; rates: Record<string, number>; scores: Float32Array; sops: number; values: number; inputRate: number; maps: Map<string, Float32Array> }> {
+  const net = await Network.create(w.model, { batch: w.batch, seed: w.seed, countSops: true });
+  net.setInput({ kind: 'pixels', data: w.pixels });
+  const names = w.model.layers.filter(isSpiking).map((l) => l.name);
+  const recs = names.map((n) => new Recorder(net, n));
+  recs.forEach((r) => net.observe(r));
+  const sams = w.sam.map((l) => new SamObserver(net, l, { gamma: w.gamma, ncs: 'inclusive' }));
+  sams.forEach((s) => net.observe(s));
+  net.run(w.timesteps);
+  let values = 0;
+  const hashes: Record<string, string> = {};
+  for (const r of recs) {
+    hashes[r.layer] = sha(r.spikes!.data());
+    values += r.spikes!.data().length;
+  }
+  let active = 0;
+  for (const v of w.inputTrain) if (v !== 0) active++;
+  return {
+    hashes, rates: net.firingRates(), scores: net.scores(), sops: net.sops / w.batch, values, inputRate: active / w.inputTrain.length,
+    maps: new Map(sams.map((s) => [s.layer, s.maps.data().slice()])),
+  };
+}
+
+/** The arena bound of the issue for B2: 1.5 x (weights + every layer's activations for one step + neuron state). */
+function arenaBound(model: Model, batch: number, samLayers: readonly string[]): number {
+  let floats = 0;
+  for (const l of model.layers) {
+    const out = l.outShape.reduce((a, b) => a * b, 1) * batch;
+    floats += out;
+    if (l.op === 'conv2d' || l.op === 'linear') floats += l.weight.data.length + (l.bias?.data.length ?? 0);
+    if (l.op === 'affine') floats += l.scale.data.length + l.shift.data.length;
+    if (isSpiking(l) || l.op === 'li') floats += out; // membrane
+    if (samLayers.includes(l.name)) floats += out + batch * l.outShape[1] * l.outShape[2]; // trace + map
+  }
+  return 1.5 * floats * 4;
+}
+
+export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: TorchPeer | null, torchVersion: string | null): Promise<SuiteResult> {
+  const started = performance.now();
+  o.log(`${id}: generating and calibrating the workload (off the clock) ...`);
+  const w = id === 'B1' ? await b1Suite(1) : id === 'B1x16' ? await b1Suite(16) : id === 'B2' ? await b2() : await b3(4096);
+  const T = w.timesteps;
+  const notes: string[] = [];
+  o.log(`${id}: built in ${w.buildSeconds.toFixed(1)} s; computing our spikes for the check ...`);
+  const mine = await ours(w);
+  let verified: SuiteResult['verified'] = null;
+  let torchOk = false;
+  if (torch) {
+    const dir = mkdtempSync(join(tmpdir(), `spikelens-bench-${id}-`));
+    try {
+      const t: TorchLoad = await torch.load(w, dir);
+      const bad = Object.keys(mine.hashes).filter((n) => t.layerwise[n] !== mine.hashes[n] || t.stepwise[n] !== mine.hashes[n]);
+      const worst = t.scores.reduce((m, s, i) => Math.max(m, Math.abs(s - mine.scores[i]) / Math.max(1e-6, Math.abs(mine.scores[i]))), 0);
+      if (bad.length) {
+        notes.push(`PyTorch computes other spikes in ${bad.join(', ')}: not a peer, not timed`);
+        o.log(`${id}: PyTorch DISAGREES on ${bad.join(', ')} (rates ${JSON.stringify(t.rates)})`);
+      } else {
+        torchOk = true;
+        verified = { torch: `${t.torch} (${t.threads} threads)`, valuesCompared: mine.values };
+        o.log(`${id}: PyTorch ${t.torch} agrees bit for bit on every spiking layer (${mine.values} spikes), scores within ${worst.toExponential(1)}`);
+      }
+      if (w.sam.length && torchOk) {
+        await torch.sam(join(dir, 'maps.npz'));
+        const worstMap = compareMaps(join(dir, 'maps.npz'), mine.maps);
+        notes.push(`SAM maps of the paper's O(T^2) computation in PyTorch equal ours within ${worstMap.toExponential(1)} (relative)`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const input = { kind: 'pixels' as const, data: w.pixels };
+  const plain = await Network.create(w.model, { batch: w.batch, seed: w.seed });
+  const contenders: Contender[] = [
+    {
+      name: 'spikelens',
+      description: 'WebAssembly core, one thread, event path below 40 % input density',
+      arena: plain.arena.size,
+      async time() {
+        const s = performance.now();
+        plain.setInput(input);
+        plain.run(T);
+        return (performance.now() - s) / 1000;
+      },
+    },
+  ];
+  let samNet: Network | null = null;
+  if (w.sam.length) {
+    samNet = await Network.create(w.model, { batch: w.batch, seed: w.seed });
+    const net = samNet;
+    w.sam.forEach((l) => net.observe(new SamObserver(net, l, { gamma: w.gamma })));
+    contenders.push({
+      name: 'spikelens+SAM',
+      description: `the same, plus SAM (inclusive, gamma ${w.gamma}) of ${w.sam.join(', ')}`,
+      arena: net.arena.size,
+      async time() {
+        const s = performance.now();
+        net.setInput(input);
+        net.run(T);
+        return (performance.now() - s) / 1000;
+      },
+    });
+  }
+  if (torchOk && torch) {
+    contenders.push(
+      { name: 'torch-layerwise', description: 'PyTorch, all T through each layer at once, neuron loop over T', time: () => torch.time('layerwise') },
+      { name: 'torch-stepwise', description: 'PyTorch, one step at a time through every layer', time: () => torch.time('stepwise') },
+    );
+    if (w.sam.length)
+      contenders.push(
+        { name: 'torch+paperSAM', description: "PyTorch layerwise, then the SAM paper's O(T^2) maps of the same layers", time: () => torch.time('layerwise+sam') },
+      );
+  }
+  if (id === 'B1') {
+    const twin = new TwinNetwork(w.model, { batch: w.batch, seed: w.seed });
+    const steps = o.quick ? 4 : 8;
+    contenders.push({
+      name: 'twin',
+      description: `plain TypeScript twins of the kernels (timed on ${steps} steps, scaled to ${T})`,
+      async time() {
+        const s = performance.now();
+        twin.setInput(input);
+        twin.run(steps);
+        return ((performance.now() - s) / 1000) * (T / steps);
+      },
+    });
+  }
+
+  o.log(`${id}: timing ${contenders.map((c) => c.name).join(', ')} alternately: ${o.warmups} warm-up + ${o.runs} counted rounds`);
+  const runs: SuiteResult['runs'] = [];
+  for (let round = 0; round < o.warmups + o.runs; round++) {
+    for (const c of contenders) {
+      const seconds = await c.time();
+      runs.push({ system: c.name, round, warmup: round < o.warmups, seconds });
+      o.log(`  round ${round}${round < o.warmups ? ' (warm-up)' : ''} ${c.name}: ${(seconds * 1000).toFixed(1)} ms per batch of ${w.batch}`);
+    }
+  }
+  const counted = (name: string) => runs.filter((r) => r.system === name && !r.warmup);
+  const torchBest = (round: number): number | null => {
+    const t = runs.filter((r) => r.round === round && (r.system === 'torch-layerwise' || r.system === 'torch-stepwise')).map((r) => r.seconds);
+    return t.length ? Math.min(...t) : null;
+  };
+  const rows: SuiteRow[] = contenders.map((c) => {
+    const mine = counted(c.name);
+    const ratios = mine.map((r) => torchBest(r.round)).every((x) => x !== null) && torchOk ? mine.map((r) => torchBest(r.round)! / r.seconds) : null;
+    return {
+      system: c.name,
+      description: c.description,
+      imagesPerSecond: stats(mine.map((r) => w.batch / r.seconds)),
+      vsTorch: ratios ? stats(ratios) : null,
+      arenaBytes: c.arena ?? null,
+    };
+  });
+  if (w.sam.length) {
+    const base = counted('spikelens');
+    const withSam = counted('spikelens+SAM');
+    const cost = stats(withSam.map((r, i) => r.seconds / base[i].seconds - 1));
+    notes.push(`SAM's own cost: ${(cost.median * 100).toFixed(1)} % of spikelens' inference time (paired rounds, median; target <= 5 %)`);
+    const paper = counted('torch+paperSAM');
+    if (paper.length) notes.push(`spikelens+SAM vs PyTorch + the paper's SAM: ${stats(paper.map((r, i) => r.seconds / withSam[i].seconds)).median.toFixed(2)}x (target >= 20x)`);
+    const bound = arenaBound(w.model, w.batch, w.sam);
+    const arena = samNet!.arena.size;
+    notes.push(`arena with SAM ${(arena / 2 ** 20).toFixed(1)} MiB vs the bound 1.5 x (weights + one step's activations + neuron state) = ${(bound / 2 ** 20).toFixed(1)} MiB: ${arena <= bound ? 'within' : 'OVER'}`);
+  }
+  return {
+    id,
+    name: w.name,
+    batch: w.batch,
+    timesteps: T,
+    firingRates: mine.rates,
+    inputRate: mine.inputRate,
+    sopsPerImage: mine.sops,
+    denseMacsPerImage: denseMacsPerStep(w.model) * T,
+    verified,
+    rows,
+    runs,
+    notes,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    buildSeconds: w.buildSeconds,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Largest relative difference between the paper-style maps PyTorch saved (npz) and ours. */
+function compareMaps(npz: string, maps: Map<string, Float32Array>): number {
+  // An .npz is a zip of .npy members, stored uncompressed by np.savez: find each member's data by its header.
+  const bytes = new Uint8Array(readFileSync(npz));
+  let worst = 0;
+  for (const [name, ours] of maps) {
+    const key = new TextEncoder().encode(`${name}.npy`);
+    let at = -1;
+    for (let i = 0; i + key.length < bytes.length && at < 0; i++) if (key.every((b, j) => bytes[i + j] === b)) at = i + key.length;
+    if (at < 0) throw new Error(`maps.npz has no ${name}`);
+    const magic = bytes.indexOf(0x93, at);
+    const headerLen = bytes[magic + 8] | (bytes[magic + 9] << 8);
+    const start = magic + 10 + headerLen;
+    const theirs = new Float32Array(bytes.slice(start, start + ours.length * 4).buffer);
+    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(theirs[i] - ours[i]) / Math.max(1, Math.abs(ours[i])));
+  }
+  return worst;
+}
+
+/** B4: one step of a bundled MNIST model with SAM of one layer, batch 1, in Node: latency per step. */
+export async function b4(o: SuiteOptions): Promise<SuiteResult> {
+  const started = performance.now();
+  const file = fileURLToPath(new URL('../../models/mnist-lif-bptt.safetensors', import.meta.url));
+  const model = parseModel(new Uint8Array(readFileSync(file)), file);
+  const img = new Float32Array(784);
+  const digit = fileURLToPath(new URL('../../samples/mnist/digit-7-0.png', import.meta.url));
+  const { decodePng } = await import('@spikelens/sam/node');
+  const png = decodePng(new Uint8Array(readFileSync(digit)), digit);
+  for (let i = 0; i < 784; i++) img[i] = png.rgba[i * 4];
+  const net = await Network.create(model, { seed: 0 });
+  net.observe(new SamObserver(net, 'lif2', { gamma: 0.5 }));
+  const T = model.timesteps ?? 8;
+  const perStep: number[] = [];
+  const rounds = o.warmups + o.runs * 20;
+  for (let r = 0; r < rounds; r++) {
+    net.setInput({ kind: 'pixels', data: img });
+    for (let t = 0; t < T; t++) {
+      const s = performance.now();
+      net.step();
+      if (r >= o.warmups) perStep.push((performance.now() - s) / 1000);
+    }
+  }
+  const s = stats(perStep);
+  return {
+    id: 'B4',
+    name: 'mnist-step',
+    batch: 1,
+    timesteps: T,
+    firingRates: net.firingRates(),
+    inputRate: 1,
+    sopsPerImage: 0,
+    denseMacsPerImage: denseMacsPerStep(model) * T,
+    verified: null,
+    rows: [{ system: 'spikelens (Node)', description: `one step of mnist-lif-bptt with SAM of lif2, median of ${perStep.length} steps`, imagesPerSecond: { median: 1 / s.median, min: 1 / s.max, max: 1 / s.min, n: s.n }, vsTorch: null, arenaBytes: net.arena.size }],
+    runs: [],
+    notes: [`one step with SAM: ${(s.median * 1000).toFixed(3)} ms median [${(s.min * 1000).toFixed(3)}-${(s.max * 1000).toFixed(3)}] (target < 1 ms); the browser worker's figure is the web page's end-to-end test (first frame, per-step frames)`],
+    maxRssKiB: process.resourceUsage().maxRSS,
+    buildSeconds: 0,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+export { torchAvailable, TorchPeer };
