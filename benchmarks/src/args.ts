@@ -15,7 +15,7 @@ export class UsageError extends Error {}
 const NOT_YET: string[] = [];
 
 export const USAGE = `usage: pnpm bench [-- --only B1,B3] [--quick] [--runs N] [--t1-images N] [--help]
-  --only IDS       run only these workloads (known: %KNOWN%); B1-profile is B1 against the twin with the
+  --only IDS       run only these workloads (known: %KNOWN%); B1-PROFILE is B1 against the twin with the
                    per-stage profile (not in the default run)
   --quick          fewer rounds: B1 3 counted instead of 7 (after 1 warm-up), T1 2 counted instead of 3 (no warm-up)
   --runs N         exactly N counted rounds per workload (overrides --quick; for smoke runs)

@@ -17,7 +17,7 @@ import { formatSuite, writeChart } from './suite-report.js';
 
 const SUITE = ['B1', 'B1x16', 'B2', 'B3', 'B4'];
 const DEFAULT = [...SUITE, T1_ID];
-const KNOWN = [...DEFAULT, 'B1-profile'];
+const KNOWN = [...DEFAULT, 'B1-PROFILE'];
 
 async function main(args: Args): Promise<void> {
   const started = performance.now();
@@ -55,7 +55,7 @@ async function main(args: Args): Promise<void> {
       continue;
     }
     log(`${id}: generating and calibrating the workload (off the clock) ...`);
-    const workload = await WORKLOADS[id === 'B1-profile' ? 'B1' : id]();
+    const workload = await WORKLOADS[id === 'B1-PROFILE' ? 'B1' : id]();
     const result = await benchWorkload(workload, { warmups: 1, runs, profileRuns, log });
     results.push(result);
     process.stdout.write(`${formatResult(result)}\n`);

@@ -45,6 +45,7 @@ export function formatSuite(r: SuiteResult): string {
 
 const COLORS: Record<string, Rgb> = {
   spikelens: [255, 176, 0],
+  'spikelens x2': [255, 214, 102],
   'spikelens+SAM': [255, 120, 40],
   'spikelens (Node)': [255, 176, 0],
   'torch-layerwise': [80, 140, 230],

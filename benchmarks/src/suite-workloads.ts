@@ -35,6 +35,8 @@ interface Spec {
   readonly seed: number;
   readonly dataSeed: number;
   readonly sam: readonly string[];
+  /** Steps the firing rate is fitted on (default all T): the first ones of the recorded train. */
+  readonly calSteps?: number;
 }
 
 function quantize(u: Float64Array, scale: number): Float32Array {
@@ -81,11 +83,12 @@ async function calibrate(spec: Spec): Promise<SuiteWorkload> {
     const weighted = graph.layers.slice(stage.from, stage.to).find((l) => l.op === 'conv2d' || l.op === 'linear')!;
     const wName = `${weighted.name}.weight`;
     const sg = stageGraph(graph, stage);
+    const calT = Math.min(T, spec.calSteps ?? T);
     const rateAt = async (scale: number) => {
       weights.set(wName, quantize(base.get(wName)!, scale));
       const net = await Network.create(buildModel(sg, tensorsNow(), sg.name), { batch });
       net.setInput({ kind: 'train', data: train, timesteps: T });
-      net.run(T);
+      net.run(calT);
       return { rate: net.firingRates()[stage.last], net };
     };
     let [lo, hi] = [-12, 4];
@@ -189,5 +192,5 @@ export async function b3(N = 4096): Promise<SuiteWorkload> {
     layers: [{ name: 'fc', op: 'linear', weight: 'fc.weight', bias: null }, lif('lif', 0.9)],
   };
   const pixels = new Float32Array(batch * N).fill(0.05);
-  return calibrate({ id: N === 4096 ? 'B3' : `B3-${N}`, graph, shapes: { 'fc.weight': [N, N] }, targets: { lif: 0.1 }, fixed: {}, extra: [], pixels, batch, T, seed: 0, dataSeed: 0x5eed_b3, sam: [] });
+  return calibrate({ id: N === 4096 ? 'B3' : `B3-${N}`, graph, shapes: { 'fc.weight': [N, N] }, targets: { lif: 0.1 }, fixed: {}, extra: [], pixels, batch, T, seed: 0, dataSeed: 0x5eed_b3, sam: [], calSteps: 50 });
 }

@@ -59,6 +59,73 @@ export function spike_index(x: usize, B: i32, C: i32, HW: i32, idx: usize, cnt: 
   return total;
 }
 
+// One combined list per output pixel: for every in-range tap (ky, kx) in order and every active input channel of
+// that input pixel in ascending order (the dense conv's summation order), the byte offset of its weight row in the
+// packed weights and its input value. Built once per pixel and shared by all output-channel tiles, it turns nine
+// short loops into one long one. Static scratch; a layer whose receptive field could hold more active inputs than
+// it has room for uses the per-tap path below.
+const LIST_CAP: i32 = 1 << 15;
+const listW = memory.data(LIST_CAP << 2, 16);
+const listX = memory.data(LIST_CAP << 2, 16);
+
+// Output channels [4j, 4j + 4nv) of one output pixel from the combined list of n entries. With `ones` every input
+// value is 1, so w*x is w exactly and the multiply is skipped (same bits).
+@inline function listTile(
+  nv: i32, ones: bool, j: i32, n: i32, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
+): void {
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+  const wj = wp + (<usize>j << 4);
+  for (let k = 0; k < n; k++) {
+    const wq = wj + <usize>load<i32>(listW + (<usize>k << 2));
+    if (ones) {
+      a0 = f32x4.add(a0, v128.load(wq));
+      if (nv > 1) a1 = f32x4.add(a1, v128.load(wq, 16));
+      if (nv > 2) a2 = f32x4.add(a2, v128.load(wq, 32));
+      if (nv > 3) a3 = f32x4.add(a3, v128.load(wq, 48));
+      if (nv > 4) a4 = f32x4.add(a4, v128.load(wq, 64));
+      if (nv > 5) a5 = f32x4.add(a5, v128.load(wq, 80));
+      if (nv > 6) a6 = f32x4.add(a6, v128.load(wq, 96));
+      if (nv > 7) a7 = f32x4.add(a7, v128.load(wq, 112));
+    } else {
+      const xv = f32x4.splat(load<f32>(listX + (<usize>k << 2)));
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
+      if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
+      if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
+      if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
+      if (nv > 4) a4 = f32x4.add(a4, f32x4.mul(v128.load(wq, 64), xv));
+      if (nv > 5) a5 = f32x4.add(a5, f32x4.mul(v128.load(wq, 80), xv));
+      if (nv > 6) a6 = f32x4.add(a6, f32x4.mul(v128.load(wq, 96), xv));
+      if (nv > 7) a7 = f32x4.add(a7, f32x4.mul(v128.load(wq, 112), xv));
+    }
+  }
+  const c0 = j << 2;
+  const y0 = yp + <usize>c0 * yc;
+  const b0: usize = bias ? at(bias, c0) : 0;
+  putLanes(a0, y0, yc, Cout - c0, b0);
+  if (nv > 1) putLanes(a1, y0 + 4 * yc, yc, Cout - c0 - 4, bias ? b0 + 16 : 0);
+  if (nv > 2) putLanes(a2, y0 + 8 * yc, yc, Cout - c0 - 8, bias ? b0 + 32 : 0);
+  if (nv > 3) putLanes(a3, y0 + 12 * yc, yc, Cout - c0 - 12, bias ? b0 + 48 : 0);
+  if (nv > 4) putLanes(a4, y0 + 16 * yc, yc, Cout - c0 - 16, bias ? b0 + 64 : 0);
+  if (nv > 5) putLanes(a5, y0 + 20 * yc, yc, Cout - c0 - 20, bias ? b0 + 80 : 0);
+  if (nv > 6) putLanes(a6, y0 + 24 * yc, yc, Cout - c0 - 24, bias ? b0 + 96 : 0);
+  if (nv > 7) putLanes(a7, y0 + 28 * yc, yc, Cout - c0 - 28, bias ? b0 + 112 : 0);
+}
+
+@inline function listTiles(ones: bool, nvec: i32, n: i32, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32): void {
+  let j = 0;
+  for (; j + 8 <= nvec; j += 8) listTile(8, ones, j, n, wp, yp, yc, bias, Cout);
+  if (j + 4 <= nvec) {
+    listTile(4, ones, j, n, wp, yp, yc, bias, Cout);
+    j += 4;
+  }
+  if (j + 2 <= nvec) {
+    listTile(2, ones, j, n, wp, yp, yc, bias, Cout);
+    j += 2;
+  }
+  if (j < nvec) listTile(1, ones, j, n, wp, yp, yc, bias, Cout);
+}
+
 // Output channels [4j, 4j + 4nv) of one output pixel, gathering each in-range tap's active input channels.
 @inline function eventTile(
   nv: i32, j: i32,
@@ -107,6 +174,7 @@ export function conv2d_event(
   const row = <usize>nvec << 4;
   const xc = <usize>HW << 2;
   const yc = <usize>HoWo << 2;
+  const combined = kH * kW * Cin <= LIST_CAP;
   for (let b = 0; b < B; b++) {
     const xb = at(x, b * Cin * HW);
     const counts = at(cnt, b * HW);
@@ -118,6 +186,31 @@ export function conv2d_event(
         const ix0 = ox * sW - pW;
         const kx0 = tapLo(ix0, dW), kx1 = tapHi(ix0, dW, kW, W);
         const yp = at(y, b * Cout * HoWo + oy * Wo + ox);
+        if (combined) {
+          let n = 0;
+          let ones = true;
+          for (let ky = ky0; ky < ky1; ky++) {
+            const prow = (iy0 + ky * dH) * W + ix0;
+            for (let kx = kx0; kx < kx1; kx++) {
+              const p = prow + kx * dW;
+              const m = load<i32>(at(counts, p));
+              const list = at(lists, p * Cin);
+              const xp = at(xb, p);
+              const tap = (ky * kW + kx) * Cin;
+              for (let k = 0; k < m; k++) {
+                const c = load<i32>(at(list, k));
+                const v = load<f32>(xp + <usize>c * xc);
+                store<i32>(listW + (<usize>n << 2), <i32>(<usize>(tap + c) * row));
+                store<f32>(listX + (<usize>n << 2), v);
+                ones = ones && v == 1;
+                n++;
+              }
+            }
+          }
+          if (ones) listTiles(true, nvec, n, wp, yp, yc, bias, Cout);
+          else listTiles(false, nvec, n, wp, yp, yc, bias, Cout);
+          continue;
+        }
         let j = 0;
         for (; j + 4 <= nvec; j += 4) {
           eventTile(4, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, row, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);

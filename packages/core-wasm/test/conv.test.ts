@@ -240,6 +240,30 @@ describe("conv2d_event", () => {
     );
   });
 
+  it("equals conv2d_dense bit for bit with many output channels (tiles of 8, 4, 2 and 1 vectors)", () => {
+    fc.assert(
+      fc.property(convArb({ groups: 1, cinG: 6, coutG: 70, H: 6, W: 6, B: 2 }), seedArb, densityArb, kindArb, fc.boolean(), (c, seed, density, kind, withBias) => {
+        const rand = random(seed);
+        const w = normals(rand, weightLen(c));
+        const x = spikes(rand, c.B * c.Cin * c.H * c.W, density, kind);
+        const bias = withBias ? normals(rand, c.Cout) : null;
+        expectSameBits(event(x, w, bias, c), dense(x, w, bias, c), "conv2d_event vs conv2d_dense");
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("takes the per-tap path, with the same bits, when a receptive field is larger than the combined list holds", () => {
+    // 3x3 taps x 3700 channels = 33,300 possible entries per output pixel, over the kernel's 32,768.
+    for (const [density, kind] of [[0.3, "binary"], [0.5, "count"], [1, "binary"]] as const) {
+      const c: Conv = { B: 1, Cin: 3700, H: 3, W: 3, Cout: 6, Ho: 3, Wo: 3, kH: 3, kW: 3, sH: 1, sW: 1, pH: 1, pW: 1, dH: 1, dW: 1, groups: 1 } as Conv;
+      const rand = random(41);
+      const w = normals(rand, weightLen(c));
+      const x = spikes(rand, c.B * c.Cin * c.H * c.W, density, kind);
+      expectSameBits(event(x, w, null, c), dense(x, w, null, c), `per-tap path, ${kind} at ${density}`);
+    }
+  });
+
   it("gives a batch of n the same bits as n runs of 1", () => {
     fc.assert(
       fc.property(convArb({ groups: 1, B: 6 }), seedArb, densityArb, (c, seed, density) => {
