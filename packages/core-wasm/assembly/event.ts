@@ -68,13 +68,28 @@ const LIST_CAP: i32 = 1 << 15;
 const listW = memory.data(LIST_CAP << 2, 16);
 const listX = memory.data(LIST_CAP << 2, 16);
 
+// Writes the nv accumulators of output channels [4j, 4j + 4nv) of one output pixel, adding the bias.
+@inline function putTile(
+  nv: i32, j: i32, yp: usize, yc: usize, bias: usize, Cout: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128,
+): void {
+  const c0 = j << 2;
+  const y0 = yp + <usize>c0 * yc;
+  const b0: usize = bias ? at(bias, c0) : 0;
+  putLanes(a0, y0, yc, Cout - c0, b0);
+  if (nv > 1) putLanes(a1, y0 + 4 * yc, yc, Cout - c0 - 4, bias ? b0 + 16 : 0);
+  if (nv > 2) putLanes(a2, y0 + 8 * yc, yc, Cout - c0 - 8, bias ? b0 + 32 : 0);
+  if (nv > 3) putLanes(a3, y0 + 12 * yc, yc, Cout - c0 - 12, bias ? b0 + 48 : 0);
+  if (nv > 4) putLanes(a4, y0 + 16 * yc, yc, Cout - c0 - 16, bias ? b0 + 64 : 0);
+  if (nv > 5) putLanes(a5, y0 + 20 * yc, yc, Cout - c0 - 20, bias ? b0 + 80 : 0);
+}
+
 // Output channels [4j, 4j + 4nv) of one output pixel from the combined list of n entries. With `ones` every input
 // value is 1, so w*x is w exactly and the multiply is skipped (same bits).
 @inline function listTile(
   nv: i32, ones: bool, j: i32, n: i32, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
 ): void {
   const zero = f32x4.splat(0);
-  let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero;
   const wj = wp + (<usize>j << 4);
   for (let k = 0; k < n; k++) {
     const wq = wj + <usize>load<i32>(listW + (<usize>k << 2));
@@ -85,8 +100,6 @@ const listX = memory.data(LIST_CAP << 2, 16);
       if (nv > 3) a3 = f32x4.add(a3, v128.load(wq, 48));
       if (nv > 4) a4 = f32x4.add(a4, v128.load(wq, 64));
       if (nv > 5) a5 = f32x4.add(a5, v128.load(wq, 80));
-      if (nv > 6) a6 = f32x4.add(a6, v128.load(wq, 96));
-      if (nv > 7) a7 = f32x4.add(a7, v128.load(wq, 112));
     } else {
       const xv = f32x4.splat(load<f32>(listX + (<usize>k << 2)));
       a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
@@ -95,21 +108,9 @@ const listX = memory.data(LIST_CAP << 2, 16);
       if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
       if (nv > 4) a4 = f32x4.add(a4, f32x4.mul(v128.load(wq, 64), xv));
       if (nv > 5) a5 = f32x4.add(a5, f32x4.mul(v128.load(wq, 80), xv));
-      if (nv > 6) a6 = f32x4.add(a6, f32x4.mul(v128.load(wq, 96), xv));
-      if (nv > 7) a7 = f32x4.add(a7, f32x4.mul(v128.load(wq, 112), xv));
     }
   }
-  const c0 = j << 2;
-  const y0 = yp + <usize>c0 * yc;
-  const b0: usize = bias ? at(bias, c0) : 0;
-  putLanes(a0, y0, yc, Cout - c0, b0);
-  if (nv > 1) putLanes(a1, y0 + 4 * yc, yc, Cout - c0 - 4, bias ? b0 + 16 : 0);
-  if (nv > 2) putLanes(a2, y0 + 8 * yc, yc, Cout - c0 - 8, bias ? b0 + 32 : 0);
-  if (nv > 3) putLanes(a3, y0 + 12 * yc, yc, Cout - c0 - 12, bias ? b0 + 48 : 0);
-  if (nv > 4) putLanes(a4, y0 + 16 * yc, yc, Cout - c0 - 16, bias ? b0 + 64 : 0);
-  if (nv > 5) putLanes(a5, y0 + 20 * yc, yc, Cout - c0 - 20, bias ? b0 + 80 : 0);
-  if (nv > 6) putLanes(a6, y0 + 24 * yc, yc, Cout - c0 - 24, bias ? b0 + 96 : 0);
-  if (nv > 7) putLanes(a7, y0 + 28 * yc, yc, Cout - c0 - 28, bias ? b0 + 112 : 0);
+  putTile(nv, j, yp, yc, bias, Cout, a0, a1, a2, a3, a4, a5);
 }
 
 // Tiles of 6 vectors for convolutions; tiles of 4 when a list spans whole rows of a wide layer (1x1 / linear: the
@@ -154,13 +155,7 @@ const listX = memory.data(LIST_CAP << 2, 16);
       }
     }
   }
-  const c0 = j << 2;
-  const y0 = yp + <usize>c0 * yc;
-  const b0: usize = bias ? at(bias, c0) : 0;
-  putLanes(a0, y0, yc, Cout - c0, b0);
-  if (nv > 1) putLanes(a1, y0 + 4 * yc, yc, Cout - c0 - 4, bias ? b0 + 16 : 0);
-  if (nv > 2) putLanes(a2, y0 + 8 * yc, yc, Cout - c0 - 8, bias ? b0 + 32 : 0);
-  if (nv > 3) putLanes(a3, y0 + 12 * yc, yc, Cout - c0 - 12, bias ? b0 + 48 : 0);
+  putTile(nv, j, yp, yc, bias, Cout, a0, a1, a2, a3, zero, zero);
 }
 
 export function conv2d_event(
