@@ -51,6 +51,7 @@ const COLORS: Record<string, Rgb> = {
   'torch-layerwise': [80, 140, 230],
   'torch-stepwise': [120, 180, 255],
   'torch+paperSAM': [60, 90, 170],
+  'tfjs-wasm': [120, 200, 120],
   twin: [150, 150, 150],
 };
 

@@ -14,6 +14,7 @@ import { b2, b3, type SuiteWorkload } from './suite-workloads.js';
 import { TorchPeer, torchAvailable, type TorchLoad } from './torch-peer.js';
 import { TwinNetwork } from './twin-network.js';
 import { ParallelBatch } from './parallel.js';
+import { TfjsNetwork } from './tfjs-peer.js';
 import { b1, type Workload } from './workloads.js';
 
 export interface SuiteRow {
@@ -158,6 +159,27 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
       },
     },
   ];
+  if (id === 'B1' || id === 'B3') {
+    const tfn = await TfjsNetwork.create(w);
+    if (!tfn.supported) notes.push(`tfjs-wasm peer: ${tfn.why}`);
+    else {
+      const theirs = tfn.run(true);
+      const bad = Object.keys(mine.hashes).filter((n) => !theirs.has(n) || sha(theirs.get(n)!) !== mine.hashes[n]);
+      if (bad.length) notes.push(`tfjs-wasm computes other spikes in ${bad.join(', ')}: not a peer, not timed`);
+      else {
+        notes.push('tfjs-wasm (@tensorflow/tfjs-backend-wasm 4.22, XNNPACK SIMD, one thread, neurons in JS) computes the same spikes, checked');
+        contenders.push({
+          name: 'tfjs-wasm',
+          description: 'tfjs WebAssembly backend step by step, LIF in JavaScript',
+          async time() {
+            const s = performance.now();
+            tfn.run(false);
+            return (performance.now() - s) / 1000;
+          },
+        });
+      }
+    }
+  }
   let parallel: ParallelBatch | null = null;
   if (w.batch >= 2) {
     parallel = await ParallelBatch.create(w, 2);
@@ -251,6 +273,15 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
       arenaBytes: c.arena ?? null,
     };
   });
+  const tfjsRuns = counted('tfjs-wasm');
+  if (tfjsRuns.length) {
+    const ours = counted('spikelens');
+    const two = counted('spikelens x2');
+    notes.push(
+      `spikelens vs tfjs-wasm (paired): ${stats(tfjsRuns.map((r, i) => r.seconds / ours[i].seconds)).median.toFixed(2)}x on one thread` +
+        (two.length ? `, ${stats(tfjsRuns.map((r, i) => r.seconds / two[i].seconds)).median.toFixed(2)}x on both cores` : ''),
+    );
+  }
   if (w.sam.length) {
     const base = counted('spikelens');
     const withSam = counted('spikelens+SAM');
