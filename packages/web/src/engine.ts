@@ -22,6 +22,7 @@ import {
   samOverlays,
   sizeOf,
   summarize,
+  valueRange,
   writeNpy,
   type BasePicture,
   type MapStyle,
@@ -252,7 +253,7 @@ export class Engine {
           prediction: net.predictions(s)[0],
           rates: net.firingRates(),
           raster: rasterColumn(spikes, t, spikes.length / (t + 1)),
-          range: range(maps.subarray(t * H * W)),
+          range: valueRange(maps.subarray(t * H * W)),
         });
       }
       if (this.cancelRequested) return { cancelled: true, steps: T, summary: null };
@@ -287,7 +288,7 @@ export class Engine {
     const { T, H, W, data } = await this.maps(o.layer, o.gamma, o.ncs);
     const base = this.base(true);
     const frames = samOverlays(data, H, W, base, o).map((rgba) => ({ width: base.width, height: base.height, rgba }));
-    return { layer: o.layer, T, frames, raster: raster(rec.spikes.get(o.layer)!, T), range: range(data), scores: rec.scores.map((s) => Array.from(s)) };
+    return { layer: o.layer, T, frames, raster: raster(rec.spikes.get(o.layer)!, T), range: valueRange(data), scores: rec.scores.map((s) => Array.from(s)) };
   }
 
   /** One step's overlay at the image's own size: the CLI's `t<step>.png`. */
@@ -390,18 +391,8 @@ function checkView(model: Model, v: ViewOptions): ViewOptions {
  */
 function frameStyle(v: ViewOptions, mapsSoFar: Float32Array): MapStyle {
   if (v.normalize !== 'global') return v;
-  const r = range(mapsSoFar);
+  const r = valueRange(mapsSoFar);
   return r.max > 0 && r.min === 0 ? { ...v, normalize: 'fixed', limit: r.max } : { ...v, normalize: 'frame' };
-}
-
-function range(a: Float32Array): { min: number; max: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] < min) min = a[i];
-    if (a[i] > max) max = a[i];
-  }
-  return a.length ? { min, max } : { min: 0, max: 0 };
 }
 
 function rasterRows(n: number): number {
