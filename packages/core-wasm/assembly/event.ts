@@ -158,6 +158,24 @@ const listX = memory.data(LIST_CAP << 2, 16);
   putTile(nv, j, yp, yc, bias, Cout, a0, a1, a2, a3, zero, zero);
 }
 
+// True iff each of the n floats at x is 0 or 1 (-0 counts as 0: it contributes nothing, like +0).
+function zeroOne(x: usize, n: i32): bool {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let bad = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    bad = v128.or(bad, v128.and(f32x4.ne(v, zero), f32x4.ne(v, one)));
+  }
+  if (v128.any_true(bad)) return false;
+  for (; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    if (v != 0 && v != 1) return false;
+  }
+  return true;
+}
+
 export function conv2d_event(
   x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, H: i32, W: i32,
   Cout: i32, Ho: i32, Wo: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32,
@@ -171,6 +189,7 @@ export function conv2d_event(
   const combined = kH * kW * Cin <= LIST_CAP;
   for (let b = 0; b < B; b++) {
     const xb = at(x, b * Cin * HW);
+    const binary = zeroOne(xb, Cin * HW);
     const counts = at(cnt, b * HW);
     const lists = at(idx, b * HW * Cin);
     for (let oy = 0; oy < Ho; oy++) {
@@ -180,6 +199,31 @@ export function conv2d_event(
         const ix0 = ox * sW - pW;
         const kx0 = tapLo(ix0, dW), kx1 = tapHi(ix0, dW, kW, W);
         const yp = at(y, b * Cout * HoWo + oy * Wo + ox);
+        if (combined && binary) {
+          // Every value is 0 or 1: the list is only weight-row offsets, four at a time.
+          let n = 0;
+          const rowv = i32x4.splat(<i32>row);
+          for (let ky = ky0; ky < ky1; ky++) {
+            const prow = (iy0 + ky * dH) * W + ix0;
+            for (let kx = kx0; kx < kx1; kx++) {
+              const p = prow + kx * dW;
+              const m = load<i32>(at(counts, p));
+              const list = at(lists, p * Cin);
+              const tapv = i32x4.splat(<i32>(<usize>((ky * kW + kx) * Cin) * row));
+              const dst = listW + (<usize>n << 2);
+              let k = 0;
+              for (; k + 4 <= m; k += 4) {
+                v128.store(dst + (<usize>k << 2), i32x4.add(i32x4.mul(v128.load(at(list, k)), rowv), tapv));
+              }
+              const tap = <usize>((ky * kW + kx) * Cin) * row;
+              for (; k < m; k++) store<i32>(dst + (<usize>k << 2), <i32>(tap + <usize>load<i32>(at(list, k)) * row));
+              n += m;
+            }
+          }
+          if (kH * kW == 1) listTiles(true, true, nvec, n, wp, yp, yc, bias, Cout);
+          else listTiles(true, false, nvec, n, wp, yp, yc, bias, Cout);
+          continue;
+        }
         if (combined) {
           let n = 0;
           let ones = true;
