@@ -1,7 +1,8 @@
 /**
- * `pnpm bench [-- --only B1,T1] [--quick]`: the benchmark suite of BENCHMARKS.md as far as this package implements it
- * (B1, against the plain TypeScript twin; T1, training throughput against PyTorch). Prints the tables and writes
- * every run to benchmarks/results/latest.json.
+ * `pnpm bench [-- --only B1,T1] [--quick]`: the benchmark suite of BENCHMARKS.md: PEAK (the f32x4 peak and the dense
+ * path against it), B1 at batch 1 and 16, B2, B3, B4 (Node and the web page's worker in Chromium), each against its
+ * peers, and T1 (training against PyTorch). Prints the tables, writes the chart and every run to
+ * benchmarks/results/latest.json.
  * Never asserts a time: the only failures are usage (exit 2) and peers that disagree on the spikes (exit 1).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,9 +15,10 @@ import { benchTrain, T1_CORE_IMAGES, T1_ID, T1_IMAGES, type TrainResult } from '
 import { WORKLOADS } from './workloads.js';
 import { b4, runSuiteWorkload, torchAvailable, TorchPeer, type SuiteResult } from './suite.js';
 import { formatSuite, writeChart } from './suite-report.js';
+import { formatPeak, peak, type PeakResult } from './peak.js';
 
 const SUITE = ['B1', 'B1x16', 'B2', 'B3', 'B4'];
-const DEFAULT = [...SUITE, T1_ID];
+const DEFAULT = ['PEAK', ...SUITE, T1_ID];
 const KNOWN = [...DEFAULT, 'B1-PROFILE'];
 
 async function main(args: Args): Promise<void> {
@@ -25,13 +27,19 @@ async function main(args: Args): Promise<void> {
   const runs = args.runs ?? (args.quick ? 3 : 7);
   const profileRuns = args.quick ? 3 : 5;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const results: (WorkloadResult | TrainResult | SuiteResult)[] = [];
+  const results: (WorkloadResult | TrainResult | SuiteResult | PeakResult)[] = [];
   const suite: SuiteResult[] = [];
   const needTorch = ids.some((id) => SUITE.includes(id) && id !== 'B4');
   const torchInfo = needTorch ? torchAvailable() : null;
   if (torchInfo && !torchInfo.ok) process.stdout.write(`${torchInfo.message}\n`);
   const torch = torchInfo?.ok ? TorchPeer.start() : null;
   for (const id of ids) {
+    if (id === 'PEAK') {
+      const p = await peak(args.runs ?? (args.quick ? 3 : 5), log);
+      results.push(p);
+      process.stdout.write(`${formatPeak(p)}\n`);
+      continue;
+    }
     if (SUITE.includes(id)) {
       const o = { warmups: 1, runs: args.runs ?? (args.quick ? 3 : 5), quick: args.quick, log };
       const r = id === 'B4' ? await b4(o) : await runSuiteWorkload(id, o, torch, torchInfo?.version ?? null);

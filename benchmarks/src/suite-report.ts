@@ -52,6 +52,7 @@ const COLORS: Record<string, Rgb> = {
   'torch-stepwise': [120, 180, 255],
   'torch+paperSAM': [60, 90, 170],
   'tfjs-wasm': [120, 200, 120],
+  onnxruntime: [190, 120, 220],
   twin: [150, 150, 150],
 };
 

@@ -15,6 +15,9 @@ import { TorchPeer, torchAvailable, type TorchLoad } from './torch-peer.js';
 import { TwinNetwork } from './twin-network.js';
 import { ParallelBatch } from './parallel.js';
 import { TfjsNetwork } from './tfjs-peer.js';
+import { OrtNetwork } from './ort-peer.js';
+import { browserSteps } from './b4-browser.js';
+import type { JsPeer } from './js-peer.js';
 import { b1 } from './workloads.js';
 
 export interface SuiteRow {
@@ -104,6 +107,9 @@ function arenaBound(model: Model, batch: number, samLayers: readonly string[]): 
   return 1.5 * floats * 4;
 }
 
+/** A JS peer once created: its spikes, or why it cannot run the workload. */
+type JsPeerLike = Pick<JsPeer, 'run'> & { readonly supported: boolean; readonly why: string };
+
 export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: TorchPeer | null, torchVersion: string | null): Promise<SuiteResult> {
   const started = performance.now();
   o.log(`${id}: generating and calibrating the workload (off the clock) ...`);
@@ -153,26 +159,37 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
     },
   });
   const contenders: Contender[] = [networkContender('spikelens', 'WebAssembly core, one thread, event path below 40 % input density', plain)];
-  if (id === 'B1' || id === 'B3') {
-    const tfn = await TfjsNetwork.create(w);
-    if (!tfn.supported) notes.push(`tfjs-wasm peer: ${tfn.why}`);
-    else {
-      const theirs = tfn.run(true);
-      const bad = Object.keys(mine.hashes).filter((n) => !theirs.has(n) || sha(theirs.get(n)!) !== mine.hashes[n]);
-      if (bad.length) notes.push(`tfjs-wasm computes other spikes in ${bad.join(', ')}: not a peer, not timed`);
-      else {
-        notes.push('tfjs-wasm (@tensorflow/tfjs-backend-wasm 4.22, XNNPACK SIMD, one thread, neurons in JS) computes the same spikes, checked');
-        contenders.push({
-          name: 'tfjs-wasm',
-          description: 'tfjs WebAssembly backend step by step, LIF in JavaScript',
-          async time() {
-            const s = performance.now();
-            tfn.run(false);
-            return (performance.now() - s) / 1000;
-          },
-        });
-      }
+  // The JavaScript peers, each checked bit-exact on every spiking layer before it is timed.
+  const jsPeers: [string, string, string, () => Promise<JsPeerLike | string>][] = [
+    ['tfjs-wasm', '@tensorflow/tfjs-backend-wasm 4.22, XNNPACK SIMD, one thread', 'tfjs WebAssembly backend step by step, LIF in JavaScript', () => TfjsNetwork.create(w)],
+    ['onnxruntime', `onnxruntime-node, CPU execution provider, 2 threads`, 'onnxruntime-node (CPU, 2 threads) step by step, LIF in JavaScript', () => OrtNetwork.create(w, 2)],
+  ];
+  for (const [name, what, description, make] of jsPeers) {
+    const peer = await make();
+    if (typeof peer === 'string') {
+      notes.push(`${name} peer skipped: ${peer}`);
+      continue;
     }
+    if (!peer.supported) {
+      notes.push(`${name} peer: ${peer.why}`);
+      continue;
+    }
+    const theirs = await peer.run(true);
+    const bad = Object.keys(mine.hashes).filter((n) => !theirs.has(n) || sha(theirs.get(n)!) !== mine.hashes[n]);
+    if (bad.length) {
+      notes.push(`${name} computes other spikes in ${bad.join(', ')}: not a peer, not timed`);
+      continue;
+    }
+    notes.push(`${name} (${what}, neurons in JS) computes the same spikes, checked`);
+    contenders.push({
+      name,
+      description,
+      async time() {
+        const s = performance.now();
+        await peer.run(false);
+        return (performance.now() - s) / 1000;
+      },
+    });
   }
   let parallel: ParallelBatch | null = null;
   if (w.batch >= 2) {
@@ -257,13 +274,14 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
       arenaBytes: c.arena ?? null,
     };
   });
-  const tfjsRuns = counted('tfjs-wasm');
-  if (tfjsRuns.length) {
-    const ours = counted('spikelens');
+  for (const [name] of jsPeers) {
+    const theirs = counted(name);
+    if (!theirs.length) continue;
+    const ours = counted(w.sam.length ? 'spikelens+SAM' : 'spikelens');
     const two = counted('spikelens x2');
     notes.push(
-      `spikelens vs tfjs-wasm (paired): ${stats(tfjsRuns.map((r, i) => r.seconds / ours[i].seconds)).median.toFixed(2)}x on one thread` +
-        (two.length ? `, ${stats(tfjsRuns.map((r, i) => r.seconds / two[i].seconds)).median.toFixed(2)}x on both cores` : ''),
+      `spikelens${w.sam.length ? '+SAM' : ''} vs ${name} inference (paired): ${stats(theirs.map((r, i) => r.seconds / ours[i].seconds)).median.toFixed(2)}x on one thread` +
+        (two.length ? `, ${stats(theirs.map((r, i) => r.seconds / two[i].seconds)).median.toFixed(2)}x on both cores` : ''),
     );
   }
   if (w.sam.length) {
@@ -308,6 +326,9 @@ function compareMaps(dir: string, maps: Map<string, Float32Array>): number {
   return worst;
 }
 
+/** Steps per second from seconds per step: the min and max swap. */
+const perSecond = (s: Stats): Stats => ({ median: 1 / s.median, min: 1 / s.max, max: 1 / s.min, n: s.n });
+
 /** B4: one step of a bundled MNIST model with SAM of one layer, batch 1, in Node: latency per step. */
 export async function b4(o: SuiteOptions): Promise<SuiteResult> {
   const started = performance.now();
@@ -332,6 +353,16 @@ export async function b4(o: SuiteOptions): Promise<SuiteResult> {
     }
   }
   const s = stats(perStep);
+  const rows: SuiteRow[] = [{ system: 'spikelens (Node)', description: `one step of mnist-lif-bptt with SAM of lif2, median of ${perStep.length} steps`, imagesPerSecond: perSecond(s), vsTorch: null, arenaBytes: net.arena.size }];
+  const notes = [`one step with SAM in Node: ${(s.median * 1000).toFixed(3)} ms median [${(s.min * 1000).toFixed(3)}-${(s.max * 1000).toFixed(3)}] (target < 1 ms)`];
+  o.log('B4: the web page in Chromium (its worker times each step) ...');
+  const web = await browserSteps(o.runs * 3);
+  if (typeof web === 'string') notes.push(`B4 in a browser worker skipped: ${web}`);
+  else {
+    const b = stats(web.stepMs.map((ms) => ms / 1000));
+    rows.push({ system: 'spikelens (browser worker)', description: `the web page's worker in ${web.browser}: ${web.model}, SAM of the shown layer, recording every layer; median of ${web.stepMs.length} steps`, imagesPerSecond: perSecond(b), vsTorch: null, arenaBytes: null });
+    notes.push(`one step with SAM in the web page's worker (${web.browser}): ${(b.median * 1000).toFixed(3)} ms median [${(b.min * 1000).toFixed(3)}-${(b.max * 1000).toFixed(3)}]`);
+  }
   return {
     id: 'B4',
     name: 'mnist-step',
@@ -342,9 +373,9 @@ export async function b4(o: SuiteOptions): Promise<SuiteResult> {
     sopsPerImage: 0,
     denseMacsPerImage: denseMacsPerStep(model) * T,
     verified: null,
-    rows: [{ system: 'spikelens (Node)', description: `one step of mnist-lif-bptt with SAM of lif2, median of ${perStep.length} steps`, imagesPerSecond: { median: 1 / s.median, min: 1 / s.max, max: 1 / s.min, n: s.n }, vsTorch: null, arenaBytes: net.arena.size }],
+    rows,
     runs: [],
-    notes: [`one step with SAM: ${(s.median * 1000).toFixed(3)} ms median [${(s.min * 1000).toFixed(3)}-${(s.max * 1000).toFixed(3)}] (target < 1 ms); the browser worker's figure is the web page's end-to-end test (first frame, per-step frames)`],
+    notes,
     maxRssKiB: process.resourceUsage().maxRSS,
     buildSeconds: 0,
     seconds: (performance.now() - started) / 1000,

@@ -10,3 +10,4 @@ export { rng_seed, encode } from "./encode";
 export { conv2d_backward_input, conv2d_backward_weight, bias_backward } from "./backward/conv";
 export { pool2d_backward, affine_backward, relu_backward } from "./backward/elementwise";
 export { lif_forward_train, lif_backward, li_backward } from "./backward/neurons";
+export { simd_peak } from "./peak";

@@ -62,6 +62,11 @@ export interface CoreExports {
   encode(x: number, out: number, state: number, B: number, N: number, gain: number, kind: number): void;
   /** Number of nonzero f32 in `x[0..n)`. */
   count_nonzero(x: number, n: number): number;
+  /**
+   * The f32x4 peak loop (no memory traffic): n iterations of 5 mul chains `a *= m` and 5 add chains `b += c`, all
+   * starting at x0 (40 flops per iteration); returns lane 0 of the sum of the ten chains. `x0`, `m`, `c` are f32.
+   */
+  simd_peak(n: number, x0: number, m: number, c: number): number;
 
   // Backward kernels (training): ABI.md, "Backward kernels". Parameter gradients accumulate (+=), input
   // gradients overwrite.
@@ -116,7 +121,7 @@ export interface CoreExports {
 
 export const coreFunctionNames = [
   "heap_base", "conv2d_packed_len", "conv2d_pack", "conv2d_dense", "spike_index", "conv2d_event", "pool2d",
-  "affine", "lif", "li", "cubalif", "relu", "sam_step", "rng_seed", "encode", "count_nonzero",
+  "affine", "lif", "li", "cubalif", "relu", "sam_step", "rng_seed", "encode", "count_nonzero", "simd_peak",
   "conv2d_backward_input", "conv2d_backward_weight", "bias_backward", "pool2d_backward", "affine_backward",
   "relu_backward", "lif_forward_train", "lif_backward", "li_backward",
 ] as const satisfies readonly Exclude<keyof CoreExports, "memory">[];

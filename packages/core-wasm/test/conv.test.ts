@@ -336,3 +336,24 @@ describe("count_nonzero", () => {
     );
   });
 });
+
+describe("simd_peak", () => {
+  it("runs every chain n times: its result is the float32 arithmetic of the ten chains", () => {
+    const f = Math.fround;
+    // Chains: 5 of a = a*m and 5 of b = b+c from x0; lane 0 of (a0+a1)+(a2+a3)+a4 + (b0+b1)+(b2+b3)+b4.
+    const expected = (n: number, x0: number, m: number, c: number): number => {
+      let a = f(x0);
+      let b = f(x0);
+      for (let i = 0; i < n; i++) {
+        a = f(a * f(m));
+        b = f(b + f(c));
+      }
+      const sa = f(f(f(f(a + a) + f(a + a)) + a));
+      const sb = f(f(f(b + b) + f(b + b)) + b);
+      return f(sa + sb);
+    };
+    for (const [n, x0, m, c] of [[0, 1, 2, 3], [1, 1, 2, 3], [7, 0.5, 1.5, -0.25], [1000, 1, 1, 1], [100000, 0, 1, 1]]) {
+      expect(core.exports.simd_peak(n, x0, m, c), `n ${n}`).toBe(expected(n, x0, m, c));
+    }
+  });
+});

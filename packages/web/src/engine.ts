@@ -82,6 +82,8 @@ export interface Frame {
   readonly T: number;
   /** The overlay of this step at display size (the image's own, or at most DISPLAY_MAX a side). */
   readonly overlay: Picture;
+  /** Milliseconds the worker spent in this step's simulation, SAM and recording (net.step()). */
+  readonly stepMs: number;
   /** Class scores after this step, as the readout gives them. */
   readonly scores: Float32Array;
   readonly prediction: number;
@@ -239,7 +241,8 @@ export class Engine {
         if (this.cancelRequested) return { cancelled: true, steps: t, summary: null };
         const start = performance.now();
         net.step();
-        seconds += (performance.now() - start) / 1000;
+        const stepMs = performance.now() - start;
+        seconds += stepMs / 1000;
         const s = net.scores();
         scores.push(s);
         const maps = sam.maps.data();
@@ -248,6 +251,7 @@ export class Engine {
         await onFrame({
           t,
           T,
+          stepMs,
           overlay: { width: display.width, height: display.height, rgba: overlay },
           scores: s,
           prediction: net.predictions(s)[0],

@@ -90,7 +90,7 @@ let simTimer: number | null = null;
 let viewTimer: number | null = null;
 
 /** Responsiveness of the last run, read by the end-to-end test. */
-const metrics = { runStartedAt: 0, firstFrameMs: null as number | null, longTasks: [] as number[], maxHandlerMs: 0, steps: 0, runs: 0, views: 0, errors: 0 };
+const metrics = { runStartedAt: 0, firstFrameMs: null as number | null, longTasks: [] as number[], maxHandlerMs: 0, steps: 0, runs: 0, views: 0, errors: 0, stepMs: [] as number[] };
 if (PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
   new PerformanceObserver((list) => {
     if (running) for (const e of list.getEntries()) metrics.longTasks.push(e.duration);
@@ -255,6 +255,7 @@ function onFrame(f: Frame): void {
   const start = performance.now();
   if (metrics.firstFrameMs === null) metrics.firstFrameMs = start - metrics.runStartedAt;
   metrics.steps = f.t + 1;
+  metrics.stepMs.push(f.stepMs);
   T = f.T;
   frames[f.t] = f.overlay;
   scoreHistory[f.t] = f.scores;
@@ -333,6 +334,7 @@ async function runNow(): Promise<void> {
   metrics.longTasks = [];
   metrics.maxHandlerMs = 0;
   metrics.steps = 0;
+  metrics.stepMs = [];
   setState('running');
   el.cancel.disabled = false;
   el.play.disabled = true;
@@ -612,7 +614,7 @@ function wire(): void {
 /** Hooks for the end-to-end test (and for anyone curious in the console). */
 const hooks = {
   state: () => document.body.dataset.state,
-  metrics: () => ({ ...metrics, longTasks: [...metrics.longTasks] }),
+  metrics: () => ({ ...metrics, longTasks: [...metrics.longTasks], stepMs: [...metrics.stepMs] }),
   hashes: () => api.hashes(),
   arrays: () => api.arrays(),
   summary: () => api.summary(),
