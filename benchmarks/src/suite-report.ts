@@ -47,6 +47,7 @@ const COLORS: Record<string, Rgb> = {
   spikelens: [255, 176, 0],
   'spikelens x2': [255, 214, 102],
   'spikelens+SAM': [255, 120, 40],
+  'spikelens+SAM x2': [255, 160, 90],
   'spikelens (Node)': [255, 176, 0],
   'torch-layerwise': [80, 140, 230],
   'torch-stepwise': [120, 180, 255],

@@ -154,6 +154,18 @@ export function conv2d_dense(
   x: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, Ho: i32, Wo: i32,
   kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32,
 ): void {
+  conv2d_dense_rows(x, wp, bias, y, B, Cin, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, 0, Ho);
+}
+
+// conv2d_dense for output rows [oy0, oy1) only (of every sample and group). A 1x1 output (a linear layer) is one
+// row: computed whole when [oy0, oy1) contains row 0.
+export function conv2d_dense_rows(
+  x: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, Ho: i32, Wo: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32, oy0: i32, oy1: i32,
+): void {
+  oy0 = max(oy0, 0);
+  oy1 = min(oy1, Ho);
+  if (oy0 >= oy1) return;
   const CinG = Cin / groups;
   const CoutG = Cout / groups;
   const HW = H * W;
@@ -197,7 +209,7 @@ export function conv2d_dense(
       const xg = at(x, (b * Cin + g * CinG) * HW);
       const wg = wp + <usize>g * wgStride;
       const bg: usize = bias ? at(bias, g * CoutG) : 0;
-      for (let oy = 0; oy < Ho; oy++) {
+      for (let oy = oy0; oy < oy1; oy++) {
         const iy0 = oy * sH - pH;
         const ky0 = tapLo(iy0, dH), ky1 = tapHi(iy0, dH, kH, H);
         const yrow = at(y, (b * Cout + g * CoutG) * HoWo + oy * Wo);

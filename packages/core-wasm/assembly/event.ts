@@ -65,8 +65,22 @@ export function spike_index(x: usize, B: i32, C: i32, HW: i32, idx: usize, cnt: 
 // short loops into one long one. Static scratch; a layer whose receptive field could hold more active inputs than
 // it has room for uses the per-tap path below.
 const LIST_CAP: i32 = 1 << 15;
-const listW = memory.data(LIST_CAP << 2, 16);
-const listX = memory.data(LIST_CAP << 2, 16);
+// This instance's scratch: static in the one-thread build. The threads build has none (a shared memory would carry
+// it as a 256 KiB data segment): each instance on the shared memory points its own at an arena block with
+// set_scratch before its first event conv, so two threads never write one list.
+let listW: usize = ASC_FEATURE_THREADS ? 0 : memory.data(LIST_CAP << 3, 16);
+let listX: usize = listW + (<usize>LIST_CAP << 2);
+
+// Bytes of scratch set_scratch needs.
+export function scratch_bytes(): i32 {
+  return LIST_CAP << 3;
+}
+
+// Moves this instance's combined-list scratch to [ptr, ptr + scratch_bytes()), 16-aligned.
+export function set_scratch(ptr: usize): void {
+  listW = ptr;
+  listX = ptr + (<usize>LIST_CAP << 2);
+}
 
 // Writes the nv accumulators of output channels [4j, 4j + 4nv) of one output pixel, adding the bias.
 @inline function putTile(
@@ -86,13 +100,13 @@ const listX = memory.data(LIST_CAP << 2, 16);
 // Output channels [4j, 4j + 4nv) of one output pixel from the combined list of n entries. With `ones` every input
 // value is 1, so w*x is w exactly and the multiply is skipped (same bits).
 @inline function listTile(
-  nv: i32, ones: bool, j: i32, n: i32, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
+  nv: i32, ones: bool, j: i32, n: i32, lw: usize, lx: usize, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
 ): void {
   const zero = f32x4.splat(0);
   let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero;
   const wj = wp + (<usize>j << 4);
   for (let k = 0; k < n; k++) {
-    const wq = wj + <usize>load<i32>(listW + (<usize>k << 2));
+    const wq = wj + <usize>load<i32>(lw + (<usize>k << 2));
     if (ones) {
       a0 = f32x4.add(a0, v128.load(wq));
       if (nv > 1) a1 = f32x4.add(a1, v128.load(wq, 16));
@@ -101,7 +115,7 @@ const listX = memory.data(LIST_CAP << 2, 16);
       if (nv > 4) a4 = f32x4.add(a4, v128.load(wq, 64));
       if (nv > 5) a5 = f32x4.add(a5, v128.load(wq, 80));
     } else {
-      const xv = f32x4.splat(load<f32>(listX + (<usize>k << 2)));
+      const xv = f32x4.splat(load<f32>(lx + (<usize>k << 2)));
       a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
       if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
       if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
@@ -115,15 +129,17 @@ const listX = memory.data(LIST_CAP << 2, 16);
 
 // Tiles of 6 vectors for convolutions; tiles of 4 when a list spans whole rows of a wide layer (1x1 / linear: the
 // weight rows are far apart and 6 accumulators spill there; measured, B3 2.5x slower with 8).
-@inline function listTiles(ones: bool, wide: bool, nvec: i32, n: i32, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32): void {
+@inline function listTiles(
+  ones: bool, wide: bool, nvec: i32, n: i32, lw: usize, lx: usize, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
+): void {
   let j = 0;
-  if (!wide) for (; j + 6 <= nvec; j += 6) listTile(6, ones, j, n, wp, yp, yc, bias, Cout);
-  for (; j + 4 <= nvec; j += 4) listTile(4, ones, j, n, wp, yp, yc, bias, Cout);
+  if (!wide) for (; j + 6 <= nvec; j += 6) listTile(6, ones, j, n, lw, lx, wp, yp, yc, bias, Cout);
+  for (; j + 4 <= nvec; j += 4) listTile(4, ones, j, n, lw, lx, wp, yp, yc, bias, Cout);
   if (j + 2 <= nvec) {
-    listTile(2, ones, j, n, wp, yp, yc, bias, Cout);
+    listTile(2, ones, j, n, lw, lx, wp, yp, yc, bias, Cout);
     j += 2;
   }
-  if (j < nvec) listTile(1, ones, j, n, wp, yp, yc, bias, Cout);
+  if (j < nvec) listTile(1, ones, j, n, lw, lx, wp, yp, yc, bias, Cout);
 }
 
 // Output channels [4j, 4j + 4nv) of one output pixel, gathering each in-range tap's active input channels.
@@ -180,6 +196,19 @@ export function conv2d_event(
   x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, H: i32, W: i32,
   Cout: i32, Ho: i32, Wo: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32,
 ): void {
+  conv2d_event_rows(x, idx, cnt, wp, bias, y, B, Cin, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, 0, Ho);
+}
+
+// conv2d_event for output rows [oy0, oy1) only (of every sample): two threads sharing one memory split a layer so.
+export function conv2d_event_rows(
+  x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, H: i32, W: i32,
+  Cout: i32, Ho: i32, Wo: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32,
+  oy0: i32, oy1: i32,
+): void {
+  const lw = listW;
+  const lx = listX;
+  oy0 = max(oy0, 0);
+  oy1 = min(oy1, Ho);
   const HW = H * W;
   const HoWo = Ho * Wo;
   const nvec = padded4(Cout) >> 2;
@@ -192,7 +221,7 @@ export function conv2d_event(
     const binary = zeroOne(xb, Cin * HW);
     const counts = at(cnt, b * HW);
     const lists = at(idx, b * HW * Cin);
-    for (let oy = 0; oy < Ho; oy++) {
+    for (let oy = oy0; oy < oy1; oy++) {
       const iy0 = oy * sH - pH;
       const ky0 = tapLo(iy0, dH), ky1 = tapHi(iy0, dH, kH, H);
       for (let ox = 0; ox < Wo; ox++) {
@@ -210,7 +239,7 @@ export function conv2d_event(
               const m = load<i32>(at(counts, p));
               const list = at(lists, p * Cin);
               const tapv = i32x4.splat(<i32>(<usize>((ky * kW + kx) * Cin) * row));
-              const dst = listW + (<usize>n << 2);
+              const dst = lw + (<usize>n << 2);
               let k = 0;
               for (; k + 4 <= m; k += 4) {
                 v128.store(dst + (<usize>k << 2), i32x4.add(i32x4.mul(v128.load(at(list, k)), rowv), tapv));
@@ -220,8 +249,8 @@ export function conv2d_event(
               n += m;
             }
           }
-          if (kH * kW == 1) listTiles(true, true, nvec, n, wp, yp, yc, bias, Cout);
-          else listTiles(true, false, nvec, n, wp, yp, yc, bias, Cout);
+          if (kH * kW == 1) listTiles(true, true, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
+          else listTiles(true, false, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
           continue;
         }
         if (combined) {
@@ -238,8 +267,8 @@ export function conv2d_event(
               for (let k = 0; k < m; k++) {
                 const c = load<i32>(at(list, k));
                 const v = load<f32>(xp + <usize>c * xc);
-                store<i32>(listW + (<usize>n << 2), <i32>(<usize>(tap + c) * row));
-                store<f32>(listX + (<usize>n << 2), v);
+                store<i32>(lw + (<usize>n << 2), <i32>(<usize>(tap + c) * row));
+                store<f32>(lx + (<usize>n << 2), v);
                 ones = ones && v == 1;
                 n++;
               }
@@ -247,10 +276,10 @@ export function conv2d_event(
           }
           const wide = kH * kW == 1;
           if (ones) {
-            if (wide) listTiles(true, true, nvec, n, wp, yp, yc, bias, Cout);
-            else listTiles(true, false, nvec, n, wp, yp, yc, bias, Cout);
-          } else if (wide) listTiles(false, true, nvec, n, wp, yp, yc, bias, Cout);
-          else listTiles(false, false, nvec, n, wp, yp, yc, bias, Cout);
+            if (wide) listTiles(true, true, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
+            else listTiles(true, false, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
+          } else if (wide) listTiles(false, true, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
+          else listTiles(false, false, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
           continue;
         }
         let j = 0;

@@ -1,5 +1,6 @@
 import { coreFunctionNames, type CoreExports } from "./exports.js";
 import { loadCore, type CoreSource } from "./module.js";
+import { embeddedThreadsWasm } from "./embedded.js";
 
 const pageBytes = 65536;
 const maxMemoryBytes = 2 ** 32;
@@ -20,14 +21,51 @@ export interface Core {
 /** A new core instance (each Network owns one), from the module `loadCore(source)` gives. */
 export async function createCore(source?: CoreSource): Promise<Core> {
   const module = await loadCore(source);
-  const instance = await WebAssembly.instantiate(module, {});
+  return wrap(await WebAssembly.instantiate(module, {}));
+}
+
+/** A core whose memory is shared (a SharedArrayBuffer): other instances of `module` may run on it in other threads. */
+export interface ThreadsCore extends Core {
+  /** The threads build of the module, to instantiate again on `memory` in a helper thread (`instantiateOn`). */
+  readonly module: WebAssembly.Module;
+}
+
+let threadsModule: Promise<WebAssembly.Module> | undefined;
+
+/** Whether this runtime has shared WebAssembly memory (in browsers only on cross-origin isolated pages). */
+export function threadsSupported(): boolean {
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A core on a new shared memory, from the embedded threads build (the same kernels; the memory is imported, and each
+ * instance keeps its event-conv scratch where `set_scratch` puts it: the caller must set it before an event conv).
+ */
+export async function createThreadsCore(): Promise<ThreadsCore> {
+  if (!threadsSupported()) throw new Error("@spikelens/core-wasm: this runtime has no shared WebAssembly memory (threads)");
+  threadsModule ??= WebAssembly.compile(embeddedThreadsWasm());
+  const module = await threadsModule;
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: maxMemoryBytes / pageBytes, shared: true });
+  return { ...wrap(await instantiateOn(module, memory), memory), module };
+}
+
+/** Another instance of the threads build on an existing shared memory (in a helper thread). */
+export function instantiateOn(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<WebAssembly.Instance> {
+  return WebAssembly.instantiate(module, { env: { memory } });
+}
+
+function wrap(instance: WebAssembly.Instance, imported?: WebAssembly.Memory): Core {
   const exports = instance.exports as unknown as CoreExports;
   for (const name of coreFunctionNames) {
     if (typeof exports[name] !== "function") {
       throw new TypeError(`@spikelens/core-wasm: the module has no function export "${name}"; is it a core.wasm of another version?`);
     }
   }
-  const memory = exports.memory;
+  const memory = imported ?? exports.memory;
   const heapBase = exports.heap_base();
   return {
     exports,

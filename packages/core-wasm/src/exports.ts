@@ -18,6 +18,22 @@ export interface CoreExports {
   ): void;
   /** Per (b, pixel): `cnt` = nonzero channel count, `idx` (i32, C per pixel) = those channels ascending. Returns the total. */
   spike_index(x: number, B: number, C: number, HW: number, idx: number, cnt: number): number;
+  /** `conv2d_dense` for output rows [oy0, oy1) of every sample only (a 1x1 output is row 0). */
+  conv2d_dense_rows(
+    x: number, wp: number, bias: number, y: number, B: number, Cin: number, H: number, W: number,
+    Cout: number, Ho: number, Wo: number, kH: number, kW: number, sH: number, sW: number,
+    pH: number, pW: number, dH: number, dW: number, groups: number, oy0: number, oy1: number,
+  ): void;
+  /** `conv2d_event` for output rows [oy0, oy1) of every sample only. */
+  conv2d_event_rows(
+    x: number, idx: number, cnt: number, wp: number, bias: number, y: number, B: number, Cin: number,
+    H: number, W: number, Cout: number, Ho: number, Wo: number, kH: number, kW: number, sH: number, sW: number,
+    pH: number, pW: number, dH: number, dW: number, oy0: number, oy1: number,
+  ): void;
+  /** Bytes of the event conv's scratch (the combined lists). */
+  scratch_bytes(): number;
+  /** Moves this instance's event-conv scratch to `ptr` (scratch_bytes(), 16-aligned); required in the threads build. */
+  set_scratch(ptr: number): void;
   /** `conv2d_dense` (groups 1) summing only the inputs `spike_index` listed; bit-identical to it. */
   conv2d_event(
     x: number, idx: number, cnt: number, wp: number, bias: number, y: number, B: number, Cin: number,
@@ -120,7 +136,8 @@ export interface CoreExports {
 }
 
 export const coreFunctionNames = [
-  "heap_base", "conv2d_packed_len", "conv2d_pack", "conv2d_dense", "spike_index", "conv2d_event", "pool2d",
+  "heap_base", "conv2d_packed_len", "conv2d_pack", "conv2d_dense", "conv2d_dense_rows", "spike_index", "conv2d_event",
+  "conv2d_event_rows", "scratch_bytes", "set_scratch", "pool2d",
   "affine", "lif", "li", "cubalif", "relu", "sam_step", "rng_seed", "encode", "count_nonzero", "simd_peak",
   "conv2d_backward_input", "conv2d_backward_weight", "bias_backward", "pool2d_backward", "affine_backward",
   "relu_backward", "lif_forward_train", "lif_backward", "li_backward",

@@ -1,4 +1,5 @@
-export { createCore, type Core } from "./core.js";
+export { createCore, createThreadsCore, instantiateOn, threadsSupported, type Core, type ThreadsCore } from "./core.js";
 export { wasmByteLength } from "./embedded.js";
 export type { CoreExports } from "./exports.js";
 export { loadCore, type CoreSource } from "./module.js";
+export { RowsHelper, CTL_BYTES, DENSE_ROWS, EVENT_ROWS, serveRows, type HelperInit, type HelperThread } from "./rows.js";

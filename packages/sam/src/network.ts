@@ -1,4 +1,7 @@
-import { createCore, type Core, type CoreSource } from '@spikelens/core-wasm';
+import {
+  CTL_BYTES, DENSE_ROWS, EVENT_ROWS, RowsHelper, createCore, createThreadsCore, type Core, type CoreSource, type HelperInit,
+  type HelperThread,
+} from '@spikelens/core-wasm';
 import { Arena } from './arena.js';
 import { InputError, UsageError } from './errors.js';
 import type { Layer, Model, NeuronParam } from './model.js';
@@ -27,6 +30,23 @@ export interface NetworkOptions {
   readonly eventThreshold?: number;
   /** Count synaptic operations (SPEC §6) at every step; costs one pass over each conv/linear input. */
   readonly countSops?: boolean;
+  /**
+   * 1 (default) or 2: with 2, a helper thread with its own core instance on a shared memory computes half the output
+   * rows of every convolution (same bits as one thread). Needs shared WebAssembly memory; in Node the helper is a
+   * worker thread, elsewhere give `spawnThread`. Call `close()` when done (the helper never keeps Node alive).
+   */
+  readonly threads?: number;
+  /** Starts the helper thread for `threads: 2` outside Node (it must run core-wasm's `serveRows`). */
+  readonly spawnThread?: (init: HelperInit) => Promise<HelperThread>;
+}
+
+/** The Node spawner, imported only when used (its module needs node:worker_threads). */
+async function nodeSpawner(): Promise<(init: HelperInit) => Promise<HelperThread>> {
+  const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+  if (!isNode) throw new UsageError('threads: 2 needs Node (worker_threads) or a spawnThread option');
+  const specifier = '@spikelens/core-wasm/node';
+  const m = (await import(/* @vite-ignore */ specifier)) as { spawnNodeRows: (init: HelperInit) => Promise<HelperThread> };
+  return m.spawnNodeRows;
 }
 
 /** Called after every step, once each layer's output for that step is in place. */
@@ -83,9 +103,26 @@ export class Network {
   readonly eventSteps = new Map<string, number>();
   private readonly readoutAcc: Float32Array;
 
+  /** The helper thread of `threads: 2`, or null. */
+  private helper: RowsHelper | null = null;
+  private readonly threadBlocks: { ctl: number; scratch: number } | null;
+
   static async create(model: Model, options: NetworkOptions = {}): Promise<Network> {
-    const core = await createCore(options.core);
-    return new Network(model, core, options);
+    const threads = options.threads ?? 1;
+    if (threads !== 1 && threads !== 2) throw new UsageError(`threads must be 1 or 2, not ${threads}`);
+    if (threads === 1) return new Network(model, await createCore(options.core), options);
+    if (options.core !== undefined) throw new UsageError('threads: 2 runs the embedded threads build: do not give a core');
+    const spawn = options.spawnThread ?? (await nodeSpawner());
+    const net = new Network(model, await createThreadsCore(), options);
+    const { ctl, scratch } = net.threadBlocks!;
+    net.helper = await RowsHelper.start(net.core as Parameters<typeof RowsHelper.start>[0], ctl, scratch, spawn);
+    return net;
+  }
+
+  /** Ends the helper thread of `threads: 2` (a no-op otherwise); the network must not step afterwards. */
+  close(): void {
+    this.helper?.close();
+    this.helper = null;
   }
 
   private constructor(model: Model, core: Core, options: NetworkOptions) {
@@ -99,6 +136,14 @@ export class Network {
     this.keyOffset = options.keyOffset ?? 0;
     this.eventThreshold = options.eventThreshold ?? 0.4;
     this.countSops = options.countSops ?? false;
+
+    const shared = 'module' in core;
+    if (shared) {
+      // The threads build keeps no static scratch: one block for this instance, one for the helper's.
+      const bytes = core.exports.scratch_bytes();
+      core.exports.set_scratch(this.arena.alloc(bytes));
+      this.threadBlocks = { ctl: this.arena.alloc(CTL_BYTES), scratch: this.arena.alloc(bytes) };
+    } else this.threadBlocks = null;
 
     this.inputSize = sizeOf(model.input.shape);
     this.inputPtr = this.arena.allocF32(batch * this.inputSize);
@@ -336,18 +381,31 @@ export class Network {
         const inN = B * C * HW;
         const name = layer.name;
         if (eventAllowed) this.eventSteps.set(name, 0);
+        // With a helper thread, it takes output rows [0, mid) and this thread [mid, Ho) (a 1-row output stays here).
+        const mid = this.threadBlocks && Ho >= 2 ? Ho >> 1 : 0;
+        const evArgs = [inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, 0, mid];
+        const dnArgs = [inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, 0, mid];
         const exec = (): void => {
           if (fanout) this.sops += countSops(arena.f32(inPtr, inN), B, C, HW, fanout);
+          const helper = mid ? this.helper : null;
           if (eventAllowed) {
             const active = ex.count_nonzero(inPtr, inN);
             if (active < this.eventThreshold * inN) {
               ex.spike_index(inPtr, B, C, HW, idx, cnt);
-              ex.conv2d_event(inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW);
+              if (helper) {
+                helper.post(EVENT_ROWS, evArgs);
+                ex.conv2d_event_rows(inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, mid, Ho);
+                helper.wait();
+              } else ex.conv2d_event(inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW);
               this.eventSteps.set(name, this.eventSteps.get(name)! + 1);
               return;
             }
           }
-          ex.conv2d_dense(inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+          if (helper) {
+            helper.post(DENSE_ROWS, dnArgs);
+            ex.conv2d_dense_rows(inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, mid, Ho);
+            helper.wait();
+          } else ex.conv2d_dense(inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
         };
         return { layer, inPtr, out, exec, resetState: noState };
       }

@@ -93,8 +93,8 @@ interface Trace {
   eventSteps: number;
 }
 
-async function trace(model: Model, input: NetworkInput, batch: number, opts: { eventThreshold?: number; keyOffset?: number; sam?: boolean; seed?: number } = {}): Promise<Trace> {
-  const net = await Network.create(model, { batch, seed: opts.seed ?? 3, eventThreshold: opts.eventThreshold, keyOffset: opts.keyOffset });
+async function trace(model: Model, input: NetworkInput, batch: number, opts: { eventThreshold?: number; keyOffset?: number; sam?: boolean; seed?: number; threads?: number } = {}): Promise<Trace> {
+  const net = await Network.create(model, { batch, seed: opts.seed ?? 3, eventThreshold: opts.eventThreshold, keyOffset: opts.keyOffset, threads: opts.threads });
   net.setInput(input);
   const names = ['lif1', 'if2', 'out', ...(net.inputIsSpikes ? ['input'] : [])];
   const recs = names.map((n) => new Recorder(net, n, { spikes: true, membrane: true }));
@@ -108,6 +108,7 @@ async function trace(model: Model, input: NetworkInput, batch: number, opts: { e
     if (r.membrane) out.v[r.layer] = r.membrane.data().slice();
   }
   for (const s of sams) out.sam[s.layer] = s.maps.data().slice();
+  net.close();
   return out;
 }
 
@@ -157,6 +158,33 @@ describe('Network', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('two threads (a helper computing half the rows of every conv) give one thread\'s bits, dense and event paths', async () => {
+    await fc.assert(
+      fc.asyncProperty(specArb, fc.constantFrom(0, 0.4, 2), async (s, eventThreshold) => {
+        const model = randomModel(s);
+        const input: NetworkInput = { kind: 'pixels', data: pixels(s.seed, 2 * PER) };
+        const one = await trace(model, input, 2, { eventThreshold });
+        const two = await trace(model, input, 2, { eventThreshold, threads: 2 });
+        for (const k of Object.keys(one.spikes)) expectSame(two.spikes[k], one.spikes[k]);
+        for (const k of Object.keys(one.v)) expectSame(two.v[k], one.v[k]);
+        for (const k of Object.keys(one.sam)) expectSame(two.sam[k], one.sam[k]);
+        expectSame(two.scores, one.scores);
+        expect(two.eventSteps).toBe(one.eventSteps);
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it('takes threads 1 or 2 only, and a core source only with one thread', async () => {
+    const model = randomModel(fc.sample(specArb, { numRuns: 1, seed: 5 })[0]);
+    await expect(Network.create(model, { threads: 3 })).rejects.toThrow(/threads must be 1 or 2/);
+    await expect(Network.create(model, { threads: 0 })).rejects.toThrow(/threads must be 1 or 2/);
+    await expect(Network.create(model, { threads: 2, core: new Uint8Array(8) })).rejects.toThrow(/do not give a core/);
+    const net = await Network.create(model, { threads: 2 });
+    net.close();
+    net.close(); // idempotent
   });
 
   it('a batch of n equals n runs of 1', async () => {
