@@ -26,6 +26,8 @@ export interface SimulateOptions {
   /** The flag that named the SAM layers, for messages (`--sam` in run, `--layer` in explain). */
   readonly samFlag?: string;
   readonly keyOffset?: number;
+  /** 1 (default) or 2: split every convolution over two threads (same results). */
+  readonly threads?: number;
   readonly progress?: { stream: NodeJS.WriteStream; enabled: boolean; label: string };
 }
 
@@ -98,7 +100,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     if (l.op === 'affine' && l.scale.shape.length === 2 && l.scale.shape[0] < T)
       throw new InputError(model.file, `layer "${l.name}": per-step affine has ${l.scale.shape[0]} rows, the run has ${T} steps`);
 
-  const net = await Network.create(model, { batch: o.batch, seed: o.seed, keyOffset: o.keyOffset ?? 0, countSops: true });
+  const net = await Network.create(model, { batch: o.batch, seed: o.seed, keyOffset: o.keyOffset ?? 0, countSops: true, threads: o.threads ?? 1 });
   net.setInput(input);
   const recorders = o.record.map((name) => new Recorder(net, name, { spikes: true, membrane: true, timesteps: T }));
   const sams = o.sam.map((name) => new SamObserver(net, name, { gamma: o.gamma, ncs: o.ncs, timesteps: T }));
@@ -112,6 +114,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     bar?.update(t + 1);
   }
   const seconds = (performance.now() - start) / 1000;
+  net.close(); // the helper thread, if any: the results stay readable
   bar?.done();
   const scores = net.scores();
   return { net, timesteps: T, recorders, sams, scores, predictions: net.predictions(scores), seconds };

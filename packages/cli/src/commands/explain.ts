@@ -33,6 +33,7 @@ Activation Map of each layer at every time step, resized back onto the original 
   --alpha A             overlay opacity of the map, 0..1 (default 0.5)
   --normalize MODE      ${NORMALIZE_MODES.join(', ')} (default frame)
   --limit L             the map value shown as 1 with --normalize fixed
+  --threads N           1 (default) or 2: one image on two cores, each conv split by rows (same results)
   --json                print the summary as JSON on stdout
   -q, --quiet           no progress bar
   -h, --help            this help
@@ -63,6 +64,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
     ncs: { type: 'string' },
     timesteps: { type: 'string', short: 't' },
     seed: { type: 'string' },
+    threads: { type: 'string' },
     colormap: { type: 'string' },
     alpha: { type: 'string' },
     normalize: { type: 'string' },
@@ -81,6 +83,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   const ncs = choice(values, 'ncs', ['inclusive', 'strict', 'official'] as const) ?? 'inclusive';
   const timesteps = int(values, 'timesteps', 1, 100_000);
   const seed = int(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
+  const threads = int(values, 'threads', 1, 2) ?? 1;
   const cmap = (choice(values, 'colormap', COLORMAPS) ?? 'jet') as ColormapName;
   const alpha = num(values, 'alpha', (n) => n >= 0 && n <= 1, 'a number from 0 to 1') ?? 0.5;
   const mode = (choice(values, 'normalize', NORMALIZE_MODES) ?? 'frame') as NormalizeMode;
@@ -98,7 +101,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
     const { input, image } = await loadImage(file, model);
     const img = image!;
     const result = await simulate({
-      model, input, batch: 1, inputFile: file, seed, timesteps, record: [], sam: layers, samFlag: '--layer', gamma, ncs,
+      model, input, batch: 1, inputFile: file, seed, timesteps, record: [], sam: layers, samFlag: '--layer', gamma, ncs, threads,
       progress: { stream: io.stderr, enabled: !values.quiet, label: `${stems[i]} (${i + 1}/${images.length})` },
     });
     const T = result.timesteps;

@@ -23,6 +23,7 @@ Runs a model on an input and writes what it recorded as NumPy arrays (SPEC §8).
   --sam L1,L2           compute Spike Activation Maps of these conv-shaped spiking layers
   --gamma G             SAM decay (default 0.5)
   --ncs MODE            inclusive (default), strict or official
+  --threads N           1 (default) or 2: one image on two cores, each conv split by rows (same results)
   --json                print the summary as JSON on stdout
   -q, --quiet           no progress bar
   --debug               print the stack of an internal error
@@ -41,6 +42,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     input: { type: 'string', short: 'i' },
     out: { type: 'string', short: 'o' },
     seed: { type: 'string' },
+    threads: { type: 'string' },
     timesteps: { type: 'string', short: 't' },
     record: { type: 'string' },
     sam: { type: 'string' },
@@ -57,6 +59,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const outDir = str(values, 'out');
   if (!outDir) throw new UsageError('missing --out DIR');
   const seed = int(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
+  const threads = int(values, 'threads', 1, 2) ?? 1;
   const timesteps = int(values, 'timesteps', 1, 100_000);
   const gamma = num(values, 'gamma', (n) => n >= 0, 'a number >= 0') ?? 0.5;
   const ncs = choice(values, 'ncs', ['inclusive', 'strict', 'official'] as const) ?? 'inclusive';
@@ -68,7 +71,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const { input, batch } = await loadInput(inputFile, model);
   const record = recordArg.length === 1 && recordArg[0] === 'all' ? recordAll(model, input) : recordArg;
   const result = await simulate({
-    model, input, batch, inputFile, seed, timesteps, record, sam: samLayers, gamma, ncs,
+    model, input, batch, inputFile, seed, timesteps, record, sam: samLayers, gamma, ncs, threads,
     progress: { stream: io.stderr, enabled: !values.quiet, label: 'run' },
   });
 
