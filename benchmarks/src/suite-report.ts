@@ -10,6 +10,7 @@ const TARGETS: Record<string, string> = {
   B1x16: 'target: spikelens >= 1.5x PyTorch at batch 16',
   B2: 'targets: spikelens+SAM >= 2.0x PyTorch inference alone, >= 20x PyTorch + the paper\'s SAM; SAM <= 5 % of inference',
   B3: 'target: spikelens >= 2.0x PyTorch',
+  'B3-8192': 'target: spikelens >= 2.0x PyTorch',
   B4: 'target: one MNIST step with SAM under 1 ms in Node',
 };
 
@@ -54,6 +55,7 @@ const COLORS: Record<string, Rgb> = {
   'torch+paperSAM': [60, 90, 170],
   'tfjs-wasm': [120, 200, 120],
   onnxruntime: [190, 120, 220],
+  'spikelens (browser worker)': [255, 232, 160],
   twin: [150, 150, 150],
 };
 
