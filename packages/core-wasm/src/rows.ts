@@ -17,8 +17,9 @@ const FAILED = 3;
 const ARGS = 4;
 /** Set to 1 by the helper when it serves (readiness goes through the shared memory, not a message: see start). */
 const READY = CTL_BYTES / 4 - 1;
-/** How long start() waits for a helper to come up. */
+/** How long start() waits for a helper to come up, and wait() for one job. */
 const START_MS = 30_000;
+const STALL_MS = 300_000;
 /** Job kinds. */
 export const DENSE_ROWS = 0;
 export const EVENT_ROWS = 1;
@@ -134,8 +135,21 @@ export class RowsHelper {
   wait(): void {
     if (!this.pending) return;
     const ctl = this.ctl;
-    for (let spins = 0; Atomics.load(ctl, DONE) !== this.seq; spins++) {
-      if (spins > SPINS) Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 1000);
+    let since = 0;
+    for (let spins = 0; ; spins++) {
+      // Wait on the value just compared: re-reading it for Atomics.wait could see the helper's answer, whose notify
+      // has already gone, and sleep a whole timeout (seen once in a thousand hand-offs).
+      const done = Atomics.load(ctl, DONE);
+      if (done === this.seq) break;
+      if (spins <= SPINS) continue;
+      since ||= Date.now();
+      // A helper that died (its exit cannot be seen while this thread blocks) must not hang the caller forever.
+      if (Date.now() - since > STALL_MS) {
+        this.pending = false;
+        this.closed = true;
+        throw new Error(`@spikelens/core-wasm: the helper thread did not finish a job within ${STALL_MS / 1000} s`);
+      }
+      Atomics.wait(ctl, DONE, done, 1000);
     }
     this.pending = false;
     if (ctl[FAILED]) throw new Error("@spikelens/core-wasm: a kernel failed in the helper thread");
