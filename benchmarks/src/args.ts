@@ -15,10 +15,9 @@ export class UsageError extends Error {}
 const NOT_YET: string[] = [];
 
 export const USAGE = `usage: pnpm bench [-- --only B1,B3] [--quick] [--runs N] [--t1-images N] [--help]
-  --only IDS       run only these workloads (known: %KNOWN%); B1-PROFILE is B1 against the twin with the
-                   per-stage profile (not in the default run)
-  --quick          fewer rounds (3 counted instead of 5 after 1 warm-up; T1 2 instead of 3, no warm-up), and B3
-                   at N 4096 only
+  --only IDS       run only these workloads (known: %KNOWN%); B3-8192 (B3 at N 8192, about 15 minutes) and
+                   B1-PROFILE (B1 against the twin with the per-stage profile) are not in the default run
+  --quick          fewer rounds (3 counted instead of 5 after 1 warm-up; T1 2 instead of 3, no warm-up)
   --runs N         exactly N counted rounds per workload (overrides --quick; for smoke runs)
   --t1-images N    T1: training images per 2-thread run (default 3200; the 1-thread rows use min(N, 640));
                    at least 64, a multiple of 32; for smoke runs, e.g. --t1-images 320

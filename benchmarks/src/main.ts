@@ -18,10 +18,13 @@ import { formatSuite, writeChart } from './suite-report.js';
 import { formatPeak, peak, type PeakResult } from './peak.js';
 
 const SUITE = ['B1', 'B1x16', 'B2', 'B3', 'B3-8192', 'B4'];
-const DEFAULT = ['PEAK', ...SUITE, T1_ID];
-/** --quick: B3 at N 4096 only (BENCHMARKS.md). */
-const QUICK = DEFAULT.filter((id) => id !== 'B3-8192');
-const KNOWN = [...DEFAULT, 'B1-PROFILE'];
+/**
+ * B3 at N 8192 is run on request (--only B3-8192): its calibration and runs take about 15 minutes here, which would
+ * put the default run (about 13 minutes) over BENCHMARKS.md's 20-minute budget.
+ */
+const DEFAULT = ['PEAK', ...SUITE.filter((id) => id !== 'B3-8192'), T1_ID];
+const QUICK = DEFAULT;
+const KNOWN = [...DEFAULT, 'B3-8192', 'B1-PROFILE'];
 
 async function main(args: Args): Promise<void> {
   const started = performance.now();
