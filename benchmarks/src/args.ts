@@ -51,7 +51,12 @@ export function parseArgs(argv: readonly string[], known: readonly string[]): Ar
     } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       if (!value || value.startsWith('--')) throw new UsageError('--only needs a workload id, e.g. --only B1');
-      const ids = value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+      // Ids match whatever their case (b1x16 is B1x16), and come back as the known spelling.
+      const ids = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => known.find((k) => k.toUpperCase() === s.toUpperCase()) ?? s.toUpperCase());
       const unknown = ids.filter((id) => !known.includes(id));
       const later = unknown.filter((id) => NOT_YET.includes(id));
       if (later.length) throw new UsageError(`--only: ${later.join(', ')} is not implemented yet (known: ${known.join(', ')})`);
