@@ -9,13 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, CHROMIUM_ARGS } from '@spikelens/web/chromium';
 
 const SITE = fileURLToPath(new URL('../../packages/web/dist/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
 const TYPES: Record<string, string> = {
   '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.png': 'image/png',
   '.json': 'application/json', '.svg': 'image/svg+xml',
@@ -56,7 +52,7 @@ export async function browserSteps(runs: number): Promise<BrowserSteps | string>
     return `playwright-core cannot be loaded: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
   }
   const server = await serve();
-  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     const { port } = server.address() as AddressInfo;

@@ -128,13 +128,15 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
   const notes: string[] = [];
   o.log(`${id}: built in ${w.buildSeconds.toFixed(1)} s; computing our spikes for the check ...`);
   const mine = await ours(w);
+  /** The spiking layers on which another system's spikes (sha256 per layer, undefined if missing) are not ours. */
+  const disagree = (hashOf: (layer: string) => string | undefined): string[] => Object.keys(mine.hashes).filter((n) => hashOf(n) !== mine.hashes[n]);
   let verified: SuiteResult['verified'] = null;
   let torchOk = false;
   if (torch) {
     const dir = mkdtempSync(join(tmpdir(), `spikelens-bench-${id}-`));
     try {
       const t: TorchLoad = await torch.load(w, dir);
-      const bad = Object.keys(mine.hashes).filter((n) => t.layerwise[n] !== mine.hashes[n] || t.stepwise[n] !== mine.hashes[n]);
+      const bad = disagree((n) => (t.layerwise[n] === t.stepwise[n] ? t.layerwise[n] : undefined));
       const worst = t.scores.reduce((m, s, i) => Math.max(m, Math.abs(s - mine.scores[i]) / Math.max(1e-6, Math.abs(mine.scores[i]))), 0);
       if (bad.length) {
         notes.push(`PyTorch computes other spikes in ${bad.join(', ')}: not a peer, not timed`);
@@ -186,7 +188,7 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
       continue;
     }
     const theirs = await peer.run(true);
-    const bad = Object.keys(mine.hashes).filter((n) => !theirs.has(n) || sha(theirs.get(n)!) !== mine.hashes[n]);
+    const bad = disagree((n) => (theirs.has(n) ? sha(theirs.get(n)!) : undefined));
     if (bad.length) {
       notes.push(`${name} computes other spikes in ${bad.join(', ')}: not a peer, not timed`);
       continue;
@@ -209,7 +211,7 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
     const two = await Network.create(w.model, { batch: 1, seed: w.seed, threads: 2 });
     threaded.push(two);
     const theirs = await ours(w, two);
-    const bad = Object.keys(mine.hashes).filter((n) => theirs.hashes[n] !== mine.hashes[n]);
+    const bad = disagree((n) => theirs.hashes[n]);
     if (bad.length) throw new Error(`${id}: two threads give other spikes in ${bad.join(', ')}`);
     notes.push('spikelens x2: two threads on one shared memory (each conv split by output rows) give the same spikes, checked');
     const label = w.sam.length ? 'spikelens+SAM x2' : 'spikelens x2';
@@ -219,7 +221,7 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
   if (w.batch >= 2) {
     parallel = await ParallelBatch.create(w, 2);
     const merged = await parallel.spikes();
-    const bad = Object.keys(mine.hashes).filter((n) => sha(merged[n]) !== mine.hashes[n]);
+    const bad = disagree((n) => (merged[n] ? sha(merged[n]) : undefined));
     if (bad.length) throw new Error(`${id}: the batch split over 2 workers gives other spikes in ${bad.join(', ')}`);
     notes.push('spikelens x2: the batch split over 2 worker threads (one core instance each) gives the same spikes, checked');
     const p = parallel;

@@ -174,6 +174,41 @@ export function set_scratch(ptr: usize): void {
   putTile(nv, j, yp, yc, bias, Cout, a0, a1, a2, a3, zero, zero);
 }
 
+// The combined list of one output pixel into lw (weight-row byte offsets) and, unless `binary`, lx (input values);
+// returns its length. For binary input the offsets are made four at a time from the channel lists, no value is read.
+@inline function buildList(
+  binary: bool, xb: usize, xc: usize, lists: usize, counts: usize, Cin: i32, W: i32, iy0: i32, ix0: i32, dH: i32, dW: i32,
+  row: usize, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, lw: usize, lx: usize,
+): i32 {
+  let n = 0;
+  const rowv = i32x4.splat(<i32>row);
+  for (let ky = ky0; ky < ky1; ky++) {
+    const prow = (iy0 + ky * dH) * W + ix0;
+    for (let kx = kx0; kx < kx1; kx++) {
+      const p = prow + kx * dW;
+      const m = load<i32>(at(counts, p));
+      const list = at(lists, p * Cin);
+      const tap = <usize>((ky * kW + kx) * Cin) * row;
+      const dst = lw + (<usize>n << 2);
+      let k = 0;
+      if (binary) {
+        const tapv = i32x4.splat(<i32>tap);
+        for (; k + 4 <= m; k += 4) {
+          v128.store(dst + (<usize>k << 2), i32x4.add(i32x4.mul(v128.load(at(list, k)), rowv), tapv));
+        }
+      }
+      const xp = at(xb, p);
+      for (; k < m; k++) {
+        const c = load<i32>(at(list, k));
+        store<i32>(dst + (<usize>k << 2), <i32>(tap + <usize>c * row));
+        if (!binary) store<f32>(lx + (<usize>(n + k) << 2), load<f32>(xp + <usize>c * xc));
+      }
+      n += m;
+    }
+  }
+  return n;
+}
+
 // True iff each of the n floats at x is 0 or 1 (-0 counts as 0: it contributes nothing, like +0).
 function zeroOne(x: usize, n: i32): bool {
   const zero = f32x4.splat(0);
@@ -228,54 +263,13 @@ export function conv2d_event_rows(
         const ix0 = ox * sW - pW;
         const kx0 = tapLo(ix0, dW), kx1 = tapHi(ix0, dW, kW, W);
         const yp = at(y, b * Cout * HoWo + oy * Wo + ox);
-        if (combined && binary) {
-          // Every value is 0 or 1: the list is only weight-row offsets, four at a time.
-          let n = 0;
-          const rowv = i32x4.splat(<i32>row);
-          for (let ky = ky0; ky < ky1; ky++) {
-            const prow = (iy0 + ky * dH) * W + ix0;
-            for (let kx = kx0; kx < kx1; kx++) {
-              const p = prow + kx * dW;
-              const m = load<i32>(at(counts, p));
-              const list = at(lists, p * Cin);
-              const tapv = i32x4.splat(<i32>(<usize>((ky * kW + kx) * Cin) * row));
-              const dst = lw + (<usize>n << 2);
-              let k = 0;
-              for (; k + 4 <= m; k += 4) {
-                v128.store(dst + (<usize>k << 2), i32x4.add(i32x4.mul(v128.load(at(list, k)), rowv), tapv));
-              }
-              const tap = <usize>((ky * kW + kx) * Cin) * row;
-              for (; k < m; k++) store<i32>(dst + (<usize>k << 2), <i32>(tap + <usize>load<i32>(at(list, k)) * row));
-              n += m;
-            }
-          }
-          if (kH * kW == 1) listTiles(true, true, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
-          else listTiles(true, false, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
-          continue;
-        }
         if (combined) {
-          let n = 0;
-          let ones = true;
-          for (let ky = ky0; ky < ky1; ky++) {
-            const prow = (iy0 + ky * dH) * W + ix0;
-            for (let kx = kx0; kx < kx1; kx++) {
-              const p = prow + kx * dW;
-              const m = load<i32>(at(counts, p));
-              const list = at(lists, p * Cin);
-              const xp = at(xb, p);
-              const tap = (ky * kW + kx) * Cin;
-              for (let k = 0; k < m; k++) {
-                const c = load<i32>(at(list, k));
-                const v = load<f32>(xp + <usize>c * xc);
-                store<i32>(lw + (<usize>n << 2), <i32>(<usize>(tap + c) * row));
-                store<f32>(lx + (<usize>n << 2), v);
-                ones = ones && v == 1;
-                n++;
-              }
-            }
-          }
+          // Binary samples (the usual spikes) skip the values: 0/1 inputs add weights as they are (same bits).
+          const n = binary
+            ? buildList(true, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, row, kW, ky0, ky1, kx0, kx1, lw, lx)
+            : buildList(false, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, row, kW, ky0, ky1, kx0, kx1, lw, lx);
           const wide = kH * kW == 1;
-          if (ones) {
+          if (binary) {
             if (wide) listTiles(true, true, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
             else listTiles(true, false, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
           } else if (wide) listTiles(false, true, nvec, n, lw, lx, wp, yp, yc, bias, Cout);

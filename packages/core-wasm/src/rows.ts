@@ -47,12 +47,13 @@ export function serveRows(ex: ThreadsCore["exports"], memory: WebAssembly.Memory
   let seen = Atomics.load(ctl, JOB);
   Atomics.store(ctl, READY, 1);
   Atomics.notify(ctl, READY);
+  const a = new Array<number>(23).fill(0);
   for (;;) {
     for (let spins = 0; Atomics.load(ctl, JOB) === seen; spins++) if (spins > SPINS) Atomics.wait(ctl, JOB, seen);
     seen = Atomics.load(ctl, JOB);
     const kind = ctl[KIND];
     if (kind === STOP) return;
-    const a = Array.from(ctl.subarray(ARGS, ARGS + 23));
+    for (let i = 0; i < a.length; i++) a[i] = ctl[ARGS + i];
     try {
       if (kind === DENSE_ROWS) {
         ex.conv2d_dense_rows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21]);

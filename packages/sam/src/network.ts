@@ -113,9 +113,10 @@ export class Network {
     if (threads === 1) return new Network(model, await createCore(options.core), options);
     if (options.core !== undefined) throw new UsageError('threads: 2 runs the embedded threads build: do not give a core');
     const spawn = options.spawnThread ?? (await nodeSpawner());
-    const net = new Network(model, await createThreadsCore(), options);
+    const core = await createThreadsCore();
+    const net = new Network(model, core, options);
     const { ctl, scratch } = net.threadBlocks!;
-    net.helper = await RowsHelper.start(net.core as Parameters<typeof RowsHelper.start>[0], ctl, scratch, spawn);
+    net.helper = await RowsHelper.start(core, ctl, scratch, spawn);
     return net;
   }
 

@@ -12,15 +12,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, Recorder, SamObserver, imageInput, parseModel, readNpy, rgbaToRgb, samFromSpikes, samGrid, writeNir, type Model } from '@spikelens/sam';
 import { decodePng } from '@spikelens/sam/node';
+import { CHROMIUM, CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const repo = join(pkg, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
 const haveBrowser = existsSync(CHROMIUM);
 const haveSite = existsSync(join(pkg, 'dist', 'index.html'));
 
@@ -118,7 +114,7 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
       if (Date.now() > deadline) throw new Error(`vite preview did not answer on ${url} within 30 s: ${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
