@@ -1,30 +1,53 @@
 import { at } from "./memory";
 import { tapHi, tapLo } from "./window";
 
-// Weights are packed per group as [ky][kx][cin][cout], cout padded with zeros to a multiple of 4. One (ky, kx, cin)
-// row then holds that input's weight for every output channel of the group, so a kernel broadcasts one input value
-// against contiguous f32x4 lanes of output channels, and each lane still sums in the order (ky, kx, cin).
+// Weights are packed per group in panels of 16 output channels (four f32x4 vectors, one 64-byte cache line a row),
+// [panel][ky][kx][cin][16], the channels padded with zeros to a multiple of 16. One (ky, kx, cin) row of a panel
+// holds that input's weight for the panel's 16 output channels, so a kernel broadcasts one input value against
+// contiguous f32x4 lanes, and each lane still sums in the order (ky, kx, cin). A tile of up to 4 output vectors
+// inside one panel reads one line per input; its weights for every input are one contiguous block (`panelBytes`),
+// whatever the layer's width. (Rows holding every output channel put a 4096-wide layer's rows 16 KiB apart: a tile
+// touched a page and a cache set per input, and walking one tile over many samples ran 5-10x slower than the
+// arithmetic.)
 
 @inline export function padded4(n: i32): i32 {
   return (n + 3) & ~3;
 }
 
+// Number of 16-channel panels of a group.
+@inline export function panelCount(CoutG: i32): i32 {
+  return (CoutG + 15) >> 4;
+}
+
+// Bytes of one panel: 64 per (ky, kx, cin) row.
+@inline export function panelBytes(kH: i32, kW: i32, CinG: i32): usize {
+  return <usize>(kH * kW * CinG) << 6;
+}
+
+// Where output vector j's weights start: its panel plus its slot in the panel's rows.
+@inline export function vectorBase(wg: usize, ps: usize, j: i32): usize {
+  return wg + <usize>(j >> 2) * ps + (<usize>(j & 3) << 4);
+}
+
 export function conv2d_packed_len(Cout: i32, CinG: i32, kH: i32, kW: i32, groups: i32): i32 {
-  return groups * kH * kW * CinG * padded4(Cout / groups);
+  return groups * panelCount(Cout / groups) * 16 * kH * kW * CinG;
 }
 
 export function conv2d_pack(src: usize, dst: usize, Cout: i32, CinG: i32, kH: i32, kW: i32, groups: i32): void {
   const CoutG = Cout / groups;
-  const CoutGp = padded4(CoutG);
+  const P = panelCount(CoutG);
   let d = dst;
   for (let g = 0; g < groups; g++) {
-    for (let ky = 0; ky < kH; ky++) {
-      for (let kx = 0; kx < kW; kx++) {
-        for (let ci = 0; ci < CinG; ci++) {
-          for (let co = 0; co < CoutGp; co++) {
-            const o = (((g * CoutG + co) * CinG + ci) * kH + ky) * kW + kx;
-            store<f32>(d, co < CoutG ? load<f32>(at(src, o)) : <f32>0);
-            d += 4;
+    for (let p = 0; p < P; p++) {
+      for (let ky = 0; ky < kH; ky++) {
+        for (let kx = 0; kx < kW; kx++) {
+          for (let ci = 0; ci < CinG; ci++) {
+            for (let q = 0; q < 16; q++) {
+              const co = (p << 4) + q;
+              const o = (((g * CoutG + co) * CinG + ci) * kH + ky) * kW + kx;
+              store<f32>(d, co < CoutG ? load<f32>(at(src, o)) : <f32>0);
+              d += 4;
+            }
           }
         }
       }
@@ -60,19 +83,20 @@ export function conv2d_pack(src: usize, dst: usize, Cout: i32, CinG: i32, kH: i3
 @inline function denseTile(
   np: i32, nv: i32, j: i32,
   xg: usize, xStep: usize, xc: usize, iy0: i32, ix0: i32, W: i32, dH: i32, dW: i32,
-  wg: usize, row: usize, CinG: i32, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32,
+  wg: usize, ps: usize, CinG: i32, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32,
   yp: usize, yStep: usize, yc: usize, bg: usize, CoutG: i32,
 ): void {
   const zero = f32x4.splat(0);
   let a00 = zero, a01 = zero, a02 = zero, a03 = zero;
   let a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
   const xs2 = xStep << 1, xs3 = xStep * 3;
-  const wj = wg + (<usize>j << 4);
+  // j + nv never passes the panel's end: 4-vector tiles start at a multiple of 4, 2-vector ones at an even vector
+  const wj = vectorBase(wg, ps, j);
   for (let ky = ky0; ky < ky1; ky++) {
     const xrow = (iy0 + ky * dH) * W + ix0;
     for (let kx = kx0; kx < kx1; kx++) {
       let xq = at(xg, xrow + kx * dW);
-      let wq = wj + <usize>((ky * kW + kx) * CinG) * row;
+      let wq = wj + (<usize>((ky * kW + kx) * CinG) << 6);
       for (let ci = 0; ci < CinG; ci++) {
         const w0 = v128.load(wq);
         const w1 = nv > 1 ? v128.load(wq, 16) : zero;
@@ -94,7 +118,7 @@ export function conv2d_pack(src: usize, dst: usize, Cout: i32, CinG: i32, kH: i3
             a31 = f32x4.add(a31, f32x4.mul(w1, x3));
           }
         }
-        wq += row;
+        wq += 64;
         xq += xc;
       }
     }
@@ -124,28 +148,28 @@ export function conv2d_pack(src: usize, dst: usize, Cout: i32, CinG: i32, kH: i3
 function densePixels(
   np: i32,
   xg: usize, xStep: usize, xc: usize, iy0: i32, ix0: i32, W: i32, dH: i32, dW: i32,
-  wg: usize, row: usize, CinG: i32, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32,
+  wg: usize, ps: usize, CinG: i32, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32,
   yp: usize, yStep: usize, yc: usize, bg: usize, CoutG: i32,
 ): void {
   const nvec = padded4(CoutG) >> 2;
   let j = 0;
   if (np == 4) {
     for (; j + 2 <= nvec; j += 2) {
-      denseTile(4, 2, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, row, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
+      denseTile(4, 2, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, ps, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
     }
     if (j < nvec) {
-      denseTile(4, 1, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, row, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
+      denseTile(4, 1, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, ps, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
     }
   } else {
     for (; j + 4 <= nvec; j += 4) {
-      denseTile(1, 4, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, row, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
+      denseTile(1, 4, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, ps, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
     }
     if (j + 2 <= nvec) {
-      denseTile(1, 2, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, row, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
+      denseTile(1, 2, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, ps, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
       j += 2;
     }
     if (j < nvec) {
-      denseTile(1, 1, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, row, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
+      denseTile(1, 1, j, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, ps, CinG, kW, ky0, ky1, kx0, kx1, yp, yStep, yc, bg, CoutG);
     }
   }
 }
@@ -170,10 +194,10 @@ export function conv2d_dense_rows(
   const CoutG = Cout / groups;
   const HW = H * W;
   const HoWo = Ho * Wo;
-  const row = <usize>padded4(CoutG) << 2;
+  const ps = panelBytes(kH, kW, CinG);
   const xc = <usize>HW << 2;
   const yc = <usize>HoWo << 2;
-  const wgStride = <usize>(kH * kW * CinG) * row;
+  const wgStride = <usize>panelCount(CoutG) * ps;
 
   if (HoWo == 1) {
     // One output pixel per sample (a linear layer): the batch is what can share weight loads.
@@ -188,11 +212,11 @@ export function conv2d_dense_rows(
       const bg: usize = bias ? at(bias, g * CoutG) : 0;
       let b = 0;
       for (; b + 4 <= B; b += 4) {
-        densePixels(4, xg + <usize>b * xs, xs, xc, -pH, -pW, W, dH, dW, wg, row, CinG, kW, ky0, ky1, kx0, kx1,
+        densePixels(4, xg + <usize>b * xs, xs, xc, -pH, -pW, W, dH, dW, wg, ps, CinG, kW, ky0, ky1, kx0, kx1,
           yg + <usize>b * ys, ys, yc, bg, CoutG);
       }
       for (; b < B; b++) {
-        densePixels(1, xg + <usize>b * xs, xs, xc, -pH, -pW, W, dH, dW, wg, row, CinG, kW, ky0, ky1, kx0, kx1,
+        densePixels(1, xg + <usize>b * xs, xs, xc, -pH, -pW, W, dH, dW, wg, ps, CinG, kW, ky0, ky1, kx0, kx1,
           yg + <usize>b * ys, ys, yc, bg, CoutG);
       }
     }
@@ -216,16 +240,16 @@ export function conv2d_dense_rows(
         let ox = 0;
         for (; ox < oxLo; ox++) {
           const ix0 = ox * sW - pW;
-          densePixels(1, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, row, CinG, kW, ky0, ky1,
+          densePixels(1, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, ps, CinG, kW, ky0, ky1,
             tapLo(ix0, dW), tapHi(ix0, dW, kW, W), at(yrow, ox), 4, yc, bg, CoutG);
         }
         for (; ox + 4 <= oxHi; ox += 4) {
-          densePixels(4, xg, xStep, xc, iy0, ox * sW - pW, W, dH, dW, wg, row, CinG, kW, ky0, ky1, 0, kW,
+          densePixels(4, xg, xStep, xc, iy0, ox * sW - pW, W, dH, dW, wg, ps, CinG, kW, ky0, ky1, 0, kW,
             at(yrow, ox), 4, yc, bg, CoutG);
         }
         for (; ox < Wo; ox++) {
           const ix0 = ox * sW - pW;
-          densePixels(1, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, row, CinG, kW, ky0, ky1,
+          densePixels(1, xg, xStep, xc, iy0, ix0, W, dH, dW, wg, ps, CinG, kW, ky0, ky1,
             tapLo(ix0, dW), tapHi(ix0, dW, kW, W), at(yrow, ox), 4, yc, bg, CoutG);
         }
       }

@@ -1,5 +1,5 @@
 import { at } from "./memory";
-import { padded4, putLanes } from "./conv";
+import { padded4, panelBytes, putLanes, vectorBase } from "./conv";
 import { tapHi, tapLo } from "./window";
 
 // Appends channel c to the list of pixel p (list at ib + p*C, count at cb + p). Channels arrive in ascending order,
@@ -60,8 +60,8 @@ export function spike_index(x: usize, B: i32, C: i32, HW: i32, idx: usize, cnt: 
 }
 
 // One combined list per output pixel: for every in-range tap (ky, kx) in order and every active input channel of
-// that input pixel in ascending order (the dense conv's summation order), the byte offset of its weight row in the
-// packed weights and its input value. Built once per pixel and shared by all output-channel tiles, it turns nine
+// that input pixel in ascending order (the dense conv's summation order), the byte offset of its weight row within a
+// panel of the packed weights (64 bytes a row, conv.ts) and its input value. Built once per pixel and shared by all output-channel tiles, it turns nine
 // short loops into one long one. Static scratch; a layer whose receptive field could hold more active inputs than
 // it has room for uses the per-tap path below.
 const LIST_CAP: i32 = 1 << 15;
@@ -99,59 +99,77 @@ export function set_scratch(ptr: usize): void {
 
 // Output channels [4j, 4j + 4nv) of one output pixel from the combined list of n entries. With `ones` every input
 // value is 1, so w*x is w exactly and the multiply is skipped (same bits).
+// The tile starts at slot `s` (0 or 2, a constant: j & 3) of its panel and runs into the next panel past slot 3.
 @inline function listTile(
-  nv: i32, ones: bool, j: i32, n: i32, lw: usize, lx: usize, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
+  nv: i32, s: i32, ones: bool, j: i32, n: i32, lw: usize, lx: usize, wp: usize, ps: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
 ): void {
   const zero = f32x4.splat(0);
   let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero;
-  const wj = wp + (<usize>j << 4);
+  const wj = wp + <usize>(j >> 2) * ps;
   for (let k = 0; k < n; k++) {
     const wq = wj + <usize>load<i32>(lw + (<usize>k << 2));
+    const wr = wq + ps;
+    // vector v of the tile is slot s + v of this panel's row, or slot s + v - 4 of the next panel's
+    const w0 = s == 0 ? v128.load(wq) : v128.load(wq, 32);
+    const w1 = nv > 1 ? (s == 0 ? v128.load(wq, 16) : v128.load(wq, 48)) : zero;
+    const w2 = nv > 2 ? (s == 0 ? v128.load(wq, 32) : v128.load(wr)) : zero;
+    const w3 = nv > 3 ? (s == 0 ? v128.load(wq, 48) : v128.load(wr, 16)) : zero;
+    const w4 = nv > 4 ? (s == 0 ? v128.load(wr) : v128.load(wr, 32)) : zero;
+    const w5 = nv > 5 ? (s == 0 ? v128.load(wr, 16) : v128.load(wr, 48)) : zero;
     if (ones) {
-      a0 = f32x4.add(a0, v128.load(wq));
-      if (nv > 1) a1 = f32x4.add(a1, v128.load(wq, 16));
-      if (nv > 2) a2 = f32x4.add(a2, v128.load(wq, 32));
-      if (nv > 3) a3 = f32x4.add(a3, v128.load(wq, 48));
-      if (nv > 4) a4 = f32x4.add(a4, v128.load(wq, 64));
-      if (nv > 5) a5 = f32x4.add(a5, v128.load(wq, 80));
+      a0 = f32x4.add(a0, w0);
+      if (nv > 1) a1 = f32x4.add(a1, w1);
+      if (nv > 2) a2 = f32x4.add(a2, w2);
+      if (nv > 3) a3 = f32x4.add(a3, w3);
+      if (nv > 4) a4 = f32x4.add(a4, w4);
+      if (nv > 5) a5 = f32x4.add(a5, w5);
     } else {
       const xv = f32x4.splat(load<f32>(lx + (<usize>k << 2)));
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
-      if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
-      if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
-      if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
-      if (nv > 4) a4 = f32x4.add(a4, f32x4.mul(v128.load(wq, 64), xv));
-      if (nv > 5) a5 = f32x4.add(a5, f32x4.mul(v128.load(wq, 80), xv));
+      a0 = f32x4.add(a0, f32x4.mul(w0, xv));
+      if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(w1, xv));
+      if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(w2, xv));
+      if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(w3, xv));
+      if (nv > 4) a4 = f32x4.add(a4, f32x4.mul(w4, xv));
+      if (nv > 5) a5 = f32x4.add(a5, f32x4.mul(w5, xv));
     }
   }
   putTile(nv, j, yp, yc, bias, Cout, a0, a1, a2, a3, a4, a5);
 }
 
-// Tiles of 6 vectors for convolutions; tiles of 4 when a list spans whole rows of a wide layer (1x1 / linear: the
-// weight rows are far apart and 6 accumulators spill there; measured, B3 2.5x slower with 8).
+// listTile at vector j (even), with its slot in the panel as a constant.
+@inline function tileAt(
+  nv: i32, ones: bool, j: i32, n: i32, lw: usize, lx: usize, wp: usize, ps: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
+): void {
+  if (j & 2) listTile(nv, 2, ones, j, n, lw, lx, wp, ps, yp, yc, bias, Cout);
+  else listTile(nv, 0, ones, j, n, lw, lx, wp, ps, yp, yc, bias, Cout);
+}
+
+// Tiles of 6 vectors for convolutions; tiles of 4 (one panel) when a list spans whole rows of a wide layer (1x1:
+// measured, B3 2.5x slower with 8 accumulators). Every tile starts at an even vector.
 @inline function listTiles(
-  ones: bool, wide: bool, nvec: i32, n: i32, lw: usize, lx: usize, wp: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
+  ones: bool, wide: bool, nvec: i32, n: i32, lw: usize, lx: usize, wp: usize, ps: usize, yp: usize, yc: usize, bias: usize, Cout: i32,
 ): void {
   let j = 0;
-  if (!wide) for (; j + 6 <= nvec; j += 6) listTile(6, ones, j, n, lw, lx, wp, yp, yc, bias, Cout);
-  for (; j + 4 <= nvec; j += 4) listTile(4, ones, j, n, lw, lx, wp, yp, yc, bias, Cout);
+  if (!wide) for (; j + 6 <= nvec; j += 6) tileAt(6, ones, j, n, lw, lx, wp, ps, yp, yc, bias, Cout);
+  for (; j + 4 <= nvec; j += 4) tileAt(4, ones, j, n, lw, lx, wp, ps, yp, yc, bias, Cout);
   if (j + 2 <= nvec) {
-    listTile(2, ones, j, n, lw, lx, wp, yp, yc, bias, Cout);
+    tileAt(2, ones, j, n, lw, lx, wp, ps, yp, yc, bias, Cout);
     j += 2;
   }
-  if (j < nvec) listTile(1, ones, j, n, lw, lx, wp, yp, yc, bias, Cout);
+  if (j < nvec) tileAt(1, ones, j, n, lw, lx, wp, ps, yp, yc, bias, Cout);
 }
 
 // Output channels [4j, 4j + 4nv) of one output pixel, gathering each in-range tap's active input channels.
 @inline function eventTile(
   nv: i32, j: i32,
   xb: usize, xc: usize, lists: usize, counts: usize, Cin: i32, W: i32, iy0: i32, ix0: i32, dH: i32, dW: i32,
-  wp: usize, row: usize, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32,
+  wp: usize, ps: usize, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32,
   yp: usize, yc: usize, bias: usize, Cout: i32,
 ): void {
   const zero = f32x4.splat(0);
   let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-  const wj = wp + (<usize>j << 4);
+  // inside one panel: 4-vector tiles start at a multiple of 4, the 2- and 1-vector tails at an even vector
+  const wj = vectorBase(wp, ps, j);
   for (let ky = ky0; ky < ky1; ky++) {
     const prow = (iy0 + ky * dH) * W + ix0;
     for (let kx = kx0; kx < kx1; kx++) {
@@ -159,11 +177,11 @@ export function set_scratch(ptr: usize): void {
       const n = load<i32>(at(counts, p));
       const list = at(lists, p * Cin);
       const xp = at(xb, p);
-      const wt = wj + <usize>((ky * kW + kx) * Cin) * row;
+      const wt = wj + (<usize>((ky * kW + kx) * Cin) << 6);
       for (let k = 0; k < n; k++) {
         const c = load<i32>(at(list, k));
         const xv = f32x4.splat(load<f32>(xp + <usize>c * xc));
-        const wq = wt + <usize>c * row;
+        const wq = wt + (<usize>c << 6);
         a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
         if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
         if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
@@ -178,29 +196,28 @@ export function set_scratch(ptr: usize): void {
 // returns its length. For binary input the offsets are made four at a time from the channel lists, no value is read.
 @inline function buildList(
   binary: bool, xb: usize, xc: usize, lists: usize, counts: usize, Cin: i32, W: i32, iy0: i32, ix0: i32, dH: i32, dW: i32,
-  row: usize, kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, lw: usize, lx: usize,
+  kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, lw: usize, lx: usize,
 ): i32 {
   let n = 0;
-  const rowv = i32x4.splat(<i32>row);
   for (let ky = ky0; ky < ky1; ky++) {
     const prow = (iy0 + ky * dH) * W + ix0;
     for (let kx = kx0; kx < kx1; kx++) {
       const p = prow + kx * dW;
       const m = load<i32>(at(counts, p));
       const list = at(lists, p * Cin);
-      const tap = <usize>((ky * kW + kx) * Cin) * row;
+      const tap = <usize>((ky * kW + kx) * Cin) << 6;
       const dst = lw + (<usize>n << 2);
       let k = 0;
       if (binary) {
         const tapv = i32x4.splat(<i32>tap);
         for (; k + 4 <= m; k += 4) {
-          v128.store(dst + (<usize>k << 2), i32x4.add(i32x4.mul(v128.load(at(list, k)), rowv), tapv));
+          v128.store(dst + (<usize>k << 2), i32x4.add(i32x4.shl(v128.load(at(list, k)), 6), tapv));
         }
       }
       const xp = at(xb, p);
       for (; k < m; k++) {
         const c = load<i32>(at(list, k));
-        store<i32>(dst + (<usize>k << 2), <i32>(tap + <usize>c * row));
+        store<i32>(dst + (<usize>k << 2), <i32>(tap + (<usize>c << 6)));
         if (!binary) store<f32>(lx + (<usize>(n + k) << 2), load<f32>(xp + <usize>c * xc));
       }
       n += m;
@@ -247,7 +264,7 @@ export function conv2d_event_rows(
   const HW = H * W;
   const HoWo = Ho * Wo;
   const nvec = padded4(Cout) >> 2;
-  const row = <usize>nvec << 4;
+  const ps = panelBytes(kH, kW, Cin);
   const xc = <usize>HW << 2;
   const yc = <usize>HoWo << 2;
   const combined = kH * kW * Cin <= LIST_CAP;
@@ -266,29 +283,100 @@ export function conv2d_event_rows(
         if (combined) {
           // Binary samples (the usual spikes) skip the values: 0/1 inputs add weights as they are (same bits).
           const n = binary
-            ? buildList(true, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, row, kW, ky0, ky1, kx0, kx1, lw, lx)
-            : buildList(false, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, row, kW, ky0, ky1, kx0, kx1, lw, lx);
+            ? buildList(true, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, kW, ky0, ky1, kx0, kx1, lw, lx)
+            : buildList(false, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, kW, ky0, ky1, kx0, kx1, lw, lx);
           const wide = kH * kW == 1;
           if (binary) {
-            if (wide) listTiles(true, true, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
-            else listTiles(true, false, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
-          } else if (wide) listTiles(false, true, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
-          else listTiles(false, false, nvec, n, lw, lx, wp, yp, yc, bias, Cout);
+            if (wide) listTiles(true, true, nvec, n, lw, lx, wp, ps, yp, yc, bias, Cout);
+            else listTiles(true, false, nvec, n, lw, lx, wp, ps, yp, yc, bias, Cout);
+          } else if (wide) listTiles(false, true, nvec, n, lw, lx, wp, ps, yp, yc, bias, Cout);
+          else listTiles(false, false, nvec, n, lw, lx, wp, ps, yp, yc, bias, Cout);
           continue;
         }
         let j = 0;
         for (; j + 4 <= nvec; j += 4) {
-          eventTile(4, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, row, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
+          eventTile(4, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, ps, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
         }
         if (j + 2 <= nvec) {
-          eventTile(2, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, row, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
+          eventTile(2, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, ps, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
           j += 2;
         }
         if (j < nvec) {
-          eventTile(1, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, row, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
+          eventTile(1, j, xb, xc, lists, counts, Cin, W, iy0, ix0, dH, dW, wp, ps, kW, ky0, ky1, kx0, kx1, yp, yc, bias, Cout);
         }
       }
     }
+  }
+}
+
+// A linear layer (1x1 kernel on a 1x1 input: the flat case) over many samples, e.g. a batch times a block of time
+// steps, for output-channel vectors [v0, v1) only. Tiles of 4 output vectors (a panel) run outermost and samples
+// inside, so one tile's weights (a 64-byte line per input, contiguous) stay in cache while every sample's active list is
+// summed into it: the weights are read from memory once per call instead of once per sample. Each output sums in the
+// dense conv's order (ascending input channels from zero, bias last): the bits of conv2d_event and conv2d_dense.
+// Needs spike_index(x, B, Cin, 1, idx, cnt). Each sample's 0/1 flag goes to the scratch, one byte each, so samples
+// are taken scratch_bytes() at a time.
+export function linear_event(
+  x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, v0: i32, v1: i32,
+): void {
+  const cap = LIST_CAP << 3;
+  for (let b0 = 0; b0 < B; b0 += cap) {
+    linearSamples(at(x, b0 * Cin), at(idx, b0 * Cin), at(cnt, b0), wp, bias, at(y, b0 * Cout), min(cap, B - b0), Cin, Cout, v0, v1);
+  }
+}
+
+function linearSamples(
+  x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, v0: i32, v1: i32,
+): void {
+  const nvec = padded4(Cout) >> 2;
+  v0 = max(v0, 0);
+  v1 = min(v1, nvec);
+  if (v0 >= v1) return;
+  const flags = listW;
+  for (let b = 0; b < B; b++) store<u8>(flags + <usize>b, zeroOne(at(x, b * Cin), Cin) ? 1 : 0);
+  const ps = panelBytes(1, 1, Cin);
+  let j = v0;
+  while (j & 3 && j < v1) linearTiles(1, j++, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags); // then from a panel's start
+  for (; j + 4 <= v1; j += 4) linearTiles(4, j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags);
+  if (j + 2 <= v1) {
+    linearTiles(2, j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags);
+    j += 2;
+  }
+  if (j < v1) linearTiles(1, j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags);
+}
+
+// Output channels [4j, 4j + 4nv) of every sample, inside one panel.
+@inline function linearTiles(
+  nv: i32, j: i32, x: usize, idx: usize, cnt: usize, wp: usize, ps: usize, bias: usize, y: usize, B: i32, Cin: i32,
+  Cout: i32, flags: usize,
+): void {
+  const wj = vectorBase(wp, ps, j);
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < B; b++) {
+    const list = at(idx, b * Cin);
+    const n = load<i32>(at(cnt, b));
+    let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    if (load<u8>(flags + <usize>b)) {
+      for (let k = 0; k < n; k++) {
+        const wq = wj + (<usize>load<i32>(at(list, k)) << 6);
+        a0 = f32x4.add(a0, v128.load(wq));
+        if (nv > 1) a1 = f32x4.add(a1, v128.load(wq, 16));
+        if (nv > 2) a2 = f32x4.add(a2, v128.load(wq, 32));
+        if (nv > 3) a3 = f32x4.add(a3, v128.load(wq, 48));
+      }
+    } else {
+      const xb = at(x, b * Cin);
+      for (let k = 0; k < n; k++) {
+        const c = load<i32>(at(list, k));
+        const xv = f32x4.splat(load<f32>(at(xb, c)));
+        const wq = wj + (<usize>c << 6);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
+        if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
+        if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
+        if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
+      }
+    }
+    putTile(nv, j, at(y, b * Cout), 4, bias, Cout, a0, a1, a2, a3, zero, zero);
   }
 }
 

@@ -1,7 +1,7 @@
 // The module's whole export list; ABI.md is its contract.
 export { heap_base } from "./memory";
 export { conv2d_packed_len, conv2d_pack, conv2d_dense, conv2d_dense_rows } from "./conv";
-export { spike_index, conv2d_event, conv2d_event_rows, count_nonzero, scratch_bytes, set_scratch } from "./event";
+export { spike_index, conv2d_event, conv2d_event_rows, count_nonzero, scratch_bytes, set_scratch, linear_event } from "./event";
 export { pool2d } from "./pool";
 export { affine, relu } from "./elementwise";
 export { lif, li, cubalif } from "./neurons";

@@ -30,6 +30,14 @@ export interface CoreExports {
     H: number, W: number, Cout: number, Ho: number, Wo: number, kH: number, kW: number, sH: number, sW: number,
     pH: number, pW: number, dH: number, dW: number, oy0: number, oy1: number,
   ): void;
+  /**
+   * A linear layer (`conv2d_event` with H = W = kH = kW = 1) over B samples, output-channel vectors [v0, v1) only
+   * (channels [4 v0, 4 v1)); weights stay in cache across samples. Needs `spike_index(x, B, Cin, 1, idx, cnt)`.
+   */
+  linear_event(
+    x: number, idx: number, cnt: number, wp: number, bias: number, y: number, B: number, Cin: number, Cout: number,
+    v0: number, v1: number,
+  ): void;
   /** Bytes of the event conv's scratch (the combined lists). */
   scratch_bytes(): number;
   /** Moves this instance's event-conv scratch to `ptr` (scratch_bytes(), 16-aligned); required in the threads build. */
@@ -137,7 +145,7 @@ export interface CoreExports {
 
 export const coreFunctionNames = [
   "heap_base", "conv2d_packed_len", "conv2d_pack", "conv2d_dense", "conv2d_dense_rows", "spike_index", "conv2d_event",
-  "conv2d_event_rows", "scratch_bytes", "set_scratch", "pool2d",
+  "conv2d_event_rows", "linear_event", "scratch_bytes", "set_scratch", "pool2d",
   "affine", "lif", "li", "cubalif", "relu", "sam_step", "rng_seed", "encode", "count_nonzero", "simd_peak",
   "conv2d_backward_input", "conv2d_backward_weight", "bias_backward", "pool2d_backward", "affine_backward",
   "relu_backward", "lif_forward_train", "lif_backward", "li_backward",

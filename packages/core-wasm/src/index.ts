@@ -2,4 +2,4 @@ export { createCore, createThreadsCore, instantiateOn, threadsSupported, type Co
 export { wasmByteLength } from "./embedded.js";
 export type { CoreExports } from "./exports.js";
 export { loadCore, type CoreSource } from "./module.js";
-export { RowsHelper, CTL_BYTES, DENSE_ROWS, EVENT_ROWS, serveRows, type HelperInit, type HelperThread } from "./rows.js";
+export { RowsHelper, CTL_BYTES, DENSE_ROWS, EVENT_ROWS, LINEAR_COLS, serveRows, type HelperInit, type HelperThread } from "./rows.js";

@@ -20,10 +20,11 @@ const READY = CTL_BYTES / 4 - 1;
 /** How long start() waits for a helper to come up, and wait() for one job. */
 const START_MS = 30_000;
 const STALL_MS = 300_000;
-/** Job kinds. */
+/** Job kinds: the rows kernels (arguments as conv2d_*_rows take them) and linear_event by output vectors. */
 export const DENSE_ROWS = 0;
 export const EVENT_ROWS = 1;
 export const STOP = 2;
+export const LINEAR_COLS = 3;
 /** Spins before blocking: about 20-60 us, longer than a typical hand-off, shorter than any layer. */
 const SPINS = 1 << 14;
 
@@ -57,6 +58,8 @@ export function serveRows(ex: ThreadsCore["exports"], memory: WebAssembly.Memory
     try {
       if (kind === DENSE_ROWS) {
         ex.conv2d_dense_rows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21]);
+      } else if (kind === LINEAR_COLS) {
+        ex.linear_event(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
       } else {
         ex.conv2d_event_rows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21], a[22]);
       }

@@ -70,7 +70,7 @@ function sample(y: Float32Array, b: number, per: number): Float32Array {
 }
 
 describe("conv2d_pack", () => {
-  it("lays OIHW out as the twin does, zero-padding output channels to a multiple of 4", () => {
+  it("lays OIHW out as the twin does, in panels of 16 output channels zero-padded", () => {
     fc.assert(
       fc.property(convArb(), seedArb, (c, seed) => {
         const w = normals(random(seed), weightLen(c));
@@ -88,8 +88,10 @@ describe("conv2d_pack", () => {
   });
 
   it("pads each group's channels separately", () => {
-    expect(core.exports.conv2d_packed_len(10, 3, 3, 3, 2)).toBe(2 * 9 * 3 * 8);
-    expect(core.exports.conv2d_packed_len(8, 5, 1, 1, 1)).toBe(40);
+    expect(core.exports.conv2d_packed_len(10, 3, 3, 3, 2)).toBe(2 * 9 * 3 * 16);
+    expect(core.exports.conv2d_packed_len(8, 5, 1, 1, 1)).toBe(80);
+    // panels of 16 channels: 20 channels take two
+    expect(core.exports.conv2d_packed_len(20, 5, 1, 1, 1)).toBe(160);
   });
 });
 
@@ -104,6 +106,19 @@ describe("conv2d_dense", () => {
         expectSameBits(dense(x, w, bias, c), reference(x, w, bias, c), "conv2d_dense");
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it("equals the twin on wide groups too (tiles over several 16-channel panels)", () => {
+    fc.assert(
+      fc.property(convArb({ coutG: 70, H: 5, W: 5, B: 2, cinG: 3 }), seedArb, fc.boolean(), (c, seed, withBias) => {
+        const rand = random(seed);
+        const w = normals(rand, weightLen(c));
+        const x = normals(rand, c.B * c.Cin * c.H * c.W);
+        const bias = withBias ? normals(rand, c.Cout) : null;
+        expectSameBits(dense(x, w, bias, c), reference(x, w, bias, c), "conv2d_dense");
+      }),
+      { numRuns: 60 },
     );
   });
 

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CTL_BYTES, DENSE_ROWS, EVENT_ROWS, RowsHelper, createCore, createThreadsCore, threadsSupported, type Core, type ThreadsCore } from "../src/index.js";
+import { CTL_BYTES, DENSE_ROWS, EVENT_ROWS, LINEAR_COLS, RowsHelper, createCore, createThreadsCore, threadsSupported, type Core, type ThreadsCore } from "../src/index.js";
 // The worker thread runs compiled code: the built dist (turbo builds before testing).
 import { spawnNodeRows } from "../dist/node.js";
 import { convArb, type Conv } from "./conv-arb.js";
@@ -97,6 +97,49 @@ describe("conv2d_dense_rows and conv2d_event_rows", () => {
   });
 });
 
+/** A linear layer as the conv kernels see it: 1x1 kernel on a 1x1 input. */
+const linearArb = fc.record({
+  B: fc.integer({ min: 1, max: 40 }),
+  Cin: fc.integer({ min: 1, max: 70 }),
+  Cout: fc.integer({ min: 1, max: 70 }),
+}).map(({ B, Cin, Cout }): Conv => ({ B, Cin, Cout, H: 1, W: 1, Ho: 1, Wo: 1, kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, groups: 1 }));
+
+/** linear_event's arguments from setup's conv2d_event ones, for output vectors [v0, v1). */
+const linearArgs = (event: number[], c: Conv, v0: number, v1: number): number[] => [...event.slice(0, 8), c.Cout, v0, v1];
+
+describe("linear_event", () => {
+  it("writes exactly its output vectors of every sample, with conv2d_event's bits, for any split", () => {
+    fc.assert(
+      fc.property(linearArb, seedArb, kindArb, fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean(), fc.nat(), (c, seed, kind, density, withBias, cut) => {
+        const rand = random(seed);
+        const x = spikes(rand, c.B * c.Cin, density, kind);
+        // mixed samples: some binary, some valued, so the per-sample 0/1 flag is exercised both ways in one call
+        if (kind !== "binary") for (let b = 0; b < c.B; b += 2) for (let i = 0; i < c.Cin; i++) x[b * c.Cin + i] = x[b * c.Cin + i] ? 1 : 0;
+        const s = setup(core, c, x, normals(rand, c.Cout * c.Cin), withBias ? normals(rand, c.Cout) : null);
+        const e = core.exports;
+        s.clear();
+        (e.conv2d_event as Fn)(...s.event);
+        const want = s.out();
+        const nvec = Math.ceil(c.Cout / 4);
+        const v = cut % (nvec + 1);
+        s.clear();
+        (e.linear_event as Fn)(...linearArgs(s.event, c, 0, v));
+        const part = s.out();
+        for (let b = 0; b < c.B; b++) {
+          for (let o = 0; o < c.Cout; o++) {
+            const got = part[b * c.Cout + o];
+            if (o < 4 * v) expect(Object.is(got, want[b * c.Cout + o]), `sample ${b} channel ${o}`).toBe(true);
+            else expect(Number.isNaN(got), `sample ${b} channel ${o} is past the range`).toBe(true);
+          }
+        }
+        (e.linear_event as Fn)(...linearArgs(s.event, c, v, nvec + 3));
+        expectSameBits(s.out(), want, "both ranges");
+      }),
+      { numRuns: 120 },
+    );
+  });
+});
+
 describe.runIf(threadsSupported())("the threads build", () => {
   let tcore: ThreadsCore;
   let helper: RowsHelper;
@@ -137,6 +180,29 @@ describe.runIf(threadsSupported())("the threads build", () => {
         helper.wait();
         expectSameBits(s.out(), want, `two threads, ${kind === EVENT_ROWS ? "event" : "dense"}`);
       }
+    }
+  }, 60_000);
+
+  it("splits a linear layer by output vectors between the helper and the caller with one thread's bits", () => {
+    const runs: [Conv, Float32Array, Float32Array][] = [];
+    fc.assert(
+      fc.property(linearArb, seedArb, kindArb, fc.double({ min: 0, max: 0.6, noNaN: true }), (c, seed, kind, density) => {
+        const rand = random(seed);
+        runs.push([c, spikes(rand, c.B * c.Cin, density, kind), normals(rand, c.Cout * c.Cin)]);
+      }),
+      { numRuns: 40 },
+    );
+    for (const [c, x, w] of runs) {
+      const one = setup(core, c, x, w, null);
+      (core.exports.conv2d_event as Fn)(...one.event);
+      const want = one.out();
+      const s = setup(tcore, c, x, w, null, base);
+      const mid = Math.ceil(c.Cout / 8);
+      s.clear();
+      helper.post(LINEAR_COLS, linearArgs(s.event, c, 0, mid));
+      (tcore.exports.linear_event as Fn)(...linearArgs(s.event, c, mid, Math.ceil(c.Cout / 4)));
+      helper.wait();
+      expectSameBits(s.out(), want, "two threads, linear by vectors");
     }
   }, 60_000);
 });

@@ -2,22 +2,25 @@ const f = Math.fround;
 
 /** f32 count of the packed weight buffer. */
 export function conv2dPackedLen(Cout: number, CinG: number, kH: number, kW: number, groups: number): number {
-  return groups * kH * kW * CinG * (Math.ceil(Cout / groups / 4) * 4);
+  return groups * Math.ceil(Cout / groups / 16) * 16 * kH * kW * CinG;
 }
 
-/** OIHW -> per group [ky][kx][cin][cout], cout padded with zeros to a multiple of 4. */
+/** OIHW -> per group, panels of 16 output channels [panel][ky][kx][cin][16], zeros past the group's channels. */
 export function conv2dPack(
   src: Float32Array, dst: Float32Array, Cout: number, CinG: number, kH: number, kW: number, groups: number,
 ): void {
   const CoutG = Cout / groups;
-  const CoutGp = Math.ceil(CoutG / 4) * 4;
+  const panels = Math.ceil(CoutG / 16);
   let d = 0;
   for (let g = 0; g < groups; g++) {
-    for (let ky = 0; ky < kH; ky++) {
-      for (let kx = 0; kx < kW; kx++) {
-        for (let ci = 0; ci < CinG; ci++) {
-          for (let co = 0; co < CoutGp; co++) {
-            dst[d++] = co < CoutG ? src[(((g * CoutG + co) * CinG + ci) * kH + ky) * kW + kx] : 0;
+    for (let p = 0; p < panels; p++) {
+      for (let ky = 0; ky < kH; ky++) {
+        for (let kx = 0; kx < kW; kx++) {
+          for (let ci = 0; ci < CinG; ci++) {
+            for (let q = 0; q < 16; q++) {
+              const co = p * 16 + q;
+              dst[d++] = co < CoutG ? src[(((g * CoutG + co) * CinG + ci) * kH + ky) * kW + kx] : 0;
+            }
           }
         }
       }
