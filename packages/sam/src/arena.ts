@@ -21,9 +21,10 @@ export class Arena {
     return this.high - this.core.heapBase;
   }
 
-  alloc(bytes: number): number {
+  /** A block of `bytes` at a multiple of `align` (a power of two, at least 16). */
+  alloc(bytes: number, align = 16): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`arena: bad allocation size ${bytes}`);
-    const ptr = (this.top + 15) & ~15;
+    const ptr = (this.top + align - 1) & ~(align - 1);
     const end = ptr + bytes;
     if (end > 0xffff0000) throw new RangeError(`arena: ${end} bytes exceed the 4 GiB WebAssembly memory`);
     this.top = end;

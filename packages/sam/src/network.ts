@@ -1,5 +1,5 @@
 import {
-  CTL_BYTES, DENSE_ROWS, EVENT_ROWS, RowsHelper, createCore, createThreadsCore, type Core, type CoreSource, type HelperInit,
+  CTL_BYTES, DENSE_ROWS, EVENT_ROWS, LINEAR_COLS, RowsHelper, createCore, createThreadsCore, type Core, type CoreSource, type HelperInit,
   type HelperThread,
 } from '@spikelens/core-wasm';
 import { Arena } from './arena.js';
@@ -36,6 +36,13 @@ export interface NetworkOptions {
    * worker thread, elsewhere give `spawnThread`. Call `close()` when done (the helper never keeps Node alive).
    */
   readonly threads?: number;
+  /**
+   * Time steps a linear layer fed directly by the input (after any flatten) computes at once: its input for the next
+   * steps is known (the encoder's draws, or the given train), so the layer runs on those frames as one batch and
+   * reads its weights once per block instead of once per step. Default: up to 32 steps within 32 MiB of buffers;
+   * 1 = step by step. Results, spikes and observers are the same for every value.
+   */
+  readonly blockSteps?: number;
   /** Starts the helper thread for `threads: 2` outside Node (it must run core-wasm's `serveRows`). */
   readonly spawnThread?: (init: HelperInit) => Promise<HelperThread>;
 }
@@ -62,6 +69,34 @@ interface Plan {
   readonly inPtr: number;
   exec(t: number): void;
   resetState(): void;
+  /** Linear layers: the layer over F frames of B samples from x to y (lists in idx/cnt), and one step's SOP count. */
+  readonly frames?: (x: number, y: number, F: number, idx: number, cnt: number) => boolean;
+  readonly countStep?: () => void;
+}
+
+/** The steps the head linear layer computed ahead (see NetworkOptions.blockSteps). */
+interface Block {
+  /** Index of the linear layer in the plans; the plans before it are flattens. */
+  readonly head: number;
+  readonly steps: number;
+  /** Frames [steps, B, input] of the input and [steps, B, out] of the layer; the layer's spike lists. */
+  readonly input: number;
+  readonly output: number;
+  readonly idx: number;
+  readonly cnt: number;
+  /** Step of frame 0, the number of frames filled, and whether the layer took the event path on them. */
+  start: number;
+  filled: number;
+  event: boolean;
+}
+
+/** Buffers the block of a head linear layer may take (its input and output frames and spike lists). */
+const BLOCK_BYTES = 32 * 2 ** 20;
+const BLOCK_MAX = 32;
+
+/** Whether a conv/linear layer is a linear one for the kernels: 1x1 kernel on a 1x1 input, no padding, groups 1. */
+function isFlat(g: ReturnType<typeof convGeometry>): boolean {
+  return g.H === 1 && g.W === 1 && g.kH === 1 && g.kW === 1 && g.pH === 0 && g.pW === 0 && g.groups === 1;
 }
 
 const NCS_MODE = { inclusive: 0, strict: 1, official: 2 } as const;
@@ -106,6 +141,9 @@ export class Network {
   /** The helper thread of `threads: 2`, or null. */
   private helper: RowsHelper | null = null;
   private readonly threadBlocks: { ctl: number; scratch: number } | null;
+  private readonly block: Block | null;
+  /** The step run() stops at while it runs (how far ahead a block may compute), else null. */
+  private runEnd: number | null = null;
 
   static async create(model: Model, options: NetworkOptions = {}): Promise<Network> {
     const threads = options.threads ?? 1;
@@ -150,6 +188,34 @@ export class Network {
     this.inputPtr = this.arena.allocF32(batch * this.inputSize);
     this.pre = this.arena.allocF32(batch * this.inputSize);
     this.rng = this.arena.alloc(batch * 16);
+
+    // A linear layer fed by the input (through flattens only) may compute several steps at once.
+    const head = model.layers.findIndex((l) => l.op !== 'flatten');
+    const headLayer = model.layers[head];
+    let steps = 1;
+    if (headLayer && (headLayer.op === 'linear' || headLayer.op === 'conv2d') && isFlat(convGeometry(headLayer))) {
+      const frameBytes = batch * (8 * this.inputSize + 4 * sizeOf(headLayer.outShape) + 4);
+      const auto = Math.max(1, Math.min(BLOCK_MAX, Math.floor(BLOCK_BYTES / frameBytes)));
+      const want = options.blockSteps ?? auto;
+      if (!Number.isSafeInteger(want) || want < 1) throw new UsageError(`blockSteps must be a positive integer, not ${want}`);
+      steps = Math.min(want, BLOCK_MAX);
+    } else if (options.blockSteps !== undefined && (!Number.isSafeInteger(options.blockSteps) || options.blockSteps < 1)) {
+      throw new UsageError(`blockSteps must be a positive integer, not ${options.blockSteps}`);
+    }
+    this.block =
+      steps > 1
+        ? {
+            head,
+            steps,
+            input: this.arena.allocF32(steps * batch * this.inputSize),
+            output: this.arena.allocF32(steps * batch * sizeOf(headLayer.outShape)),
+            idx: this.arena.alloc(steps * batch * this.inputSize * 4),
+            cnt: this.arena.alloc(steps * batch * 4),
+            start: 0,
+            filled: 0,
+            event: false,
+          }
+        : null;
 
     let inPtr = this.inputPtr;
     for (const layer of model.layers) {
@@ -248,6 +314,7 @@ export class Network {
 
   reset(): void {
     this.t = 0;
+    if (this.block) this.block.start = this.block.filled = 0;
     this.sops = 0;
     for (const plan of this.plans) plan.resetState();
     for (const key of this.spikeCounts.keys()) this.spikeCounts.set(key, 0);
@@ -264,18 +331,24 @@ export class Network {
     const t = this.t;
     const n = this.batch * this.inputSize;
     const ex = this.core.exports;
-    if (input.kind === 'train') {
-      if (t >= input.timesteps) throw new RangeError(`the spike train has only ${input.timesteps} steps`);
-      this.arena.f32(this.inputPtr, n).set(input.data.subarray(t * n, (t + 1) * n));
-    } else {
-      const enc = this.model.input.encoding;
-      if (enc.kind === 'direct') {
-        if (t === 0) this.arena.f32(this.inputPtr, n).set(this.arena.f32(this.pre, n));
-      } else {
-        ex.encode(this.pre, this.inputPtr, this.rng, this.batch, this.inputSize, enc.gain, enc.kind === 'poisson' ? 0 : 1);
-      }
-    }
-    for (const plan of this.plans) {
+    if (input.kind === 'train' && t >= input.timesteps) throw new RangeError(`the spike train has only ${input.timesteps} steps`);
+    const block = this.block;
+    let first = 0;
+    if (block) {
+      if (t - block.start >= block.filled) this.fillBlock(input, t, block);
+      // This step's frame of the input and of the head layer, where the plans (and observers) read them.
+      const f = t - block.start;
+      const arena = this.arena;
+      const head = this.plans[block.head];
+      const out = this.batch * sizeOf(head.layer.outShape);
+      arena.f32(this.inputPtr, n).set(arena.f32(block.input + f * n * 4, n));
+      head.countStep!();
+      if (block.event) this.eventSteps.set(head.layer.name, this.eventSteps.get(head.layer.name)! + 1);
+      arena.f32(head.out, out).set(arena.f32(block.output + f * out * 4, out));
+      first = block.head + 1;
+    } else this.encodeStep(input, t, this.inputPtr);
+    for (let i = first; i < this.plans.length; i++) {
+      const plan = this.plans[i];
       plan.exec(t);
       if (isSpiking(plan.layer)) {
         const count = ex.count_nonzero(plan.out, this.batch * sizeOf(plan.layer.outShape));
@@ -287,11 +360,46 @@ export class Network {
     for (const o of this.observers) o.onStep(this, t);
   }
 
+  /** The input of step t (from the train, or one encoder step) into the frame at `dst`. */
+  private encodeStep(input: NetworkInput, t: number, dst: number): void {
+    const n = this.batch * this.inputSize;
+    if (input.kind === 'train') {
+      this.arena.f32(dst, n).set(input.data.subarray(t * n, (t + 1) * n));
+      return;
+    }
+    const enc = this.model.input.encoding;
+    if (enc.kind === 'direct') {
+      // The constant input: written once when stepping one by one (the buffer keeps it), into every block frame.
+      if (t === 0 || dst !== this.inputPtr) this.arena.f32(dst, n).set(this.arena.f32(this.pre, n));
+    } else {
+      this.core.exports.encode(this.pre, dst, this.rng, this.batch, this.inputSize, enc.gain, enc.kind === 'poisson' ? 0 : 1);
+    }
+  }
+
+  /**
+   * Steps t, t+1, ... of the input and the head linear layer, as many as the block holds and the run needs (the end
+   * of the train, of run(), else of the model's timesteps; at least one). The encoder draws in step order either way.
+   */
+  private fillBlock(input: NetworkInput, t: number, block: Block): void {
+    const end = input.kind === 'train' ? input.timesteps : this.runEnd ?? this.model.timesteps ?? t + block.steps;
+    const F = Math.max(1, Math.min(block.steps, end - t));
+    const frame = this.batch * this.inputSize * 4;
+    for (let f = 0; f < F; f++) this.encodeStep(input, t + f, block.input + f * frame);
+    block.event = this.plans[block.head].frames!(block.input, block.output, F, block.idx, block.cnt);
+    block.start = t;
+    block.filled = F;
+  }
+
   /** Runs `steps` steps from the current state (the whole run after setInput by default). */
   run(steps?: number): void {
     const T = steps ?? this.timesteps;
     if (T === null) throw new UsageError('the model sets no timesteps: give --timesteps');
-    for (let i = 0; i < T; i++) this.step();
+    this.runEnd = this.t + T;
+    try {
+      for (let i = 0; i < T; i++) this.step();
+    } finally {
+      this.runEnd = null;
+    }
   }
 
   /** Class scores [B, K] after the steps taken so far (SPEC §2 readout). */
@@ -364,11 +472,13 @@ export class Network {
         return { layer, inPtr, out: inPtr, exec: noState, resetState: noState };
       case 'conv2d':
       case 'linear': {
-        const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = convGeometry(layer);
+        const geometry = convGeometry(layer);
+        const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = geometry;
         const HW = H * W;
         const cinG = C / groups;
         const packedLen = ex.conv2d_packed_len(Cout, cinG, kH, kW, groups);
-        const wp = arena.allocF32(packedLen);
+        // on a cache line: each row of a 16-channel panel is one line (core-wasm conv.ts)
+        const wp = arena.alloc(packedLen * 4, 64);
         const bias = layer.bias ? arena.putF32(layer.bias.data) : 0;
         const out = arena.allocF32(B * outSize);
         const mark = arena.mark();
@@ -376,18 +486,54 @@ export class Network {
         ex.conv2d_pack(src, wp, Cout, cinG, kH, kW, groups);
         arena.release(mark);
         const eventAllowed = groups === 1 && this.eventThreshold > 0;
-        const idx = eventAllowed ? arena.alloc(B * HW * C * 4) : 0;
-        const cnt = eventAllowed ? arena.alloc(B * HW * 4) : 0;
         const fanout = this.countSops ? convFanout(H, W, Ho, Wo, kH, kW, [sH, sW], [pH, pW], [dH, dW], Cout / groups) : null;
         const inN = B * C * HW;
         const name = layer.name;
         if (eventAllowed) this.eventSteps.set(name, 0);
+        const countStep = (): void => {
+          if (fanout) this.sops += countSops(arena.f32(inPtr, inN), B, C, HW, fanout);
+        };
+        if (isFlat(geometry)) {
+          // Linear: over F frames of B samples at once (F > 1 for the head's block), split by output vectors (event)
+          // or by samples (dense) with a helper thread. The step's lists live in the block's buffers for a block.
+          const idx = eventAllowed ? arena.alloc(B * C * 4) : 0;
+          const cnt = eventAllowed ? arena.alloc(B * 4) : 0;
+          const nvec = (Cout + 3) >> 2;
+          // the helper's vectors: half, in whole 4-vector tiles
+          const vmid = (nvec >> 3) << 2;
+          const frames = (x: number, y: number, F: number, fidx: number, fcnt: number): boolean => {
+            const S = F * B;
+            const n = S * C;
+            const helper = this.helper;
+            if (eventAllowed && ex.count_nonzero(x, n) < this.eventThreshold * n) {
+              ex.spike_index(x, S, C, 1, fidx, fcnt);
+              if (helper && vmid) {
+                helper.post(LINEAR_COLS, [x, fidx, fcnt, wp, bias, y, S, C, Cout, 0, vmid]);
+                ex.linear_event(x, fidx, fcnt, wp, bias, y, S, C, Cout, vmid, nvec);
+                helper.wait();
+              } else ex.linear_event(x, fidx, fcnt, wp, bias, y, S, C, Cout, 0, nvec);
+              return true;
+            }
+            const h = helper ? S >> 1 : 0;
+            if (h) helper!.post(DENSE_ROWS, [x, wp, bias, y, h, C, 1, 1, Cout, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1]);
+            ex.conv2d_dense(x + h * C * 4, wp, bias, y + h * Cout * 4, S - h, C, 1, 1, Cout, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+            if (h) helper!.wait();
+            return false;
+          };
+          const exec = (): void => {
+            countStep();
+            if (frames(inPtr, out, 1, idx, cnt)) this.eventSteps.set(name, this.eventSteps.get(name)! + 1);
+          };
+          return { layer, inPtr, out, exec, resetState: noState, frames, countStep };
+        }
+        const idx = eventAllowed ? arena.alloc(B * HW * C * 4) : 0;
+        const cnt = eventAllowed ? arena.alloc(B * HW * 4) : 0;
         // With a helper thread, it takes output rows [0, mid) and this thread [mid, Ho) (a 1-row output stays here).
         const mid = this.threadBlocks && Ho >= 2 ? Ho >> 1 : 0;
         const evArgs = [inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, 0, mid];
         const dnArgs = [inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, 0, mid];
         const exec = (): void => {
-          if (fanout) this.sops += countSops(arena.f32(inPtr, inN), B, C, HW, fanout);
+          countStep();
           const helper = mid ? this.helper : null;
           if (eventAllowed) {
             const active = ex.count_nonzero(inPtr, inN);

@@ -419,3 +419,120 @@ describe('cubalif layers', () => {
     expect(fused.layers[1].op).toBe('cubalif');
   });
 });
+
+/** An MLP whose first layer is fed by the input (through a flatten): the layer that computes blocks of steps. */
+function mlpModel(seed: number, encoding: 'poisson' | 'signed-poisson' | 'direct', T: number): Model {
+  const r = rng(seed);
+  const graph = {
+    format: 'spikelens.model/1',
+    name: `mlp-${seed}`,
+    input: { shape: [2, 5, 5], preprocess: { scale: 1 / 255, mean: [0.3], std: [0.8] }, encoding: { kind: encoding, gain: 0.7 } },
+    timesteps: T,
+    readout: 'mean',
+    layers: [
+      { name: 'flat', op: 'flatten' },
+      { name: 'fc1', op: 'linear', weight: 'fc1.weight', bias: 'fc1.bias' },
+      { name: 'lif1', op: 'lif', beta: 0.9, threshold: 0.8, reset: 'subtract', resetDelay: false },
+      { name: 'fc2', op: 'linear', weight: 'fc2.weight' },
+      { name: 'out', op: 'li', beta: 0.95 },
+    ],
+  };
+  const tensors = [
+    { name: 'fc1.weight', dtype: 'F32' as const, shape: [40, 50], data: weights(r, 40 * 50, 0.5) },
+    { name: 'fc1.bias', dtype: 'F32' as const, shape: [40], data: weights(r, 40, 0.2) },
+    { name: 'fc2.weight', dtype: 'F32' as const, shape: [6, 40], data: weights(r, 6 * 40, 0.6) },
+  ];
+  return parseModel(modelToSafetensors(graph, tensors), 'mlp.safetensors');
+}
+
+interface StepTrace {
+  /** Per step: the input, fc1's currents, lif1's spikes, out's membrane, SOPs so far, event steps so far. */
+  steps: { input: Float32Array; fc1: Float32Array; lif1: Float32Array; out: Float32Array; sops: number; events: number }[];
+  scores: Float32Array;
+}
+
+/** Steps a network one by one (run() for the first `viaRun` steps), keeping every step's outputs. */
+async function stepTrace(model: Model, input: NetworkInput, B: number, steps: number, o: { blockSteps?: number; threads?: number; eventThreshold?: number; viaRun?: number }): Promise<StepTrace> {
+  const net = await Network.create(model, { batch: B, seed: 11, countSops: true, ...o });
+  net.setInput(input);
+  const out: StepTrace = { steps: [], scores: new Float32Array() };
+  const keep = (): void => {
+    out.steps.push({
+      input: net.output('input').slice(), fc1: net.output('fc1').slice(), lif1: net.output('lif1').slice(), out: net.output('out').slice(),
+      sops: net.sops, events: [...net.eventSteps.values()].reduce((a, b) => a + b, 0),
+    });
+  };
+  net.observe({ onStep: keep });
+  if (o.viaRun) net.run(o.viaRun);
+  while (net.t < steps) net.step();
+  out.scores = net.scores();
+  net.close();
+  return out;
+}
+
+describe('a linear layer fed by the input computes blocks of steps', () => {
+  it('with the bits, SOP counts and path counts of stepping one by one, at every block size, input and thread count', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        fc.constantFrom('poisson' as const, 'signed-poisson' as const, 'direct' as const, 'train-u8' as const, 'train-i8' as const, 'train-f32' as const),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 2, max: 40 }),
+        fc.constantFrom(0, 0.4, 2),
+        fc.constantFrom(1, 2),
+        fc.integer({ min: 0, max: 12 }),
+        async (seed, kind, B, blockSteps, eventThreshold, threads, viaRun) => {
+          const T = 13;
+          const model = mlpModel(seed, kind.startsWith('train') ? 'poisson' : (kind as 'poisson'), T);
+          const r = rng(seed ^ 0x5bd1e995);
+          const n = B * 50;
+          const input: NetworkInput = kind === 'train-u8'
+            ? { kind: 'train', data: Uint8Array.from({ length: T * n }, () => (r() < 0.2 ? 1 : 0)), timesteps: T }
+            : kind === 'train-i8'
+              ? { kind: 'train', data: Int8Array.from({ length: T * n }, () => (r() < 0.1 ? -1 : r() < 0.2 ? 1 : 0)), timesteps: T }
+              : kind === 'train-f32'
+                ? { kind: 'train', data: Float32Array.from({ length: T * n }, () => (r() < 0.3 ? Math.fround(r() * 3) : 0)), timesteps: T }
+                : { kind: 'pixels', data: pixels(seed, n) };
+          const one = await stepTrace(model, input, B, T, { blockSteps: 1, eventThreshold });
+          const blocked = await stepTrace(model, input, B, T, { blockSteps, eventThreshold, threads, viaRun });
+          expect(blocked.steps.length).toBe(T);
+          blocked.steps.forEach((s, t) => {
+            const want = one.steps[t];
+            for (const k of ['input', 'fc1', 'lif1', 'out'] as const) expectSame(s[k], want[k], `step ${t} ${k}`);
+            expect(s.sops, `SOPs after step ${t}`).toBe(want.sops);
+            // The path is chosen per block (by the block's density), so at a threshold between 0 and 1 the count
+            // of event-path steps may differ; forced paths count alike.
+            if (eventThreshold !== 0.4) expect(s.events, `event-path steps after step ${t}`).toBe(want.events);
+          });
+          expectSame(blocked.scores, one.scores, 'scores');
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('starts over on setInput in the middle of a block, and steps on past the model\'s timesteps', async () => {
+    const model = mlpModel(7, 'poisson', 6);
+    const data = pixels(7, 50);
+    const net = await Network.create(model, { seed: 1, blockSteps: 32 });
+    const ref = await Network.create(model, { seed: 1, blockSteps: 1 });
+    for (const n of [net, ref]) {
+      n.setInput({ kind: 'pixels', data });
+      n.step();
+      n.step();
+      n.setInput({ kind: 'pixels', data }); // a reset after 2 of a block's steps
+    }
+    for (let t = 0; t < 40; t++) {
+      net.step();
+      ref.step();
+      expectSame(net.output('input'), ref.output('input'), `input at step ${t}`);
+      expectSame(net.output('out'), ref.output('out'), `out at step ${t}`);
+    }
+  });
+
+  it('takes a positive integer block size only', async () => {
+    const model = mlpModel(3, 'poisson', 4);
+    for (const bad of [0, -1, 1.5, Number.NaN]) await expect(Network.create(model, { blockSteps: bad })).rejects.toThrow(/blockSteps must be a positive integer/);
+    await expect(Network.create(randomModel(fc.sample(specArb, { numRuns: 1, seed: 5 })[0]), { blockSteps: 0 })).rejects.toThrow(/blockSteps must be a positive integer/);
+  });
+});
