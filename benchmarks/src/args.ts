@@ -3,6 +3,8 @@ export interface Args {
   readonly only: readonly string[] | null;
   readonly quick: boolean;
   readonly help: boolean;
+  /** Fit every workload's weight scales again instead of taking the fitted ones (suite-workloads.ts FITTED). */
+  readonly calibrate: boolean;
   /** Counted rounds per workload, overriding the default and --quick (smoke runs). */
   readonly runs: number | null;
   /** T1: training images per 2-thread run (default 3200), for smoke runs. */
@@ -14,13 +16,17 @@ export class UsageError extends Error {}
 /** Workloads BENCHMARKS.md defines that this package does not run yet. */
 const NOT_YET: string[] = [];
 
-export const USAGE = `usage: pnpm bench [-- --only B1,B3] [--quick] [--runs N] [--t1-images N] [--help]
-  --only IDS       run only these workloads (known: %KNOWN%); B3-8192 (B3 at N 8192, about 15 minutes) and
-                   B1-PROFILE (B1 against the twin with the per-stage profile) are not in the default run
-  --quick          fewer rounds (3 counted instead of 5 after 1 warm-up; T1 2 instead of 3, no warm-up)
+export const USAGE = `usage: pnpm bench [-- --only B1,B3] [--quick] [--runs N] [--t1-images N] [--calibrate] [--help]
+  --only IDS       run only these workloads (known: %KNOWN%); B1-PROFILE (B1 against the twin with the
+                   per-stage profile) is not in the default run
+  --quick          BENCHMARKS.md's quick run: PEAK and B1-B4 with B3 at N 4096 only, 2 counted rounds after 1
+                   warm-up (5 in the full run), the JavaScript peers 1; no T1 (give --only T1 --quick for it:
+                   2 rounds, no warm-up)
   --runs N         exactly N counted rounds per workload (overrides --quick; for smoke runs)
   --t1-images N    T1: training images per 2-thread run (default 3200; the 1-thread rows use min(N, 640));
                    at least 64, a multiple of 32; for smoke runs, e.g. --t1-images 320
+  --calibrate      fit every workload's weight scales by bisection instead of taking the fitted ones (which are
+                   checked against the target firing rates on every run) and print them
   --help           this text
 Writes benchmarks/results/latest.json with every run.`;
 
@@ -35,6 +41,7 @@ export function parseArgs(argv: readonly string[], known: readonly string[]): Ar
   let only: string[] | null = null;
   let quick = false;
   let help = false;
+  let calibrate = false;
   let runs: number | null = null;
   let t1Images: number | null = null;
   for (let i = 0; i < argv.length; i++) {
@@ -43,6 +50,7 @@ export function parseArgs(argv: readonly string[], known: readonly string[]): Ar
     if (arg === '--') continue;
     if (arg === '--quick') quick = true;
     else if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === '--calibrate') calibrate = true;
     else if (arg === '--runs' || arg.startsWith('--runs=')) {
       runs = positiveInt('--runs', arg === '--runs' ? argv[++i] : arg.slice('--runs='.length), 1);
     } else if (arg === '--t1-images' || arg.startsWith('--t1-images=')) {
@@ -64,5 +72,5 @@ export function parseArgs(argv: readonly string[], known: readonly string[]): Ar
       only = [...(only ?? []), ...ids];
     } else throw new UsageError(`unknown flag ${JSON.stringify(arg)}`);
   }
-  return { only, quick, help, runs, t1Images };
+  return { only, quick, help, calibrate, runs, t1Images };
 }

@@ -40,7 +40,7 @@ export function formatSuite(r: SuiteResult): string {
   out.push(`firing rates: input ${pct(r.inputRate)}, ${rates}`);
   for (const n of r.notes) out.push(n);
   out.push(TARGETS[r.id] ?? '');
-  out.push(`peak RSS so far ${mib(r.maxRssKiB * 1024)}; build ${r.buildSeconds.toFixed(1)} s (untimed); workload ${r.seconds.toFixed(1)} s`);
+  out.push(`peak RSS so far ${mib(r.maxRssKiB * 1024)}; build ${r.buildSeconds.toFixed(1)} s (untimed${r.scales === 'fitted' ? ', fitted weight scales, rates checked' : r.scales === 'calibrated' ? ', weight scales calibrated in this run' : ''}); workload ${r.seconds.toFixed(1)} s`);
   return out.join('\n');
 }
 

@@ -18,7 +18,7 @@ import { TfjsNetwork } from './tfjs-peer.js';
 import { OrtNetwork } from './ort-peer.js';
 import { browserSteps } from './b4-browser.js';
 import type { JsPeer } from './js-peer.js';
-import { b1 } from './workloads.js';
+import { b1, type Calibration } from './workloads.js';
 
 export interface SuiteRow {
   readonly system: string;
@@ -44,6 +44,9 @@ export interface SuiteResult {
   readonly notes: string[];
   readonly maxRssKiB: number;
   readonly buildSeconds: number;
+  /** The weight scales of the workload and the rates they gave (fitted or taken from FITTED and checked). */
+  readonly calibration: readonly Calibration[];
+  readonly scales: SuiteWorkload['scales'] | null;
   readonly seconds: number;
 }
 
@@ -60,6 +63,10 @@ interface Contender {
   /** Seconds for one batch. */
   time(): Promise<number>;
   readonly arena?: number;
+  /** False for peers whose bit-exact check run just warmed them up: they skip the warm-up rounds. */
+  readonly warm?: boolean;
+  /** At most this many counted rounds (all by default). */
+  readonly counted?: number;
 }
 
 const sha = (a: ArrayBufferView) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
@@ -114,6 +121,7 @@ function arenaBound(model: Model, batch: number, samLayers: readonly string[]): 
 
 /** Pause before each timed run (see the round loop). */
 const SETTLE_MS = 250;
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 /** A JS peer once created: its spikes, or why it cannot run the workload. */
 type JsPeerLike = Pick<JsPeer, 'run'> & { readonly supported: boolean; readonly why: string };
@@ -126,17 +134,29 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
   const jsPeersHere = id !== 'B3-8192';
   const T = w.timesteps;
   const notes: string[] = [];
+  /** Runs timed before the rounds (--quick: the JavaScript peers' check runs). */
+  const quickRuns: SuiteResult['runs'] = [];
   o.log(`${id}: built in ${w.buildSeconds.toFixed(1)} s; computing our spikes for the check ...`);
   const mine = await ours(w);
   /** The spiking layers on which another system's spikes (sha256 per layer, undefined if missing) are not ours. */
   const disagree = (hashOf: (layer: string) => string | undefined): string[] => Object.keys(mine.hashes).filter((n) => hashOf(n) !== mine.hashes[n]);
   let verified: SuiteResult['verified'] = null;
   let torchOk = false;
+  let torchStepwise = false;
   if (torch) {
     const dir = mkdtempSync(join(tmpdir(), `spikelens-bench-${id}-`));
     try {
       const t: TorchLoad = await torch.load(w, dir);
-      const bad = disagree((n) => (t.layerwise[n] === t.stepwise[n] ? t.layerwise[n] : undefined));
+      const stepwise = t.stepwise;
+      const bad = disagree((n) => (stepwise === null || t.layerwise[n] === stepwise[n] ? t.layerwise[n] : undefined));
+      if (stepwise === null) {
+        const { layerwise, stepwiseProjected, probeSteps } = t.seconds;
+        notes.push(
+          `torch-stepwise: its first ${probeSteps} of ${T} steps project ${stepwiseProjected.toFixed(1)} s a batch, ` +
+            `${(stepwiseProjected / layerwise).toFixed(1)}x the layerwise mode's ${layerwise.toFixed(1)} s: neither checked nor timed further`,
+        );
+      }
+      torchStepwise = stepwise !== null;
       const worst = t.scores.reduce((m, s, i) => Math.max(m, Math.abs(s - mine.scores[i]) / Math.max(1e-6, Math.abs(mine.scores[i]))), 0);
       if (bad.length) {
         notes.push(`PyTorch computes other spikes in ${bad.join(', ')}: not a peer, not timed`);
@@ -187,16 +207,23 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
       notes.push(`${name} peer: ${peer.why}`);
       continue;
     }
+    await settle();
+    const started = performance.now();
     const theirs = await peer.run(true);
+    const checkSeconds = (performance.now() - started) / 1000;
     const bad = disagree((n) => (theirs.has(n) ? sha(theirs.get(n)!) : undefined));
     if (bad.length) {
       notes.push(`${name} computes other spikes in ${bad.join(', ')}: not a peer, not timed`);
       continue;
     }
     notes.push(`${name} (${what}, neurons in JS) computes the same spikes, checked`);
+    // --quick times a JavaScript peer (6-18 s a run on B1x16 and B3) on its check run only, recording included.
+    if (o.quick) quickRuns.push({ system: name, round: o.warmups, warmup: false, seconds: checkSeconds });
     contenders.push({
       name,
-      description,
+      description: o.quick ? `${description}; timed on its check run (recording its spikes)` : description,
+      warm: false,
+      counted: o.quick ? 0 : undefined,
       async time() {
         const s = performance.now();
         await peer.run(false);
@@ -252,21 +279,22 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
     contenders.push(networkContender('spikelens+SAM', `the same, plus SAM (inclusive, gamma ${w.gamma}) of ${w.sam.join(', ')}`, net));
   }
   if (torchOk && torch) {
-    contenders.push(
-      { name: 'torch-layerwise', description: 'PyTorch, all T through each layer at once, neuron loop over T', time: () => torch.time('layerwise') },
-      { name: 'torch-stepwise', description: 'PyTorch, one step at a time through every layer', time: () => torch.time('stepwise') },
-    );
+    contenders.push({ name: 'torch-layerwise', description: 'PyTorch, all T through each layer at once, neuron loop over T', warm: !o.quick, time: () => torch.time('layerwise') });
+    if (torchStepwise)
+      contenders.push({ name: 'torch-stepwise', description: 'PyTorch, one step at a time through every layer', warm: !o.quick, time: () => torch.time('stepwise') });
     if (w.sam.length)
       contenders.push(
-        { name: 'torch+paperSAM', description: "PyTorch layerwise, then the SAM paper's O(T^2) maps of the same layers", time: () => torch.time('layerwise+sam') },
+        { name: 'torch+paperSAM', description: "PyTorch layerwise, then the SAM paper's O(T^2) maps of the same layers", warm: !o.quick, time: () => torch.time('layerwise+sam') },
       );
   }
   if (id === 'B1') {
     const twin = new TwinNetwork(w.model, { batch: w.batch, seed: w.seed });
-    const steps = o.quick ? 4 : 8;
+    const steps = o.quick ? 2 : 8;
     contenders.push({
       name: 'twin',
       description: `plain TypeScript twins of the kernels (timed on ${steps} steps, scaled to ${T})`,
+      warm: !o.quick,
+      counted: o.quick ? 1 : undefined,
       async time() {
         const s = performance.now();
         twin.setInput(input);
@@ -277,23 +305,25 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
   }
 
   o.log(`${id}: timing ${contenders.map((c) => c.name).join(', ')} alternately: ${o.warmups} warm-up + ${o.runs} counted rounds`);
-  const runs: SuiteResult['runs'] = [];
+  const runs: SuiteResult['runs'] = [...quickRuns];
   let active = contenders;
   for (let round = 0; round < o.warmups + o.runs; round++) {
     if (round === o.warmups && torchOk) {
       // Quote the faster PyTorch mode: one that took over twice as long as the other in the warm-up is dropped.
       const warm = (n: string) => runs.find((r) => r.system === n && r.warmup)?.seconds ?? Infinity;
       const [a, b] = [warm('torch-layerwise'), warm('torch-stepwise')];
-      const slow = a > 2 * b ? 'torch-layerwise' : b > 2 * a ? 'torch-stepwise' : null;
+      const slow = !Number.isFinite(a) || !Number.isFinite(b) ? null : a > 2 * b ? 'torch-layerwise' : b > 2 * a ? 'torch-stepwise' : null;
       if (slow) {
         active = active.filter((c) => c.name !== slow);
         notes.push(`${slow} took ${(Math.max(a, b) / Math.min(a, b)).toFixed(1)}x as long as the other PyTorch mode in the warm-up: not timed further`);
       }
     }
     for (const c of active) {
+      if (round < o.warmups && c.warm === false) continue;
+      if (c.counted !== undefined && round >= o.warmups + c.counted) continue;
       // A pause first: the thread pools of the previous contender (PyTorch's OpenMP, onnxruntime's) spin for a while
       // after their work, and on two cores that would steal the second core from whoever runs next.
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      await settle();
       const seconds = await c.time();
       runs.push({ system: c.name, round, warmup: round < o.warmups, seconds });
       o.log(`  round ${round}${round < o.warmups ? ' (warm-up)' : ''} ${c.name}: ${(seconds * 1000).toFixed(1)} ms per batch of ${w.batch}`);
@@ -363,6 +393,8 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
     notes,
     maxRssKiB: process.resourceUsage().maxRSS,
     buildSeconds: w.buildSeconds,
+    calibration: w.calibration,
+    scales: w.scales,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -431,6 +463,8 @@ export async function b4(o: SuiteOptions): Promise<SuiteResult> {
     notes,
     maxRssKiB: process.resourceUsage().maxRSS,
     buildSeconds: 0,
+    calibration: [],
+    scales: null,
     seconds: (performance.now() - started) / 1000,
   };
 }

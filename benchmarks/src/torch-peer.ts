@@ -19,10 +19,13 @@ export interface TorchLoad {
   readonly torch: string;
   readonly threads: number;
   readonly layerwise: Record<string, string>;
-  readonly stepwise: Record<string, string>;
+  /** Null when the stepwise mode, probed on its first tenth of the steps, projected over twice the layerwise time. */
+  readonly stepwise: Record<string, string> | null;
   readonly rates: Record<string, number>;
   readonly scores: number[];
-  readonly scoresStepwise: number[];
+  readonly scoresStepwise: number[] | null;
+  /** The check run's layerwise time and the stepwise mode's projection from its first `probeSteps` steps. */
+  readonly seconds: { readonly layerwise: number; readonly stepwiseProjected: number; readonly probeSteps: number };
 }
 
 export class TorchPeer {

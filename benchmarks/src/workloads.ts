@@ -113,7 +113,7 @@ export async function b1(batch = 1): Promise<SuiteWorkload> {
   const one = await b1(1);
   const scales = Object.fromEntries(one.calibration.map((c) => [`${c.layer}.weight`, c.scale]));
   const w = await calibrate({ ...spec, targets: {}, fixed: { ...scales, 'fc.weight': FC_SCALE } });
-  return { ...w, calibration: one.calibration, buildSeconds: one.buildSeconds + w.buildSeconds };
+  return { ...w, calibration: one.calibration, scales: one.scales, buildSeconds: one.buildSeconds + w.buildSeconds };
 }
 
 export const WORKLOADS: Record<string, (batch?: number) => Promise<Workload>> = { B1: b1 };

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Network, Recorder, isSpiking } from '@spikelens/sam';
-import { calibrate, type SuiteWorkload } from '../src/suite-workloads.js';
+import { FITTED, calibrate, type SuiteWorkload } from '../src/suite-workloads.js';
 import { OrtNetwork, loadOrt } from '../src/ort-peer.js';
 import { TfjsNetwork } from '../src/tfjs-peer.js';
 import { segmentsOf } from '../src/js-peer.js';
@@ -64,6 +64,27 @@ async function ours(w: SuiteWorkload): Promise<Map<string, Uint8Array>> {
   net.run(w.timesteps);
   return new Map(recs.map((r) => [r.layer, Uint8Array.from(r.spikes!.data())]));
 }
+
+describe('the workloads\' weight scales', () => {
+  it('are taken from FITTED when the network fires at its targets with them, and fitted again otherwise', async () => {
+    const fresh = await small(false);
+    expect(fresh.scales).toBe('calibrated');
+    const scales = Object.fromEntries(fresh.calibration.map((c) => [c.layer, c.scale]));
+    try {
+      FITTED.small = scales;
+      const fitted = await small(false);
+      expect(fitted.scales).toBe('fitted');
+      expect(fitted.calibration.map((c) => c.scale)).toEqual(fresh.calibration.map((c) => c.scale));
+      fitted.tensors.forEach((t, i) => expect(Buffer.from(t.data.buffer).equals(Buffer.from(fresh.tensors[i].data.buffer)), t.name).toBe(true));
+      FITTED.small = Object.fromEntries(Object.entries(scales).map(([k, v]) => [k, v * 4]));
+      const refitted = await small(false);
+      expect(refitted.scales).toBe('calibrated');
+      expect(refitted.calibration.map((c) => c.scale)).toEqual(fresh.calibration.map((c) => c.scale));
+    } finally {
+      delete FITTED.small;
+    }
+  });
+});
 
 describe('segmentsOf', () => {
   it('cuts the layers at every neuron layer', () => {
