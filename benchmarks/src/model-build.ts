@@ -78,20 +78,22 @@ export function stageGraph(graph: Graph, stage: Stage): Graph {
 
 /**
  * Runs `net` for T steps after its input is set and records the outputs of `names` ('input' allowed) at every step,
- * as uint8 trains [T, B, ...] (spikes are 0/1; SPEC §1). Used only off the clock.
+ * as uint8 trains [T, B, ...] (spikes are 0/1; SPEC §1), or int8 for signed input spikes. Used only off the clock.
  */
-export function recordTrains(net: Network, names: readonly string[], T: number): Map<string, Uint8Array> {
-  const trains = new Map<string, Uint8Array>();
+export function recordTrains(net: Network, names: readonly string[], T: number): Map<string, Uint8Array | Int8Array> {
+  const trains = new Map<string, Uint8Array | Int8Array>();
   const sizes = names.map((n) => net.output(n).length);
-  names.forEach((n, i) => trains.set(n, new Uint8Array(T * sizes[i])));
+  const signed = (n: string) => n === 'input' && net.inputIsSigned;
+  names.forEach((n, i) => trains.set(n, signed(n) ? new Int8Array(T * sizes[i]) : new Uint8Array(T * sizes[i])));
   for (let t = 0; t < T; t++) {
     net.step();
     names.forEach((n, i) => {
       const out = net.output(n);
       const dst = trains.get(n)!;
+      const lo = signed(n) ? -1 : 0;
       for (let j = 0; j < out.length; j++) {
         const v = out[j];
-        if (v !== 0 && v !== 1) throw new Error(`recordTrains: ${n} holds ${v} at step ${t}, not a 0/1 spike`);
+        if (v !== 0 && v !== 1 && v !== lo) throw new Error(`recordTrains: ${n} holds ${v} at step ${t}, not a spike`);
         dst[t * sizes[i] + j] = v;
       }
     });

@@ -29,7 +29,12 @@ export interface StageProfile {
 /** Systems of the profile: the two of the main table plus the core forced onto the event path wherever allowed. */
 export const PROFILE_SYSTEMS = ['spikelens', 'spikelens-dense', 'spikelens-event', 'twin'] as const;
 
-export async function profileStages(w: Workload, warmups: number, runs: number): Promise<StageProfile[]> {
+export async function profileStages(
+  w: Workload,
+  warmups: number,
+  runs: number,
+  systems: readonly (typeof PROFILE_SYSTEMS)[number][] = PROFILE_SYSTEMS,
+): Promise<StageProfile[]> {
   const T = w.timesteps;
   const stages = stagesOf(w.model);
   const full = await Network.create(w.model, { batch: w.batch, seed: w.seed });
@@ -42,12 +47,14 @@ export async function profileStages(w: Workload, warmups: number, runs: number):
     const weighted = model.layers.find((l) => l.op === 'conv2d' || l.op === 'linear')!;
     const input = { kind: 'train', data: trains.get(stage.source)!, timesteps: T } as const;
     const opts = { batch: w.batch };
-    const contenders: Contender[] = [
-      { name: 'spikelens', sys: await Network.create(model, opts), steps: T },
-      { name: 'spikelens-dense', sys: await Network.create(model, { ...opts, eventThreshold: 0 }), steps: T },
-      { name: 'spikelens-event', sys: await Network.create(model, { ...opts, eventThreshold: 2 }), steps: T },
-      { name: 'twin', sys: new TwinNetwork(model, opts), steps: T },
-    ];
+    const make: Record<(typeof PROFILE_SYSTEMS)[number], () => Promise<Contender>> = {
+      spikelens: async () => ({ name: 'spikelens', sys: await Network.create(model, opts), steps: T }),
+      'spikelens-dense': async () => ({ name: 'spikelens-dense', sys: await Network.create(model, { ...opts, eventThreshold: 0 }), steps: T }),
+      'spikelens-event': async () => ({ name: 'spikelens-event', sys: await Network.create(model, { ...opts, eventThreshold: 2 }), steps: T }),
+      twin: async () => ({ name: 'twin', sys: new TwinNetwork(model, opts), steps: T }),
+    };
+    const contenders: Contender[] = [];
+    for (const s of systems) contenders.push(await make[s]());
     const all = alternate(contenders, input, T, warmups, runs);
     const counter = await Network.create(model, { ...opts, countSops: true });
     counter.setInput(input);

@@ -39,6 +39,24 @@ export function formatSuite(r: SuiteResult): string {
   const rates = Object.entries(r.firingRates).map(([n, v]) => `${n} ${pct(v)}`).join(', ');
   out.push(`firing rates: input ${pct(r.inputRate)}, ${rates}`);
   for (const n of r.notes) out.push(n);
+  if (r.profile.length) {
+    const total = r.profile.reduce((a, p) => a + p.ms.spikelens.median, 0);
+    out.push('', `where spikelens' time goes (one thread, each stage alone on its recorded input, ms per image, medians of ${r.profile[0].ms.spikelens.n}):`);
+    out.push(
+      table(
+        ['stage', 'ms', 'share', 'input nonzero', 'event steps', 'G SOP/s', 'dense GMAC/s'],
+        r.profile.map((p) => [
+          p.stage,
+          sig(p.ms.spikelens.median),
+          pct(p.ms.spikelens.median / total),
+          pct(p.inputDensity),
+          `${p.eventSteps}/${r.timesteps}`,
+          sig(p.sopsPerImage / p.ms.spikelens.median / 1e6),
+          sig(p.denseMacsPerImage / p.ms.spikelens.median / 1e6),
+        ]),
+      ),
+    );
+  }
   out.push(TARGETS[r.id] ?? '');
   out.push(`peak RSS so far ${mib(r.maxRssKiB * 1024)}; build ${r.buildSeconds.toFixed(1)} s (untimed${r.scales === 'fitted' ? ', fitted weight scales, rates checked' : r.scales === 'calibrated' ? ', weight scales calibrated in this run' : ''}); workload ${r.seconds.toFixed(1)} s`);
   return out.join('\n');

@@ -6,7 +6,9 @@
  * against WebAssembly SIMD, not dense against sparse.
  */
 import * as twin from '@spikelens/core-wasm/twin';
-import { convFanout, convGeometry, dims, expandParam, isSpiking, poolGeometry, preprocess, sizeOf } from '@spikelens/sam';
+import {
+  DEFAULT_EVENT_THRESHOLD, convFanout, convGeometry, dims, expandParam, isSpiking, layerEventThreshold, poolGeometry, preprocess, sizeOf,
+} from '@spikelens/sam';
 import type { Layer, Model, NetworkInput } from '@spikelens/sam';
 
 export interface TwinOptions {
@@ -55,7 +57,7 @@ export class TwinNetwork {
     this.batch = options.batch ?? 1;
     this.seed = (options.seed ?? 0) >>> 0;
     this.keyOffset = options.keyOffset ?? 0;
-    this.eventThreshold = options.eventThreshold ?? 0.4;
+    this.eventThreshold = options.eventThreshold ?? DEFAULT_EVENT_THRESHOLD;
     this.countSops = options.countSops ?? false;
     this.inputSize = sizeOf(model.input.shape);
     this.input = new Float32Array(this.batch * this.inputSize);
@@ -183,6 +185,7 @@ export class TwinNetwork {
         const bias = layer.bias ? layer.bias.data : null;
         const out = new Float32Array(B * outSize);
         const eventAllowed = groups === 1 && this.eventThreshold > 0;
+        const threshold = layerEventThreshold(this.eventThreshold, C / groups, kH, kW);
         const idx = new Int32Array(eventAllowed ? B * HW * C : 0);
         const cnt = new Int32Array(eventAllowed ? B * HW : 0);
         const fanout = this.countSops
@@ -195,7 +198,7 @@ export class TwinNetwork {
           if (fanout) {
             for (let i = 0; i < inN; i++) if (x[i] !== 0) this.sops += fanout[i % HW];
           }
-          if (eventAllowed && twin.countNonzero(x, inN) < this.eventThreshold * inN) {
+          if (eventAllowed && twin.countNonzero(x, inN) < threshold * inN) {
             twin.spikeIndex(x, B, C, HW, idx, cnt);
             twin.conv2dEvent(x, idx, cnt, w, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW);
             this.eventSteps.set(name, this.eventSteps.get(name)! + 1);

@@ -39,7 +39,7 @@ export type {
   SafetensorsInput,
   SafetensorsTensor,
 } from './formats/index.js';
-export { Network, NCS_MODE } from './network.js';
+export { Network, NCS_MODE, DEFAULT_EVENT_THRESHOLD, layerEventThreshold } from './network.js';
 export type { NetworkInput, NetworkOptions, StepObserver, NcsMode } from './network.js';
 export { Recorder, SamObserver, samFromSpikes } from './observers.js';
 export type { RecordOptions, SamOptions, SpikeRecordShape } from './observers.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { modelToSafetensors, parseModel } from '../src/formats/index.js';
 import type { Model } from '../src/model.js';
-import { Network, type NetworkInput } from '../src/network.js';
+import { DEFAULT_EVENT_THRESHOLD, Network, layerEventThreshold, type NetworkInput } from '../src/network.js';
 import { Recorder, SamObserver, samFromSpikes } from '../src/observers.js';
 import { summarize } from '../src/summary.js';
 
@@ -534,5 +534,33 @@ describe('a linear layer fed by the input computes blocks of steps', () => {
     const model = mlpModel(3, 'poisson', 4);
     for (const bad of [0, -1, 1.5, Number.NaN]) await expect(Network.create(model, { blockSteps: bad })).rejects.toThrow(/blockSteps must be a positive integer/);
     await expect(Network.create(randomModel(fc.sample(specArb, { numRuns: 1, seed: 5 })[0]), { blockSteps: 0 })).rejects.toThrow(/blockSteps must be a positive integer/);
+  });
+});
+
+describe('the event-path threshold of a layer', () => {
+  it('is the network\'s, or two thirds of it under 64 inputs per output; 0 still forces dense and 2 event', () => {
+    expect(DEFAULT_EVENT_THRESHOLD).toBe(0.6);
+    expect(layerEventThreshold(0.6, 64, 3, 3)).toBe(0.6);
+    expect(layerEventThreshold(0.6, 7, 3, 3)).toBeCloseTo(0.4, 12); // 63 inputs per output
+    expect(layerEventThreshold(0, 3, 3, 3)).toBe(0);
+    expect(layerEventThreshold(2, 1, 1, 1)).toBeGreaterThan(1);
+  });
+
+  it('sends a half-active input to the event path with 72 inputs per output and to the dense one with 27', async () => {
+    for (const [C, event] of [[3, false], [8, true]] as const) {
+      const graph = {
+        format: 'spikelens.model/1', name: `half-${C}`, input: { shape: [C, 6, 6] }, timesteps: 4, readout: 'count',
+        layers: [
+          { name: 'conv', op: 'conv2d', weight: 'conv.weight', padding: [1, 1] },
+          { name: 'lif', op: 'lif', beta: 0.9, threshold: 1, reset: 'subtract', resetDelay: false },
+        ],
+      };
+      const model = parseModel(modelToSafetensors(graph, [{ name: 'conv.weight', dtype: 'F32', shape: [4, C, 3, 3], data: weights(rng(C), 4 * C * 9, 0.5) }]), 'half.safetensors');
+      const data = Uint8Array.from({ length: 4 * C * 36 }, (_, i) => i % 2); // exactly 50 % nonzero
+      const net = await Network.create(model);
+      net.setInput({ kind: 'train', data, timesteps: 4 });
+      net.run();
+      expect(net.eventSteps.get('conv'), `${C} input channels`).toBe(event ? 4 : 0);
+    }
   });
 });
