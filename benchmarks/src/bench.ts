@@ -43,7 +43,7 @@ export interface WorkloadResult {
 }
 
 const DESCRIPTIONS: Record<string, string> = {
-  spikelens: 'WebAssembly core, event path per layer per step below 60 % input density (40 % for fewer than 64 inputs per output; the default)',
+  spikelens: 'WebAssembly core, event path per layer per step below 60 % input density (20 % for fewer than 64 inputs per output; the default)',
   'spikelens-dense': 'WebAssembly core, eventThreshold 0 (dense SIMD conv only)',
   'spikelens-event': 'WebAssembly core, eventThreshold 2 (event path wherever allowed)',
   twin: 'plain TypeScript twins of the kernels, same path rule as the default core',
@@ -67,7 +67,7 @@ export async function benchWorkload(w: Workload, o: BenchOptions): Promise<Workl
   const nets = {
     spikelens: await Network.create(w.model, { batch: w.batch, seed: w.seed }),
     'spikelens-dense': await Network.create(w.model, { batch: w.batch, seed: w.seed, eventThreshold: 0 }),
-    'spikelens-event': await Network.create(w.model, { batch: w.batch, seed: w.seed, eventThreshold: 2 }),
+    'spikelens-event': await Network.create(w.model, { batch: w.batch, seed: w.seed, eventThreshold: 4 }),
   };
   const contenders: Contender[] = [
     ...Object.entries(nets).map(([name, sys]) => ({ name, sys, steps: T })),

@@ -50,7 +50,7 @@ export async function profileStages(
     const make: Record<(typeof PROFILE_SYSTEMS)[number], () => Promise<Contender>> = {
       spikelens: async () => ({ name: 'spikelens', sys: await Network.create(model, opts), steps: T }),
       'spikelens-dense': async () => ({ name: 'spikelens-dense', sys: await Network.create(model, { ...opts, eventThreshold: 0 }), steps: T }),
-      'spikelens-event': async () => ({ name: 'spikelens-event', sys: await Network.create(model, { ...opts, eventThreshold: 2 }), steps: T }),
+      'spikelens-event': async () => ({ name: 'spikelens-event', sys: await Network.create(model, { ...opts, eventThreshold: 4 }), steps: T }),
       twin: async () => ({ name: 'twin', sys: new TwinNetwork(model, opts), steps: T }),
     };
     const contenders: Contender[] = [];

@@ -193,7 +193,7 @@ export async function runSuiteWorkload(id: string, o: SuiteOptions, torch: Torch
       return (performance.now() - s) / 1000;
     },
   });
-  const contenders: Contender[] = [networkContender('spikelens', 'WebAssembly core, one thread, event path below 60 % input density (40 % under 64 inputs per output)', plain)];
+  const contenders: Contender[] = [networkContender('spikelens', 'WebAssembly core, one thread, event path below 60 % input density (20 % under 64 inputs per output)', plain)];
   // The JavaScript peers, each checked bit-exact on every spiking layer before it is timed.
   const jsPeers: [string, string, string, () => Promise<JsPeerLike | string>][] = [
     ['tfjs-wasm', '@tensorflow/tfjs-backend-wasm 4.22, XNNPACK SIMD, one thread', 'tfjs WebAssembly backend step by step, LIF in JavaScript', () => TfjsNetwork.create(w)],

@@ -25,9 +25,9 @@ export interface NetworkOptions {
   readonly keyOffset?: number;
   /**
    * A conv/linear layer takes the event-driven path at a step when the fraction of its nonzero inputs is below this
-   * (default 0.6); a layer with fewer than 64 inputs per output (an image's first conv) below two thirds of it, as
+   * (default 0.6); a layer with fewer than 64 inputs per output (an image's first conv) below a third of it, as
    * its lists are too short to pay for building them. Both paths give identical results; 0 forces dense, anything
-   * above 1.5 forces event-driven (where allowed).
+   * above 3 forces event-driven (where allowed).
    */
   readonly eventThreshold?: number;
   /** Count synaptic operations (SPEC §6) at every step; costs one pass over each conv/linear input. */
@@ -98,10 +98,11 @@ export const DEFAULT_EVENT_THRESHOLD = 0.6;
 /**
  * The nonzero fraction below which a conv/linear layer takes the event path, from the network's threshold and the
  * layer's inputs per output. Measured on B1 and B2 (same bits either way): the event path wins up to about 60 %
- * nonzero inputs, except where a layer has few inputs per output (B1's 3-channel conv1 at 50 %: dense 15 % faster).
+ * nonzero inputs, except where a layer has few inputs per output (3-channel first convs: B1's at 50 % and B2's at
+ * 25 % nonzero run 15 % and 40 % faster dense).
  */
 export function layerEventThreshold(threshold: number, cinG: number, kH: number, kW: number): number {
-  return threshold * (cinG * kH * kW < 64 ? 2 / 3 : 1);
+  return threshold * (cinG * kH * kW < 64 ? 1 / 3 : 1);
 }
 
 /** Buffers the block of a head linear layer may take (its input and output frames and spike lists). */

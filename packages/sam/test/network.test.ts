@@ -148,7 +148,7 @@ describe('Network', () => {
         const model = randomModel(s);
         const input: NetworkInput = { kind: 'pixels', data: pixels(s.seed, 2 * PER) };
         const dense = await trace(model, input, 2, { eventThreshold: 0 });
-        const event = await trace(model, input, 2, { eventThreshold: 2 });
+        const event = await trace(model, input, 2, { eventThreshold: 4 });
         expect(dense.eventSteps).toBe(0);
         expect(event.eventSteps).toBeGreaterThan(0);
         for (const k of Object.keys(dense.spikes)) expectSame(event.spikes[k], dense.spikes[k]);
@@ -162,7 +162,7 @@ describe('Network', () => {
 
   it('two threads (a helper computing half the rows of every conv) give one thread\'s bits, dense and event paths', async () => {
     await fc.assert(
-      fc.asyncProperty(specArb, fc.constantFrom(0, 0.4, 2), async (s, eventThreshold) => {
+      fc.asyncProperty(specArb, fc.constantFrom(0, 0.4, 4), async (s, eventThreshold) => {
         const model = randomModel(s);
         const input: NetworkInput = { kind: 'pixels', data: pixels(s.seed, 2 * PER) };
         const one = await trace(model, input, 2, { eventThreshold });
@@ -478,7 +478,7 @@ describe('a linear layer fed by the input computes blocks of steps', () => {
         fc.constantFrom('poisson' as const, 'signed-poisson' as const, 'direct' as const, 'train-u8' as const, 'train-i8' as const, 'train-f32' as const),
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 2, max: 40 }),
-        fc.constantFrom(0, 0.4, 2),
+        fc.constantFrom(0, 0.4, 4),
         fc.constantFrom(1, 2),
         fc.integer({ min: 0, max: 12 }),
         async (seed, kind, B, blockSteps, eventThreshold, threads, viaRun) => {
@@ -538,12 +538,12 @@ describe('a linear layer fed by the input computes blocks of steps', () => {
 });
 
 describe('the event-path threshold of a layer', () => {
-  it('is the network\'s, or two thirds of it under 64 inputs per output; 0 still forces dense and 2 event', () => {
+  it('is the network\'s, or a third of it under 64 inputs per output; 0 still forces dense and 4 event', () => {
     expect(DEFAULT_EVENT_THRESHOLD).toBe(0.6);
     expect(layerEventThreshold(0.6, 64, 3, 3)).toBe(0.6);
-    expect(layerEventThreshold(0.6, 7, 3, 3)).toBeCloseTo(0.4, 12); // 63 inputs per output
+    expect(layerEventThreshold(0.6, 7, 3, 3)).toBeCloseTo(0.2, 12); // 63 inputs per output
     expect(layerEventThreshold(0, 3, 3, 3)).toBe(0);
-    expect(layerEventThreshold(2, 1, 1, 1)).toBeGreaterThan(1);
+    expect(layerEventThreshold(4, 1, 1, 1)).toBeGreaterThan(1);
   });
 
   it('sends a half-active input to the event path with 72 inputs per output and to the dense one with 27', async () => {
