@@ -96,31 +96,25 @@ describe("conv2d_pack", () => {
 });
 
 describe("conv2d_dense", () => {
-  it("equals the twin bit for bit on random shapes, strides, paddings, dilations, groups and batches", () => {
-    fc.assert(
-      fc.property(convArb(), seedArb, fc.boolean(), (c, seed, withBias) => {
-        const rand = random(seed);
-        const w = normals(rand, weightLen(c));
-        const x = normals(rand, c.B * c.Cin * c.H * c.W);
-        const bias = withBias ? normals(rand, c.Cout) : null;
-        expectSameBits(dense(x, w, bias, c), reference(x, w, bias, c), "conv2d_dense");
-      }),
-      { numRuns: 150 },
-    );
-  });
-
-  it("equals the twin on wide groups too (tiles over several 16-channel panels)", () => {
-    fc.assert(
-      fc.property(convArb({ coutG: 70, H: 5, W: 5, B: 2, cinG: 3 }), seedArb, fc.boolean(), (c, seed, withBias) => {
-        const rand = random(seed);
-        const w = normals(rand, weightLen(c));
-        const x = normals(rand, c.B * c.Cin * c.H * c.W);
-        const bias = withBias ? normals(rand, c.Cout) : null;
-        expectSameBits(dense(x, w, bias, c), reference(x, w, bias, c), "conv2d_dense");
-      }),
-      { numRuns: 60 },
-    );
-  });
+  // Random shapes, strides, paddings, dilations, groups and batches; then wide groups, whose tiles span several
+  // 16-channel panels of the packed weights.
+  for (const [what, arb, numRuns] of [
+    ["on random shapes, strides, paddings, dilations, groups and batches", convArb(), 150],
+    ["on wide groups too (tiles over several 16-channel panels)", convArb({ coutG: 70, H: 5, W: 5, B: 2, cinG: 3 }), 60],
+  ] as const) {
+    it(`equals the twin bit for bit ${what}`, () => {
+      fc.assert(
+        fc.property(arb, seedArb, fc.boolean(), (c, seed, withBias) => {
+          const rand = random(seed);
+          const w = normals(rand, weightLen(c));
+          const x = normals(rand, c.B * c.Cin * c.H * c.W);
+          const bias = withBias ? normals(rand, c.Cout) : null;
+          expectSameBits(dense(x, w, bias, c), reference(x, w, bias, c), "conv2d_dense");
+        }),
+        { numRuns },
+      );
+    });
+  }
 
   it("computes PyTorch's conv2d: the twin matches a float64 conv over an explicitly zero-padded input", () => {
     fc.assert(

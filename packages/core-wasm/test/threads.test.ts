@@ -140,6 +140,19 @@ describe("linear_event", () => {
   });
 });
 
+/** 40 sampled convs with spike inputs (up to 60 % active) and normal weights, for tests that run outside fc.assert. */
+function cases(arb: fc.Arbitrary<Conv>): [Conv, Float32Array, Float32Array][] {
+  const runs: [Conv, Float32Array, Float32Array][] = [];
+  fc.assert(
+    fc.property(arb, seedArb, kindArb, fc.double({ min: 0, max: 0.6, noNaN: true }), (c, seed, kind, density) => {
+      const rand = random(seed);
+      runs.push([c, spikes(rand, c.B * c.Cin * c.H * c.W, density, kind), normals(rand, c.Cout * c.Cin * c.kH * c.kW)]);
+    }),
+    { numRuns: 40 },
+  );
+  return runs;
+}
+
 describe.runIf(threadsSupported())("the threads build", () => {
   let tcore: ThreadsCore;
   let helper: RowsHelper;
@@ -157,15 +170,7 @@ describe.runIf(threadsSupported())("the threads build", () => {
   afterAll(() => helper?.close());
 
   it("computes the one-thread build's bits, and a helper thread its half of each layer", () => {
-    const runs: [Conv, Float32Array, Float32Array][] = [];
-    fc.assert(
-      fc.property(convArb({ groups: 1, cinG: 5, coutG: 26, H: 12 }), seedArb, kindArb, fc.double({ min: 0, max: 0.6, noNaN: true }), (c, seed, kind, density) => {
-        const rand = random(seed);
-        runs.push([c, spikes(rand, c.B * c.Cin * c.H * c.W, density, kind), normals(rand, c.Cout * c.Cin * c.kH * c.kW)]);
-      }),
-      { numRuns: 40 },
-    );
-    for (const [c, x, w] of runs) {
+    for (const [c, x, w] of cases(convArb({ groups: 1, cinG: 5, coutG: 26, H: 12 }))) {
       const one = setup(core, c, x, w, null);
       (core.exports.conv2d_event as Fn)(...one.event);
       const want = one.out();
@@ -184,15 +189,7 @@ describe.runIf(threadsSupported())("the threads build", () => {
   }, 60_000);
 
   it("splits a linear layer by output vectors between the helper and the caller with one thread's bits", () => {
-    const runs: [Conv, Float32Array, Float32Array][] = [];
-    fc.assert(
-      fc.property(linearArb, seedArb, kindArb, fc.double({ min: 0, max: 0.6, noNaN: true }), (c, seed, kind, density) => {
-        const rand = random(seed);
-        runs.push([c, spikes(rand, c.B * c.Cin, density, kind), normals(rand, c.Cout * c.Cin)]);
-      }),
-      { numRuns: 40 },
-    );
-    for (const [c, x, w] of runs) {
+    for (const [c, x, w] of cases(linearArb)) {
       const one = setup(core, c, x, w, null);
       (core.exports.conv2d_event as Fn)(...one.event);
       const want = one.out();
