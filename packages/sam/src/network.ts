@@ -41,8 +41,9 @@ export interface NetworkOptions {
   /**
    * Time steps a linear layer fed directly by the input (after any flatten) computes at once: its input for the next
    * steps is known (the encoder's draws, or the given train), so the layer runs on those frames as one batch and
-   * reads its weights once per block instead of once per step. Default: up to 32 steps within 32 MiB of buffers;
-   * 1 = step by step. Results, spikes and observers are the same for every value.
+   * reads its weights once per block instead of once per step. At most this many, and never more than 32 steps or
+   * than fit in 32 MiB of block buffers (the default); 1 = step by step. Results, spikes and observers are the same
+   * for every value.
    */
   readonly blockSteps?: number;
   /** Starts the helper thread for `threads: 2` outside Node (it must run core-wasm's `serveRows`). */
@@ -213,7 +214,7 @@ export class Network {
       const auto = Math.max(1, Math.min(BLOCK_MAX, Math.floor(BLOCK_BYTES / frameBytes)));
       const want = options.blockSteps ?? auto;
       if (!Number.isSafeInteger(want) || want < 1) throw new UsageError(`blockSteps must be a positive integer, not ${want}`);
-      steps = Math.min(want, BLOCK_MAX);
+      steps = Math.min(want, auto);
     } else if (options.blockSteps !== undefined && (!Number.isSafeInteger(options.blockSteps) || options.blockSteps < 1)) {
       throw new UsageError(`blockSteps must be a positive integer, not ${options.blockSteps}`);
     }

@@ -535,6 +535,20 @@ describe('a linear layer fed by the input computes blocks of steps', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) await expect(Network.create(model, { blockSteps: bad })).rejects.toThrow(/blockSteps must be a positive integer/);
     await expect(Network.create(randomModel(fc.sample(specArb, { numRuns: 1, seed: 5 })[0]), { blockSteps: 0 })).rejects.toThrow(/blockSteps must be a positive integer/);
   });
+
+  it('keeps a block within 32 MiB of buffers whatever blockSteps asks for', async () => {
+    const N = 50_000;
+    const graph = {
+      format: 'spikelens.model/1', name: 'wide', input: { shape: [N] }, timesteps: 4, readout: 'count',
+      layers: [{ name: 'fc', op: 'linear', weight: 'fc.weight' }, { name: 'lif', op: 'lif', beta: 0.9, threshold: 1, reset: 'subtract', resetDelay: false }],
+    };
+    const model = parseModel(modelToSafetensors(graph, [{ name: 'fc.weight', dtype: 'F32', shape: [8, N], data: weights(rng(9), 8 * N, 0.1) }]), 'wide.safetensors');
+    const one = await Network.create(model, { batch: 4, blockSteps: 1 });
+    const asked = await Network.create(model, { batch: 4, blockSteps: 1000 });
+    const extra = asked.arena.size - one.arena.size;
+    expect(extra).toBeGreaterThan(8 * 4 * N * 4); // it does take a block of several steps
+    expect(extra).toBeLessThanOrEqual(32 * 2 ** 20);
+  });
 });
 
 describe('the event-path threshold of a layer', () => {
