@@ -314,12 +314,12 @@ export function conv2d_event_rows(
 // inside, so one tile's weights (a 64-byte line per input, contiguous) stay in cache while every sample's active list is
 // summed into it: the weights are read from memory once per call instead of once per sample. Each output sums in the
 // dense conv's order (ascending input channels from zero, bias last): the bits of conv2d_event and conv2d_dense.
-// Needs spike_index(x, B, Cin, 1, idx, cnt). Each sample's 0/1 flag goes to the scratch, one byte each, so samples
-// are taken scratch_bytes() at a time.
+// Needs spike_index(x, B, Cin, 1, idx, cnt). Each sample's 0/1 flag (a byte) and list cursor (an i32) go to the
+// scratch, so samples are taken LIST_CAP at a time.
 export function linear_event(
   x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, v0: i32, v1: i32,
 ): void {
-  const cap = LIST_CAP << 3;
+  const cap = LIST_CAP;
   for (let b0 = 0; b0 < B; b0 += cap) {
     linearSamples(at(x, b0 * Cin), at(idx, b0 * Cin), at(cnt, b0), wp, bias, at(y, b0 * Cout), min(cap, B - b0), Cin, Cout, v0, v1);
   }
@@ -337,12 +337,85 @@ function linearSamples(
   const ps = panelBytes(1, 1, Cin);
   let j = v0;
   while (j & 3 && j < v1) linearTiles(1, j++, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags); // then from a panel's start
+  if (Cin > ROW_BLOCK) {
+    for (; j + 4 <= v1 && (j << 2) + 16 <= Cout; j += 4) linearTilesBlocked(j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags, listX);
+  }
   for (; j + 4 <= v1; j += 4) linearTiles(4, j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags);
   if (j + 2 <= v1) {
     linearTiles(2, j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags);
     j += 2;
   }
   if (j < v1) linearTiles(1, j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags);
+}
+
+// Inputs a tile sums in one pass over the samples: its weights for them (64 B each, 256 KiB) stay in L2.
+const ROW_BLOCK: i32 = 4096;
+
+// First k in [k, n) whose listed channel is at least c (the list ascends).
+@inline function lowerBound(list: usize, k: i32, n: i32, c: i32): i32 {
+  let hi = n;
+  while (k < hi) {
+    const mid = (k + hi) >>> 1;
+    if (load<i32>(at(list, mid)) < c) k = mid + 1;
+    else hi = mid;
+  }
+  return k;
+}
+
+// linearTiles(4, j, ...) for a layer with more than ROW_BLOCK inputs: the inputs in blocks of ROW_BLOCK, every sample
+// per block, each sample's sum carried over in its outputs (stored and loaded as f32, so the same additions in the
+// same order) and the bias added after the last block. `cursors` holds each sample's place in its list.
+function linearTilesBlocked(
+  j: i32, x: usize, idx: usize, cnt: usize, wp: usize, ps: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32,
+  flags: usize, cursors: usize,
+): void {
+  const wj = vectorBase(wp, ps, j);
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < B; b++) store<i32>(cursors + (<usize>b << 2), 0);
+  for (let c0 = 0; c0 < Cin; c0 += ROW_BLOCK) {
+    const c1 = min(Cin, c0 + ROW_BLOCK);
+    for (let b = 0; b < B; b++) {
+      const list = at(idx, b * Cin);
+      const k0 = load<i32>(cursors + (<usize>b << 2));
+      const k1 = c1 == Cin ? load<i32>(at(cnt, b)) : lowerBound(list, k0, load<i32>(at(cnt, b)), c1);
+      store<i32>(cursors + (<usize>b << 2), k1);
+      const yq = at(y, b * Cout + (j << 2));
+      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+      if (c0 > 0) {
+        a0 = v128.load(yq);
+        a1 = v128.load(yq, 16);
+        a2 = v128.load(yq, 32);
+        a3 = v128.load(yq, 48);
+      }
+      if (load<u8>(flags + <usize>b)) {
+        for (let k = k0; k < k1; k++) {
+          const wq = wj + (<usize>load<i32>(at(list, k)) << 6);
+          a0 = f32x4.add(a0, v128.load(wq));
+          a1 = f32x4.add(a1, v128.load(wq, 16));
+          a2 = f32x4.add(a2, v128.load(wq, 32));
+          a3 = f32x4.add(a3, v128.load(wq, 48));
+        }
+      } else {
+        const xb = at(x, b * Cin);
+        for (let k = k0; k < k1; k++) {
+          const c = load<i32>(at(list, k));
+          const xv = f32x4.splat(load<f32>(at(xb, c)));
+          const wq = wj + (<usize>c << 6);
+          a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
+          a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
+          a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
+          a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
+        }
+      }
+      if (c1 == Cin) putTile(4, j, at(y, b * Cout), 4, bias, Cout, a0, a1, a2, a3, zero, zero);
+      else {
+        v128.store(yq, a0);
+        v128.store(yq, a1, 16);
+        v128.store(yq, a2, 32);
+        v128.store(yq, a3, 48);
+      }
+    }
+  }
 }
 
 // Output channels [4j, 4j + 4nv) of every sample, inside one panel.

@@ -153,6 +153,32 @@ function cases(arb: fc.Arbitrary<Conv>): [Conv, Float32Array, Float32Array][] {
   return runs;
 }
 
+describe("linear_event on more inputs than one pass takes (4096)", () => {
+  it("carries each sum across the passes with conv2d_event's bits, for any split", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ B: fc.integer({ min: 1, max: 5 }), Cin: fc.integer({ min: 4097, max: 9000 }), Cout: fc.integer({ min: 1, max: 40 }) }),
+        seedArb, kindArb, fc.double({ min: 0, max: 0.2, noNaN: true }), fc.boolean(), fc.nat(),
+        ({ B, Cin, Cout }, seed, kind, density, withBias, cut) => {
+          const c: Conv = { B, Cin, Cout, H: 1, W: 1, Ho: 1, Wo: 1, kH: 1, kW: 1, sH: 1, sW: 1, pH: 0, pW: 0, dH: 1, dW: 1, groups: 1 };
+          const rand = random(seed);
+          const s = setup(core, c, spikes(rand, B * Cin, density, kind), normals(rand, Cout * Cin), withBias ? normals(rand, Cout) : null);
+          s.clear();
+          (core.exports.conv2d_event as Fn)(...s.event);
+          const want = s.out();
+          const nvec = Math.ceil(Cout / 4);
+          const v = cut % (nvec + 1);
+          s.clear();
+          (core.exports.linear_event as Fn)(...linearArgs(s.event, c, 0, v));
+          (core.exports.linear_event as Fn)(...linearArgs(s.event, c, v, nvec));
+          expectSameBits(s.out(), want, "two ranges");
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
+
 describe.runIf(threadsSupported())("the threads build", () => {
   let tcore: ThreadsCore;
   let helper: RowsHelper;
