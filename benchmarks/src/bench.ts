@@ -45,7 +45,7 @@ export interface WorkloadResult {
 const DESCRIPTIONS: Record<string, string> = {
   spikelens: 'WebAssembly core, event path per layer per step below 60 % input density (20 % for fewer than 64 inputs per output; the default)',
   'spikelens-dense': 'WebAssembly core, eventThreshold 0 (dense SIMD conv only)',
-  'spikelens-event': 'WebAssembly core, eventThreshold 2 (event path wherever allowed)',
+  'spikelens-event': 'WebAssembly core, eventThreshold 4 (event path wherever allowed)',
   twin: 'plain TypeScript twins of the kernels, same path rule as the default core',
 };
 
