@@ -5,7 +5,7 @@
  * calibrated stages before it), so every peer computes the same currents and must produce the same spikes.
  */
 import { Network, type Model } from '@spikelens/sam';
-import { buildModel, stageGraph, stagesOf, type F32Tensor, type Graph, type GraphLayer, type Stage } from './model-build.js';
+import { buildModel, recordTrains, stageGraph, stagesOf, type F32Tensor, type Graph, type GraphLayer, type Stage } from './model-build.js';
 import { Prng } from './prng.js';
 import type { Calibration, Workload } from './workloads.js';
 
@@ -73,17 +73,6 @@ function quantize(u: Float64Array, scale: number): Float32Array {
   return w;
 }
 
-/** Records the outputs of `names` at every step ('input' allowed), keeping -1/0/1 input spikes as int8. */
-function record(net: Network, names: readonly string[], T: number, signed: boolean): Map<string, Uint8Array | Int8Array> {
-  const sizes = names.map((n) => net.output(n).length);
-  const out = new Map<string, Uint8Array | Int8Array>(names.map((n, i) => [n, n === 'input' && signed ? new Int8Array(T * sizes[i]) : new Uint8Array(T * sizes[i])]));
-  for (let t = 0; t < T; t++) {
-    net.step();
-    names.forEach((n, i) => out.get(n)!.set(net.output(n), t * sizes[i]));
-  }
-  return out;
-}
-
 /**
  * Fits each spiking layer's weight scale by 12 bisections on log2(scale) in [-12, 4] (about 0.3 % resolution), one
  * stage at a time; the closest point seen wins, so a non-monotone wiggle costs accuracy, never determinism.
@@ -103,19 +92,20 @@ export async function calibrate(spec: Spec): Promise<SuiteWorkload> {
   for (const name of Object.keys(shapes)) weights.set(name, quantize(base.get(name)!, spec.fixed[name] ?? 0));
   const tensorsNow = (): F32Tensor[] => [...[...weights].map(([n, d]) => ({ name: n, dtype: 'F32' as const, shape: shapes[n], data: d })), ...spec.extra];
   const draft = buildModel(graph, tensorsNow(), `${graph.name} (draft)`);
-  const signed = draft.input.encoding.kind === 'signed-poisson';
   const encoder = await Network.create(draft, { batch, seed: spec.seed });
   encoder.setInput({ kind: 'pixels', data: spec.pixels });
-  const inputTrain = record(encoder, ['input'], T, signed).get('input')!;
+  const inputTrain = recordTrains(encoder, ['input'], T).get('input')!;
   let train: Uint8Array | Int8Array = inputTrain;
   const calibration: Calibration[] = [];
   const fitted = refit ? undefined : FITTED[spec.id];
   const targetNames = Object.keys(spec.targets);
   let fittedOk = false;
+  /** The conv or linear layer whose scale sets the stage's rate. */
+  const weightedOf = (st: Stage) => graph.layers.slice(st.from, st.to).find((l) => l.op === 'conv2d' || l.op === 'linear')!;
   if (fitted && targetNames.length) {
     // The fitted scales, checked on one run of the whole network over the whole input.
     const stages = stagesOf(draft).filter((st) => spec.targets[st.last] !== undefined);
-    const layerOf = (st: Stage) => graph.layers.slice(st.from, st.to).find((l) => l.op === 'conv2d' || l.op === 'linear')!.name;
+    const layerOf = (st: Stage) => weightedOf(st).name;
     if (stages.every((st) => fitted[layerOf(st)] !== undefined)) {
       for (const st of stages) weights.set(`${layerOf(st)}.weight`, quantize(base.get(`${layerOf(st)}.weight`)!, fitted[layerOf(st)]));
       const net = await Network.create(buildModel(graph, tensorsNow(), graph.name), { batch, seed: spec.seed });
@@ -135,7 +125,7 @@ export async function calibrate(spec: Spec): Promise<SuiteWorkload> {
   for (const stage of fittedOk ? [] : stagesOf(draft)) {
     const target = spec.targets[stage.last];
     if (target === undefined) break;
-    const weighted = graph.layers.slice(stage.from, stage.to).find((l) => l.op === 'conv2d' || l.op === 'linear')!;
+    const weighted = weightedOf(stage);
     const wName = `${weighted.name}.weight`;
     const sg = stageGraph(graph, stage);
     const calT = Math.min(T, spec.calSteps ?? T);
@@ -158,7 +148,7 @@ export async function calibrate(spec: Spec): Promise<SuiteWorkload> {
     const { rate, net } = await rateAt(best.scale);
     calibration.push({ layer: weighted.name, spiking: stage.last, target, scale: best.scale, rate });
     net.setInput({ kind: 'train', data: train, timesteps: T });
-    train = record(net, [stage.last], T, false).get(stage.last)!;
+    train = recordTrains(net, [stage.last], T).get(stage.last)!;
   }
   const tensors = tensorsNow();
   const model: Model = buildModel(graph, tensors, graph.name);

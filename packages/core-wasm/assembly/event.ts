@@ -337,9 +337,6 @@ function linearSamples(
   const ps = panelBytes(1, 1, Cin);
   let j = v0;
   while (j & 3 && j < v1) linearTiles(1, j++, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags); // then from a panel's start
-  if (Cin > ROW_BLOCK) {
-    for (; j + 4 <= v1 && (j << 2) + 16 <= Cout; j += 4) linearTilesBlocked(j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags, listX);
-  }
   for (; j + 4 <= v1; j += 4) linearTiles(4, j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags);
   if (j + 2 <= v1) {
     linearTiles(2, j, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags);
@@ -362,26 +359,29 @@ const ROW_BLOCK: i32 = 4096;
   return k;
 }
 
-// linearTiles(4, j, ...) for a layer with more than ROW_BLOCK inputs: the inputs in blocks of ROW_BLOCK, every sample
-// per block, each sample's sum carried over in its outputs (stored and loaded as f32, so the same additions in the
-// same order) and the bias added after the last block. `cursors` holds each sample's place in its list.
-function linearTilesBlocked(
-  j: i32, x: usize, idx: usize, cnt: usize, wp: usize, ps: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32,
-  flags: usize, cursors: usize,
+// Output channels [4j, 4j + 4nv) of every sample, inside one panel. A full 4-vector tile of a layer with more than
+// ROW_BLOCK inputs sums them in passes of ROW_BLOCK, every sample per pass, each sample's sum carried over in its
+// outputs (stored and loaded as f32: the same additions in the same order) and its place in its list in the
+// scratch (listX); the bias comes after the last pass. Other tiles take one pass.
+@inline function linearTiles(
+  nv: i32, j: i32, x: usize, idx: usize, cnt: usize, wp: usize, ps: usize, bias: usize, y: usize, B: i32, Cin: i32,
+  Cout: i32, flags: usize,
 ): void {
   const wj = vectorBase(wp, ps, j);
   const zero = f32x4.splat(0);
-  for (let b = 0; b < B; b++) store<i32>(cursors + (<usize>b << 2), 0);
-  for (let c0 = 0; c0 < Cin; c0 += ROW_BLOCK) {
-    const c1 = min(Cin, c0 + ROW_BLOCK);
+  const pass = nv == 4 && (j << 2) + 16 <= Cout ? ROW_BLOCK : Cin;
+  const cursors = listX;
+  for (let c0 = 0; c0 < Cin; c0 += pass) {
+    const c1 = min(Cin, c0 + pass);
     for (let b = 0; b < B; b++) {
       const list = at(idx, b * Cin);
-      const k0 = load<i32>(cursors + (<usize>b << 2));
-      const k1 = c1 == Cin ? load<i32>(at(cnt, b)) : lowerBound(list, k0, load<i32>(at(cnt, b)), c1);
-      store<i32>(cursors + (<usize>b << 2), k1);
+      const n = load<i32>(at(cnt, b));
+      const k0 = c0 == 0 ? 0 : load<i32>(cursors + (<usize>b << 2));
+      const k1 = c1 == Cin ? n : lowerBound(list, k0, n, c1);
+      if (c1 < Cin) store<i32>(cursors + (<usize>b << 2), k1);
       const yq = at(y, b * Cout + (j << 2));
       let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-      if (c0 > 0) {
+      if (nv == 4 && c0 > 0) {
         a0 = v128.load(yq);
         a1 = v128.load(yq, 16);
         a2 = v128.load(yq, 32);
@@ -391,9 +391,9 @@ function linearTilesBlocked(
         for (let k = k0; k < k1; k++) {
           const wq = wj + (<usize>load<i32>(at(list, k)) << 6);
           a0 = f32x4.add(a0, v128.load(wq));
-          a1 = f32x4.add(a1, v128.load(wq, 16));
-          a2 = f32x4.add(a2, v128.load(wq, 32));
-          a3 = f32x4.add(a3, v128.load(wq, 48));
+          if (nv > 1) a1 = f32x4.add(a1, v128.load(wq, 16));
+          if (nv > 2) a2 = f32x4.add(a2, v128.load(wq, 32));
+          if (nv > 3) a3 = f32x4.add(a3, v128.load(wq, 48));
         }
       } else {
         const xb = at(x, b * Cin);
@@ -402,54 +402,19 @@ function linearTilesBlocked(
           const xv = f32x4.splat(load<f32>(at(xb, c)));
           const wq = wj + (<usize>c << 6);
           a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
-          a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
-          a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
-          a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
+          if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
+          if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
+          if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
         }
       }
-      if (c1 == Cin) putTile(4, j, at(y, b * Cout), 4, bias, Cout, a0, a1, a2, a3, zero, zero);
-      else {
+      if (c1 == Cin) putTile(nv, j, at(y, b * Cout), 4, bias, Cout, a0, a1, a2, a3, zero, zero);
+      else if (nv == 4) {
         v128.store(yq, a0);
         v128.store(yq, a1, 16);
         v128.store(yq, a2, 32);
         v128.store(yq, a3, 48);
       }
     }
-  }
-}
-
-// Output channels [4j, 4j + 4nv) of every sample, inside one panel.
-@inline function linearTiles(
-  nv: i32, j: i32, x: usize, idx: usize, cnt: usize, wp: usize, ps: usize, bias: usize, y: usize, B: i32, Cin: i32,
-  Cout: i32, flags: usize,
-): void {
-  const wj = vectorBase(wp, ps, j);
-  const zero = f32x4.splat(0);
-  for (let b = 0; b < B; b++) {
-    const list = at(idx, b * Cin);
-    const n = load<i32>(at(cnt, b));
-    let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-    if (load<u8>(flags + <usize>b)) {
-      for (let k = 0; k < n; k++) {
-        const wq = wj + (<usize>load<i32>(at(list, k)) << 6);
-        a0 = f32x4.add(a0, v128.load(wq));
-        if (nv > 1) a1 = f32x4.add(a1, v128.load(wq, 16));
-        if (nv > 2) a2 = f32x4.add(a2, v128.load(wq, 32));
-        if (nv > 3) a3 = f32x4.add(a3, v128.load(wq, 48));
-      }
-    } else {
-      const xb = at(x, b * Cin);
-      for (let k = 0; k < n; k++) {
-        const c = load<i32>(at(list, k));
-        const xv = f32x4.splat(load<f32>(at(xb, c)));
-        const wq = wj + (<usize>c << 6);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(wq), xv));
-        if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(wq, 16), xv));
-        if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(wq, 32), xv));
-        if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(wq, 48), xv));
-      }
-    }
-    putTile(nv, j, at(y, b * Cout), 4, bias, Cout, a0, a1, a2, a3, zero, zero);
   }
 }
 

@@ -206,17 +206,15 @@ export class Network {
     this.rng = this.arena.alloc(batch * 16);
 
     // A linear layer fed by the input (through flattens only) may compute several steps at once.
+    const asked = options.blockSteps;
+    if (asked !== undefined && (!Number.isSafeInteger(asked) || asked < 1)) throw new UsageError(`blockSteps must be a positive integer, not ${asked}`);
     const head = model.layers.findIndex((l) => l.op !== 'flatten');
     const headLayer = model.layers[head];
     let steps = 1;
     if (headLayer && (headLayer.op === 'linear' || headLayer.op === 'conv2d') && isFlat(convGeometry(headLayer))) {
       const frameBytes = batch * (8 * this.inputSize + 4 * sizeOf(headLayer.outShape) + 4);
-      const auto = Math.max(1, Math.min(BLOCK_MAX, Math.floor(BLOCK_BYTES / frameBytes)));
-      const want = options.blockSteps ?? auto;
-      if (!Number.isSafeInteger(want) || want < 1) throw new UsageError(`blockSteps must be a positive integer, not ${want}`);
-      steps = Math.min(want, auto);
-    } else if (options.blockSteps !== undefined && (!Number.isSafeInteger(options.blockSteps) || options.blockSteps < 1)) {
-      throw new UsageError(`blockSteps must be a positive integer, not ${options.blockSteps}`);
+      const most = Math.max(1, Math.min(BLOCK_MAX, Math.floor(BLOCK_BYTES / frameBytes)));
+      steps = Math.min(asked ?? most, most);
     }
     this.block =
       steps > 1
