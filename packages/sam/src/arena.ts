@@ -1,4 +1,13 @@
 import type { Core } from '@spikelens/core-wasm';
+import { LIMITS, formatBytes } from './limits.js';
+
+/** The arena would pass LIMITS.arenaBytes: the network (at this batch) does not fit the core's memory. */
+export class ArenaFullError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArenaFullError';
+  }
+}
 
 /**
  * One bump allocator over a core instance's memory. A Network lays out everything it needs once (weights, activity,
@@ -24,9 +33,11 @@ export class Arena {
   /** A block of `bytes` at a multiple of `align` (a power of two, at least 16). */
   alloc(bytes: number, align = 16): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`arena: bad allocation size ${bytes}`);
-    const ptr = (this.top + align - 1) & ~(align - 1);
+    // Arithmetic, not `& ~(align - 1)`: bit operations are 32-bit signed, and addresses pass 2 GiB.
+    const ptr = Math.ceil(this.top / align) * align;
     const end = ptr + bytes;
-    if (end > 0xffff0000) throw new RangeError(`arena: ${end} bytes exceed the 4 GiB WebAssembly memory`);
+    if (end - this.core.heapBase > LIMITS.arenaBytes)
+      throw new ArenaFullError(`needs more than the ${formatBytes(LIMITS.arenaBytes)} of memory a network may take`);
     this.top = end;
     if (end > this.high) {
       this.core.reserve(end - this.core.heapBase);

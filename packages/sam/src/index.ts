@@ -1,4 +1,6 @@
 export { UsageError, InputError, exitCodeOf } from './errors.js';
+export { LIMITS, formatBytes, boundedProduct } from './limits.js';
+export type { LimitName } from './limits.js';
 export { isSpiking, sizeOf } from './model.js';
 export type {
   Shape,
@@ -25,7 +27,11 @@ export {
   modelToSafetensors,
   parseModel,
   readNpy,
+  readNpyHeader,
   writeNpy,
+  npyHeader,
+  sniffFormat,
+  parseJson,
   MAX_HEADER_BYTES,
   readSafetensors,
   writeSafetensors,
@@ -34,16 +40,17 @@ export type {
   NpyArray,
   NpyData,
   NpyDtype,
+  NpyHeader,
   SafetensorsDtype,
   SafetensorsFile,
   SafetensorsInput,
   SafetensorsTensor,
 } from './formats/index.js';
-export { Network, NCS_MODE, DEFAULT_EVENT_THRESHOLD, layerEventThreshold } from './network.js';
+export { Network, NCS_MODE, DEFAULT_EVENT_THRESHOLD, layerEventThreshold, argmaxRows } from './network.js';
 export type { NetworkInput, NetworkOptions, StepObserver, NcsMode } from './network.js';
 export { Recorder, SamObserver, samFromSpikes } from './observers.js';
 export type { RecordOptions, SamOptions, SpikeRecordShape } from './observers.js';
-export { summarize } from './summary.js';
+export { summarize, summaryScores, SUMMARY_SCORES } from './summary.js';
 export type { Summary, SummaryOptions } from './summary.js';
 export { preprocess } from './preprocess.js';
 export { convFanout, denseMacs, denseMacsPerStep } from './work.js';

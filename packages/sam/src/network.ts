@@ -2,7 +2,7 @@ import {
   CTL_BYTES, DENSE_ROWS, EVENT_ROWS, LINEAR_COLS, RowsHelper, createCore, createThreadsCore, type Core, type CoreSource, type HelperInit,
   type HelperThread,
 } from '@spikelens/core-wasm';
-import { Arena } from './arena.js';
+import { Arena, ArenaFullError } from './arena.js';
 import { InputError, UsageError } from './errors.js';
 import type { Layer, Model, NeuronParam } from './model.js';
 import { isSpiking, sizeOf } from './model.js';
@@ -93,6 +93,17 @@ interface Block {
   event: boolean;
 }
 
+/** The argmax of each row of `scores` `[B, K]`, lowest index on ties: the prediction of each sample. */
+export function argmaxRows(scores: Float32Array, K: number): number[] {
+  const preds: number[] = [];
+  for (let b = 0; b * K < scores.length; b++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (scores[b * K + k] > scores[b * K + best]) best = k;
+    preds.push(best);
+  }
+  return preds;
+}
+
 /** See NetworkOptions.eventThreshold. */
 export const DEFAULT_EVENT_THRESHOLD = 0.6;
 
@@ -164,14 +175,25 @@ export class Network {
   static async create(model: Model, options: NetworkOptions = {}): Promise<Network> {
     const threads = options.threads ?? 1;
     if (threads !== 1 && threads !== 2) throw new UsageError(`threads must be 1 or 2, not ${threads}`);
-    if (threads === 1) return new Network(model, await createCore(options.core), options);
+    if (threads === 1) return Network.build(model, await createCore(options.core), options);
     if (options.core !== undefined) throw new UsageError('threads: 2 runs the embedded threads build: do not give a core');
     const spawn = options.spawnThread ?? (await nodeSpawner());
     const core = await createThreadsCore();
-    const net = new Network(model, core, options);
+    const net = Network.build(model, core, options);
     const { ctl, scratch } = net.threadBlocks!;
     net.helper = await RowsHelper.start(core, ctl, scratch, spawn);
     return net;
+  }
+
+  /** The constructor, with a full arena said as a problem of the model at this batch, naming its file. */
+  private static build(model: Model, core: Core, options: NetworkOptions): Network {
+    try {
+      return new Network(model, core, options);
+    } catch (err) {
+      if (err instanceof ArenaFullError || (err instanceof RangeError && /reserve\(/.test(err.message)))
+        throw new InputError(model.file, `at a batch of ${options.batch ?? 1}, the network ${err instanceof ArenaFullError ? err.message : 'does not fit in memory'}`);
+      throw err;
+    }
   }
 
   /** Ends the helper thread of `threads: 2` (a no-op otherwise); the network must not step afterwards. */
@@ -440,14 +462,7 @@ export class Network {
 
   /** Argmax of each sample's scores, lowest index on ties. */
   predictions(scores: Float32Array = this.scores()): number[] {
-    const K = this.classes;
-    const preds: number[] = [];
-    for (let b = 0; b < this.batch; b++) {
-      let best = 0;
-      for (let k = 1; k < K; k++) if (scores[b * K + k] > scores[b * K + best]) best = k;
-      preds.push(best);
-    }
-    return preds;
+    return argmaxRows(scores, this.classes);
   }
 
   /** Spikes per neuron per step of each spiking layer since reset, over the whole batch. */

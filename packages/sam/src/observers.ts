@@ -40,6 +40,11 @@ export interface RecordOptions {
   readonly membrane?: boolean;
   /** Expected number of steps, to allocate once. */
   readonly timesteps?: number;
+  /**
+   * Hand each step's frames to this function instead of keeping them (a run streamed to files keeps nothing of
+   * its history): `spikes` and `membrane` are `[B, ...]` of that step, valid only during the call.
+   */
+  readonly sink?: (t: number, spikes: Uint8Array | Int8Array | Float32Array | null, membrane: Float32Array | null) => void;
 }
 
 /**
@@ -54,6 +59,11 @@ export class Recorder implements StepObserver {
   /** Per-step frame shape `[B, ...]`. */
   readonly frameShape: number[];
   readonly signed: boolean;
+  private readonly sink: RecordOptions['sink'] | null;
+  /** The sink's frames: one step of spikes in the recorded dtype. */
+  private readonly frame: Uint8Array | Int8Array | Float32Array | null;
+  private readonly wantSpikes: boolean;
+  private readonly wantV: boolean;
 
   constructor(net: Network, layer: string, options: RecordOptions = {}) {
     this.layer = layer;
@@ -73,14 +83,14 @@ export class Recorder implements StepObserver {
     }
     this.signed = layer === 'input' && net.inputIsSigned;
     const floats = layer === 'input' && net.inputIsFloatTrain;
-    this.spikes = wantSpikes
-      ? new Track<Uint8Array | Int8Array | Float32Array>(
-          (k) => (floats ? new Float32Array(k) : this.signed ? new Int8Array(k) : new Uint8Array(k)),
-          n,
-          T,
-        )
-      : null;
-    this.membrane = wantV ? new Track((k) => new Float32Array(k), n, T) : null;
+    const make = (k: number) => (floats ? new Float32Array(k) : this.signed ? new Int8Array(k) : new Uint8Array(k));
+    this.sink = options.sink ?? null;
+    this.wantSpikes = wantSpikes;
+    this.wantV = wantV;
+    const keep = this.sink === null;
+    this.spikes = wantSpikes && keep ? new Track<Uint8Array | Int8Array | Float32Array>(make, n, T) : null;
+    this.membrane = wantV && keep ? new Track((k) => new Float32Array(k), n, T) : null;
+    this.frame = wantSpikes && !keep ? make(n) : null;
   }
 
   onReset(): void {
@@ -88,7 +98,13 @@ export class Recorder implements StepObserver {
     this.membrane?.clear();
   }
 
-  onStep(net: Network): void {
+  onStep(net: Network, t: number): void {
+    if (this.sink) {
+      if (this.frame) this.frame.set(net.output(this.layer));
+      const v = this.wantV ? net.arena.f32(net.membranePtr(this.layer), net.batch * sizeOf(net.layer(this.layer).outShape)) : null;
+      this.sink(t, this.wantSpikes ? this.frame : null, v);
+      return;
+    }
     if (this.spikes) this.spikes.push(net.output(this.layer));
     if (this.membrane) {
       const n = this.membrane.frameSize;
@@ -101,6 +117,8 @@ export interface SamOptions {
   readonly gamma?: number;
   readonly ncs?: NcsMode;
   readonly timesteps?: number;
+  /** Hand each step's map `[B, H, W]` to this function (valid during the call) instead of keeping the maps. */
+  readonly sink?: (t: number, map: Float32Array) => void;
 }
 
 /**
@@ -111,6 +129,7 @@ export class SamObserver implements StepObserver {
   readonly layer: string;
   readonly gamma: number;
   readonly ncs: NcsMode;
+  /** The maps of every step so far, `[T, B, H, W]`; empty when they go to a sink. */
   readonly maps: Track<Float32Array>;
   /** `[B, H, W]` of one step. */
   readonly frameShape: number[];
@@ -119,6 +138,7 @@ export class SamObserver implements StepObserver {
   private readonly C: number;
   private readonly HW: number;
   private readonly decay: number;
+  private readonly sink: SamOptions['sink'] | null;
 
   constructor(net: Network, layer: string, options: SamOptions = {}) {
     const l = net.layer(layer);
@@ -135,7 +155,8 @@ export class SamObserver implements StepObserver {
     this.decay = Math.fround(Math.exp(-gamma));
     this.trace = net.arena.allocF32(net.batch * C * H * W);
     this.map = net.arena.allocF32(net.batch * H * W);
-    this.maps = new Track((k) => new Float32Array(k), net.batch * H * W, options.timesteps ?? net.timesteps ?? 1);
+    this.sink = options.sink ?? null;
+    this.maps = new Track((k) => new Float32Array(k), net.batch * H * W, this.sink ? 0 : options.timesteps ?? net.timesteps ?? 1);
   }
 
   onReset(net: Network): void {
@@ -146,7 +167,9 @@ export class SamObserver implements StepObserver {
   onStep(net: Network, t: number): void {
     const silent = Math.fround(Math.exp(-this.gamma * t));
     net.core.exports.sam_step(net.outputPtr(this.layer), this.trace, this.map, net.batch, this.C, this.HW, this.decay, NCS_MODE[this.ncs], silent);
-    this.maps.push(net.arena.f32(this.map, net.batch * this.HW));
+    const map = net.arena.f32(this.map, net.batch * this.HW);
+    if (this.sink) this.sink(t, map);
+    else this.maps.push(map);
   }
 }
 

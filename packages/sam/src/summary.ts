@@ -1,5 +1,16 @@
 import type { Network } from './network.js';
 
+/** Most scores a summary lists (B x K); a larger run's scores are in its output.npy only. */
+export const SUMMARY_SCORES = 2 ** 20;
+
+/** Scores `[B, K]` as the summary lists them, or null past SUMMARY_SCORES. */
+export function summaryScores(raw: Float32Array, K: number): number[][] | null {
+  if (raw.length > SUMMARY_SCORES) return null;
+  const scores: number[][] = [];
+  for (let b = 0; b * K < raw.length; b++) scores.push(Array.from(raw.subarray(b * K, (b + 1) * K)));
+  return scores;
+}
+
 /**
  * The `summary.json` schema of `spikelens run` / `explain` and of the web page's JSON download (docs/outputs.md).
  * Version the string when a field changes.
@@ -13,7 +24,8 @@ export interface Summary {
   readonly seed: number;
   readonly predictions: number[];
   readonly labels: string[] | null;
-  readonly scores: number[][];
+  /** `[B][K]`; null when B x K is over SUMMARY_SCORES (read output.npy then). */
+  readonly scores: number[][] | null;
   readonly firingRates: Record<string, number>;
   readonly sopsPerImage: number;
   readonly seconds: number;
@@ -36,8 +48,7 @@ export function summarize(net: Network, o: SummaryOptions): Summary {
   const raw = o.scores ?? net.scores();
   const predictions = net.predictions(raw);
   const labels = net.model.input.labels;
-  const scores: number[][] = [];
-  for (let b = 0; b < net.batch; b++) scores.push(Array.from(raw.subarray(b * K, (b + 1) * K)));
+  const scores = summaryScores(raw, K);
   return {
     schema: 'spikelens.summary/1',
     model: net.model.name,

@@ -5,7 +5,9 @@
 import { InputError } from '../errors.js';
 import type { EncodingKind, InputSpec, Layer, Model, Op, Readout, Shape } from '../model.js';
 import { isSpiking, sizeOf } from '../model.js';
-import { describe, Fields, isInteger, isObject, oneLine } from './json.js';
+import { denseMacs } from '../work.js';
+import { LIMITS, boundedProduct } from '../limits.js';
+import { clip, describe, Fields, isInteger, isObject, parseJson } from './json.js';
 import { OPS, parseLayer, type TensorTable } from './layers.js';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from './safetensors.js';
 
@@ -24,12 +26,7 @@ export function parseModel(bytes: Uint8Array, file: string): Model {
     const message = `safetensors __metadata__ has no "${METADATA_KEY}" entry, so this is not a spikelens model`;
     throw new InputError(file, message);
   }
-  let graph: unknown;
-  try {
-    graph = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(file, `__metadata__ "${METADATA_KEY}" is not valid JSON (${oneLine(err)})`);
-  }
+  const graph = parseJson(text, file, `__metadata__ "${METADATA_KEY}"`);
   if (!isObject(graph)) {
     throw new InputError(file, `__metadata__ "${METADATA_KEY}" is ${describe(graph)}, expected a JSON object`);
   }
@@ -50,6 +47,7 @@ function modelOf(top: Fields, tensors: TensorTable): Model {
   const inputFields = top.object('input') ?? top.fail('input', 'is required');
   const input = inputOf(inputFields);
   const timesteps = top.raw('timesteps') == null ? null : top.integer('timesteps', 1);
+  if (timesteps !== null && timesteps > LIMITS.timesteps) top.fail('timesteps', `${timesteps} is more than the ${LIMITS.timesteps} steps a run may take`);
   const layers = layersOf(top, input.shape, tensors);
   const last = layers[layers.length - 1];
   const readout = readoutOf(top, last);
@@ -69,13 +67,15 @@ function inputOf(f: Fields): InputSpec {
   if (!Array.isArray(shape) || (shape.length !== 1 && shape.length !== 3) || !shape.every((d) => isInteger(d, 1))) {
     f.fail('shape', `${describe(shape)} is not [C, H, W] or [N] of positive integers`);
   }
+  if (!(boundedProduct(shape as number[], LIMITS.layerNeurons) <= LIMITS.layerNeurons))
+    f.fail('shape', `${describe(shape)} has more than ${LIMITS.layerNeurons} elements`);
   const channels = (shape as number[])[0];
 
   const pre = f.object('preprocess');
   pre?.only(['scale', 'mean', 'std'], 'preprocess');
-  const scale = pre?.number('scale', 1) ?? 1;
-  const mean = pre?.numbers('mean', [0]) ?? [0];
-  const std = pre?.numbers('std', [1]) ?? [1];
+  const scale = pre?.float32('scale', 1) ?? 1;
+  const mean = pre?.float32s('mean', [0]) ?? [0];
+  const std = pre?.float32s('std', [1]) ?? [1];
   for (const [field, values] of [['mean', mean], ['std', std]] as const) {
     if (values.length !== 1 && values.length !== channels) {
       pre?.fail(field, `has ${values.length} values, expected 1 or ${channels} (one per channel)`);
@@ -87,13 +87,15 @@ function inputOf(f: Fields): InputSpec {
   const enc = f.object('encoding');
   enc?.only(['kind', 'gain'], 'encoding');
   const kind = enc?.choice('kind', ENCODINGS, 'poisson') ?? 'poisson';
-  const gain = enc?.number('gain', 1) ?? 1;
+  const gain = enc?.float32('gain', 1) ?? 1;
   if (gain <= 0) enc?.fail('gain', `${gain} is not positive`);
 
   const labels = f.raw('labels') ?? null;
   if (labels !== null && (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string'))) {
     f.fail('labels', `${describe(labels)} is not a list of strings`);
   }
+  const long = (labels as string[] | null)?.findIndex((l) => l.length > LIMITS.nameChars) ?? -1;
+  if (long >= 0) f.fail('labels', `label ${long} is longer than ${LIMITS.nameChars} characters`);
   return {
     shape: shape as number[],
     preprocess: { scale, mean, std },
@@ -107,6 +109,7 @@ function layersOf(top: Fields, inputShape: Shape, tensors: TensorTable): Layer[]
   if (!Array.isArray(list) || list.length === 0) {
     top.fail('layers', `${describe(list)} is not a non-empty list of layers`);
   }
+  if (list.length > LIMITS.layers) top.fail('layers', `${list.length} layers are more than the ${LIMITS.layers} a model may have`);
   const layers: Layer[] = [];
   const seen = new Map<string, number>();
   let shape = inputShape;
@@ -114,6 +117,7 @@ function layersOf(top: Fields, inputShape: Shape, tensors: TensorTable): Layer[]
     if (!isObject(entry)) top.fail(`layers[${i}]`, `${describe(entry)} is not an object`);
     const indexed = new Fields(top.file, `layers[${i}]`, entry as Record<string, unknown>);
     const name = indexed.requiredString('name');
+    if (name.length > LIMITS.nameChars) indexed.fail('name', `is longer than ${LIMITS.nameChars} characters`);
     if (!NAME.test(name)) indexed.fail('name', `${describe(name)} does not match ${NAME.source}`);
     if (RESERVED_NAMES.includes(name)) indexed.fail('name', `"${name}" is reserved for the encoder's output`);
     const previous = seen.get(name);
@@ -123,10 +127,21 @@ function layersOf(top: Fields, inputShape: Shape, tensors: TensorTable): Layer[]
     const op = f.raw('op');
     if (!OPS.includes(op as Op)) f.fail('op', `unknown op ${describe(op)} (expected one of ${OPS.join(', ')})`);
     const layer = parseLayer(f, name, op as Op, shape, tensors);
+    checkSize(f, layer);
     layers.push(layer);
     shape = layer.outShape;
   }
   return layers;
+}
+
+/** A layer's size against the limits: a few bytes of padding or shape must not ask for gigabytes or hours. */
+function checkSize(f: Fields, layer: Layer): void {
+  const neurons = boundedProduct(layer.outShape, LIMITS.layerNeurons);
+  if (!(neurons <= LIMITS.layerNeurons))
+    f.failAt(`its output ${describe(layer.outShape)} has more than ${LIMITS.layerNeurons} elements per sample`);
+  const macs = denseMacs(layer);
+  if (macs > LIMITS.layerMacs)
+    f.failAt(`it needs ${macs.toExponential(2)} multiply-accumulates a step, more than the ${LIMITS.layerMacs} allowed`);
 }
 
 function readoutOf(top: Fields, last: Layer): Readout {

@@ -1,20 +1,75 @@
 /** Reading hand-written JSON objects field by field, with one-line errors that say where and what was expected. */
 import { InputError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 
-/** A short rendering of a JSON value for messages, never more than one line. */
+/**
+ * A short rendering of a JSON value for messages: one line of at most about 60 characters, whatever the value (an
+ * array shows its items only when they are all numbers, strings, booleans or null, and there are at most 8).
+ */
 export function describe(value: unknown): string {
+  if (Array.isArray(value)) {
+    if (value.length > 8) return `a list of ${value.length} items`;
+    if (!value.every((v) => v === null || ['number', 'string', 'boolean'].includes(typeof v))) return 'a list';
+    const text = `[${value.map(scalar).join(',')}]`;
+    return text.length <= 60 ? text : `a list of ${value.length} items`;
+  }
+  return scalar(value);
+}
+
+function scalar(value: unknown): string {
   if (value === undefined) return 'missing';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return value.length <= 8 ? `[${value.map(describe).join(',')}]` : 'a long array';
   if (typeof value === 'object') return 'an object';
   // JSON.stringify would write Infinity (which JSON.parse makes of 1e999) as null.
   if (typeof value === 'number') return String(value);
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(value) ?? String(value);
   return text.length <= 40 ? text : `${text.slice(0, 37)}...`;
 }
 
+/** A name taken from the input, shortened for a message (a key may be any length). */
+export function clip(name: string, max = 40): string {
+  return name.length <= max ? name : `${name.slice(0, max - 3)}...`;
+}
+
+/** An error's message as one line of at most 120 characters. */
 export function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 120);
+}
+
+/**
+ * How deeply the arrays and objects of a JSON text nest, counted without parsing it (brackets inside strings
+ * skipped); stops counting once past `max`, so a hostile text costs one pass and no stack.
+ */
+export function jsonDepth(text: string, max: number = LIMITS.jsonDepth): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > max) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/**
+ * JSON.parse with the project's depth limit checked first: every JSON text spikelens reads comes through here, so
+ * no input can nest deeper than LIMITS.jsonDepth in any later walk over it. `what` names the text in messages.
+ */
+export function parseJson(text: string, file: string, what: string): unknown {
+  if (jsonDepth(text) > LIMITS.jsonDepth)
+    throw new InputError(file, `${what} nests more than ${LIMITS.jsonDepth} levels deep`);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(file, `${what} is not valid JSON (${oneLine(err)})`);
+  }
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -35,7 +90,7 @@ export class Fields {
   ) {}
 
   fail(field: string, message: string): never {
-    const where = `${this.at ? `${this.at} ` : ''}field "${this.prefix}${field}"`;
+    const where = `${this.at ? `${this.at} ` : ''}field "${clip(this.prefix + field)}"`;
     throw new InputError(this.file, `${where}: ${message}`);
   }
 
@@ -96,6 +151,20 @@ export class Fields {
       this.fail(key, `${describe(value)} is not a finite number`);
     }
     return value as number;
+  }
+
+  /** A number that is finite in float32 too (1e308 is a finite float64 but an infinite float32). */
+  float32(key: string, fallback: number): number {
+    const value = this.number(key, fallback);
+    if (!Number.isFinite(Math.fround(value))) this.fail(key, `${value} is beyond float32's range`);
+    return value;
+  }
+
+  float32s(key: string, fallback: readonly number[]): number[] {
+    const values = this.numbers(key, fallback);
+    const bad = values.findIndex((v) => !Number.isFinite(Math.fround(v)));
+    if (bad >= 0) this.fail(key, `value ${bad} (${values[bad]}) is beyond float32's range`);
+    return values;
   }
 
   integer(key: string, min: number, fallback?: number): number {

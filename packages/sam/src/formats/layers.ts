@@ -4,7 +4,7 @@
  */
 import type { Layer, NeuronParam, Op, ResetRule, Shape, Tensor } from '../model.js';
 import { sizeOf } from '../model.js';
-import { describe, type Fields } from './json.js';
+import { clip, describe, type Fields } from './json.js';
 import type { SafetensorsTensor } from './safetensors.js';
 
 export const OPS: readonly Op[] = [
@@ -102,12 +102,12 @@ function conv2d(f: Fields, base: Base, tensors: TensorTable): Layer {
   const weight = float32Tensor(f, 'weight', f.requiredString('weight'), tensors);
   if (weight.shape.length !== 4 || weight.shape.some((d) => d < 1)) {
     const expected = '[Cout, Cin/groups, kH, kW] of positive sizes';
-    f.fail('weight', `tensor "${weight.name}" has shape ${show(weight.shape)}, expected ${expected}`);
+    f.fail('weight', `tensor "${clip(weight.name)}" has shape ${show(weight.shape)}, expected ${expected}`);
   }
   const [outChannels, , kh, kw] = weight.shape;
   if (channels % groups !== 0) f.fail('groups', `${groups} does not divide the ${channels} input channels`);
   if (outChannels % groups !== 0) {
-    f.fail('groups', `${groups} does not divide the ${outChannels} output channels of tensor "${weight.name}"`);
+    f.fail('groups', `${groups} does not divide the ${outChannels} output channels of tensor "${clip(weight.name)}"`);
   }
   expectShape(f, 'weight', weight, [outChannels, channels / groups, kh, kw]);
   const bias = optionalTensor(f, 'bias', [outChannels], tensors);
@@ -172,12 +172,13 @@ function affineTensor(f: Fields, layer: string, field: string, channels: number,
   const value = f.raw(field);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) f.fail(field, `${describe(value)} is not a finite number`);
+    if (!Number.isFinite(Math.fround(value))) f.fail(field, `${value} is beyond float32's range`);
     return { name: `${layer}.${field}`, shape: [channels], data: new Float32Array(channels).fill(value) };
   }
   const tensor = float32Tensor(f, field, f.requiredString(field), tensors);
   const { shape } = tensor;
   const ok = shape[shape.length - 1] === channels && (shape.length === 1 || (shape.length === 2 && shape[0] >= 1));
-  if (!ok) f.fail(field, `tensor "${tensor.name}" has shape ${show(shape)}, expected [${channels}] or [T,${channels}]`);
+  if (!ok) f.fail(field, `tensor "${clip(tensor.name)}" has shape ${show(shape)}, expected [${channels}] or [T,${channels}]`);
   return tensor;
 }
 
@@ -188,7 +189,7 @@ function affineTensor(f: Fields, layer: string, field: string, channels: number,
 function sameRows(scale: Tensor, shift: Tensor, f: Fields): [Tensor, Tensor] {
   if (sameShape(scale.shape, shift.shape)) return [scale, shift];
   if (scale.shape.length === 2 && shift.shape.length === 2)
-    f.fail('shift', `tensor "${shift.name}" has shape ${show(shift.shape)}, but scale has ${show(scale.shape)}: per-step rows must match`);
+    f.fail('shift', `tensor "${clip(shift.name)}" has shape ${show(shift.shape)}, but scale has ${show(scale.shape)}: per-step rows must match`);
   const rows = Math.max(scale.shape.length === 2 ? scale.shape[0] : 1, shift.shape.length === 2 ? shift.shape[0] : 1);
   const repeat = (t: Tensor): Tensor => {
     if (t.shape.length === 2) return t;
@@ -210,7 +211,9 @@ function neuronParam(
   const value = f.raw(field) ?? fallback;
   if (value === undefined) f.fail(field, 'is required');
   if (typeof value === 'number') {
+    // Checked as the float32 the kernels use: 1e308 is a finite float64 but an infinite float32.
     if (!Number.isFinite(value)) f.fail(field, `${describe(value)} is not a finite number`);
+    if (!Number.isFinite(Math.fround(value))) f.fail(field, `${value} is beyond float32's range`);
     return scalar(value);
   }
   if (typeof value !== 'string') f.fail(field, `${describe(value)} is not a number or a tensor name`);
@@ -218,7 +221,7 @@ function neuronParam(
   if (sameShape(tensor.shape, [shape[0]])) return { per: 'channel', data: tensor.data };
   if (sameShape(tensor.shape, shape)) return { per: 'neuron', data: tensor.data };
   const expected = `[${shape[0]}] (per channel) or ${show(shape)} (per neuron)`;
-  return f.fail(field, `tensor "${tensor.name}" has shape ${show(tensor.shape)}, expected ${expected}`);
+  return f.fail(field, `tensor "${clip(tensor.name)}" has shape ${show(tensor.shape)}, expected ${expected}`);
 }
 
 function scalar(value: number): NeuronParam {
@@ -236,19 +239,19 @@ function optionalTensor(f: Fields, field: string, shape: Shape, tensors: TensorT
 /** The named tensor as its own aligned float32 copy, after checking that it exists, is F32 and is finite. */
 function float32Tensor(f: Fields, field: string, name: string, tensors: TensorTable): Tensor {
   const stored = tensors.get(name);
-  if (!stored) return f.fail(field, `no tensor "${name}" in the file`);
-  if (stored.dtype !== 'F32') f.fail(field, `tensor "${name}" has dtype ${stored.dtype}, expected F32`);
+  if (!stored) return f.fail(field, `no tensor "${clip(name)}" in the file`);
+  if (stored.dtype !== 'F32') f.fail(field, `tensor "${clip(name)}" has dtype ${stored.dtype}, expected F32`);
   // new Uint8Array(view) copies into a fresh buffer (a Node Buffer's slice() would only make a view), so the
   // float view is aligned whatever the tensor's offset in the file, and the model owns its weights. Read in platform order: the project assumes a little-endian host, as WebAssembly is.
   const data = new Float32Array(new Uint8Array(stored.data).buffer);
   const bad = data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) f.fail(field, `tensor "${name}" element ${bad} is ${data[bad]}, expected finite values`);
+  if (bad >= 0) f.fail(field, `tensor "${clip(name)}" element ${bad} is ${data[bad]}, expected finite values`);
   return { name, shape: stored.shape, data };
 }
 
 function expectShape(f: Fields, field: string, tensor: Tensor, expected: readonly (number | string)[]): void {
   if (!sameShape(tensor.shape, expected)) {
-    f.fail(field, `tensor "${tensor.name}" has shape ${show(tensor.shape)}, expected ${show(expected)}`);
+    f.fail(field, `tensor "${clip(tensor.name)}" has shape ${show(tensor.shape)}, expected ${show(expected)}`);
   }
 }
 
@@ -257,5 +260,5 @@ function sameShape(a: Shape, b: readonly (number | string)[]): boolean {
 }
 
 function show(shape: readonly (number | string)[]): string {
-  return `[${shape.join(',')}]`;
+  return shape.length <= 8 ? `[${shape.join(',')}]` : `a shape of rank ${shape.length}`;
 }

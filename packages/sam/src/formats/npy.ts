@@ -3,7 +3,9 @@
  * activity (SPEC §1): versions 1.0, 2.0 and 3.0, little-endian, C-order, dtypes |u1 |i1 |b1 <f4 <f8.
  */
 import { InputError } from '../errors.js';
+import { LIMITS, MAX_ELEMENTS, boundedProduct } from '../limits.js';
 import { describe } from './json.js';
+import { notA } from './sniff.js';
 
 export type NpyDtype = 'u1' | 'i1' | 'b1' | 'f4' | 'f8';
 export type NpyData = Uint8Array | Int8Array | Float32Array | Float64Array;
@@ -21,31 +23,47 @@ const ITEM_SIZE: Record<NpyDtype, number> = { u1: 1, i1: 1, b1: 1, f4: 4, f8: 8 
 const DESCR: Record<NpyDtype, string> = { u1: '|u1', i1: '|i1', b1: '|b1', f4: '<f4', f8: '<f8' };
 const SUPPORTED = Object.values(DESCR).join(' ');
 /** NumPy's own default `max_header_size`: a real header is a few hundred bytes. */
-const MAX_HEADER_BYTES = 10_000;
+const MAX_HEADER_BYTES = LIMITS.npyHeaderBytes;
 
-export function readNpy(bytes: Uint8Array, file: string): NpyArray {
+/** Where an array's data lies in a `.npy` file, and what it is: everything but the data itself. */
+export interface NpyHeader {
+  readonly dtype: NpyDtype;
+  readonly shape: number[];
+  /** Byte offset of the data in the file, and its length (elements times item size). */
+  readonly dataOffset: number;
+  readonly dataBytes: number;
+}
+
+/** Bytes of a file that always hold a whole `.npy` header (prefix, and the longest header accepted). */
+export const NPY_HEADER_READ = 12 + LIMITS.npyHeaderBytes;
+
+/**
+ * Reads and checks a `.npy` header from the first bytes of a file (at least NPY_HEADER_READ of them, or the whole
+ * file when it is shorter), against the file's full length: a file can then be read in pieces, however large.
+ */
+export function readNpyHeader(head: Uint8Array, fileLength: number, file: string): NpyHeader {
   const fail = (message: string): never => {
     throw new InputError(file, message);
   };
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    fail('not a .npy file (bad magic, expected \\x93NUMPY)');
+  if (head.length < 10 || MAGIC.some((b, i) => head[i] !== b)) {
+    fail(notA('a .npy file', head, 'a NumPy .npy array') ?? 'not a .npy file (bad magic, expected \\x93NUMPY)');
   }
-  const major = bytes[6];
-  const minor = bytes[7];
+  const major = head[6];
+  const minor = head[7];
   if (major < 1 || major > 3 || minor !== 0) {
     fail(`.npy format version ${major}.${minor} is not supported (expected 1.0, 2.0 or 3.0)`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const prefix = major === 1 ? 10 : 12;
-  if (bytes.length < prefix) fail(`file is ${bytes.length} bytes, too short for a .npy ${major}.0 header length`);
+  if (head.length < prefix) fail(`file is ${head.length} bytes, too short for a .npy ${major}.0 header length`);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (headerLength > MAX_HEADER_BYTES) {
     fail(`.npy header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit`);
   }
-  if (headerLength > bytes.length - prefix) {
-    fail(`.npy header length ${headerLength} is larger than the ${bytes.length - prefix} bytes that follow it`);
+  if (headerLength > Math.min(head.length, fileLength) - prefix) {
+    fail(`.npy header length ${headerLength} is larger than the ${fileLength - prefix} bytes that follow it`);
   }
-  const raw = bytes.subarray(prefix, prefix + headerLength);
+  const raw = head.subarray(prefix, prefix + headerLength);
   let text: string;
   try {
     // Versions 1 and 2 are latin-1 (each byte one code point); 3 is UTF-8.
@@ -57,13 +75,26 @@ export function readNpy(bytes: Uint8Array, file: string): NpyArray {
   const dtype = dtypeOf(header.descr, fail);
   if (header.fortran_order) fail('.npy array is in Fortran order, expected C order (fortran_order: False)');
   const shape = header.shape;
-  const size = shape.reduce((n, d) => n * d, 1) * ITEM_SIZE[dtype];
-  const dataStart = prefix + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataOffset = prefix + headerLength;
+  const dataLength = fileLength - dataOffset;
+  // Bounded, so a shape of huge dimensions never becomes a rounded float.
+  const size = boundedProduct(shape, MAX_ELEMENTS) * ITEM_SIZE[dtype];
   if (size !== dataLength) {
-    fail(`.npy data is ${dataLength} bytes, expected ${size} for shape (${shape.join(', ')}) of ${DESCR[dtype]}`);
+    const expected = Number.isFinite(size) ? `${size}` : 'more than the file holds';
+    const tuple = shape.length <= 8 ? `(${shape.join(', ')})` : `of rank ${shape.length}`;
+    fail(`.npy data is ${dataLength} bytes, expected ${expected} for shape ${tuple} of ${DESCR[dtype]}`);
   }
-  return { dtype, shape, data: typedView(bytes.subarray(dataStart), dtype) };
+  return { dtype, shape, dataOffset, dataBytes: size };
+}
+
+export function readNpy(bytes: Uint8Array, file: string): NpyArray {
+  const { dtype, shape, dataOffset } = readNpyHeader(bytes, bytes.length, file);
+  return { dtype, shape, data: typedView(bytes.subarray(dataOffset), dtype) };
+}
+
+/** A typed array of `dtype` over raw little-endian bytes (copied when they are not aligned for it). */
+export function npyData(bytes: Uint8Array, dtype: NpyDtype): NpyData {
+  return typedView(bytes, dtype);
 }
 
 function latin1(raw: Uint8Array): string {
@@ -105,6 +136,7 @@ function dtypeOf(descr: string, fail: (m: string) => never): NpyDtype {
   const match = /^([<>|=]?)([uifb])([0-9]+)$/.exec(descr);
   const code = match ? `${match[2]}${match[3]}` : '';
   if (match && (code === 'u1' || code === 'i1' || code === 'b1')) return code;
+  descr = descr.slice(0, 20);
   if (match && (code === 'f4' || code === 'f8')) {
     if (match[1] === '<') return code;
     if (match[1] === '>') fail(`.npy dtype '${descr}' is big-endian, expected little-endian '<${code}'`);
@@ -157,7 +189,8 @@ function parseHeader(text: string, fail: (m: string) => never): Header {
     for (;;) {
       skip();
       if (text[i] === ')') break;
-      const digits = /^[0-9]+/.exec(text.slice(i))?.[0] ?? bad('expected a non-negative integer');
+      const digits = /^[0-9]+/.exec(text.slice(i, i + 32))?.[0] ?? bad('expected a non-negative integer');
+      if (dims.length === LIMITS.rank) fail(`.npy header shape has more than ${LIMITS.rank} dimensions`);
       dims.push(Number(digits));
       i += digits.length;
       skip();
@@ -174,7 +207,7 @@ function parseHeader(text: string, fail: (m: string) => never): Header {
     skip();
     if (text[i] === '}') break;
     const key = string();
-    if (Object.hasOwn(fields, key)) bad(`key '${key}' repeated`);
+    if (Object.hasOwn(fields, key)) bad(`key '${key.slice(0, 40)}' repeated`);
     expect(':');
     fields[key] = value();
     skip();
@@ -187,7 +220,7 @@ function parseHeader(text: string, fail: (m: string) => never): Header {
 
   const keys = Object.keys(fields).sort().join(', ');
   if (keys !== 'descr, fortran_order, shape') {
-    fail(`.npy header has keys ${keys}, expected descr, fortran_order, shape`);
+    fail(`.npy header has keys ${keys.slice(0, 80)}, expected descr, fortran_order, shape`);
   }
   const { descr, fortran_order: fortran, shape } = fields;
   if (typeof descr !== 'string') fail(`.npy header descr is ${describe(descr)}, expected a dtype string`);
@@ -198,34 +231,51 @@ function parseHeader(text: string, fail: (m: string) => never): Header {
   return { descr: descr as string, fortran_order: fortran as boolean, shape: shape as number[] };
 }
 
-/**
- * Writes format 1.0, the header padded with spaces and a final newline so that the data starts at a multiple of
- * 64 bytes, as NumPy does. `b1` data is written as given: it should hold only 0 and 1.
- */
+/** An array as a whole `.npy` file (format 1.0, see npyHeader). `b1` data is written as given: only 0 and 1. */
 export function writeNpy(data: NpyData, shape: readonly number[], dtype: NpyDtype = dtypeOfArray(data)): Uint8Array {
   if (ITEM_SIZE[dtype] !== data.BYTES_PER_ELEMENT || (dtype === 'i1') !== data instanceof Int8Array) {
     throw new Error(`writeNpy: a ${data.constructor.name} cannot be written as ${DESCR[dtype]}`);
   }
   const count = shape.reduce((n, d) => n * d, 1);
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || count !== data.length) {
-    throw new Error(`writeNpy: shape [${shape.join(',')}] does not hold ${data.length} elements`);
-  }
+  if (count !== data.length) throw new Error(`writeNpy: shape [${shape.join(',')}] does not hold ${data.length} elements`);
+  const header = npyHeader(dtype, shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
+  return out;
+}
+
+/**
+ * The bytes of a format 1.0 header for an array of `dtype` and `shape`, padded with spaces and a final newline so
+ * that the data starts at a multiple of 64 bytes, as NumPy does. The data follows it (written whole, or streamed).
+ */
+export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`npyHeader: [${shape.join(',')}] is not a shape`);
   const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   const dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${tuple}, }`;
   const prefix = 10;
   const headerLength = Math.ceil((prefix + dict.length + 1) / ALIGN) * ALIGN - prefix;
   if (headerLength > MAX_HEADER_BYTES) {
-    throw new Error(`writeNpy: a shape of rank ${shape.length} is too long for a header`);
+    throw new Error(`npyHeader: a shape of rank ${shape.length} is too long for a header`);
   }
-  const out = new Uint8Array(prefix + headerLength + data.byteLength);
+  const out = new Uint8Array(prefix + headerLength);
   out.set(MAGIC);
   out[6] = 1;
   new DataView(out.buffer).setUint16(8, headerLength, true);
   for (let k = 0; k < dict.length; k++) out[prefix + k] = dict.charCodeAt(k);
   out.fill(0x20, prefix + dict.length, prefix + headerLength - 1);
   out[prefix + headerLength - 1] = 0x0a;
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), prefix + headerLength);
   return out;
+}
+
+/** Bytes per element of each dtype. */
+export function npyItemSize(dtype: NpyDtype): number {
+  return ITEM_SIZE[dtype];
+}
+
+/** The dtype a typed array is written as. */
+export function npyDtypeOf(data: NpyData): NpyDtype {
+  return dtypeOfArray(data);
 }
 
 function dtypeOfArray(data: NpyData): NpyDtype {

@@ -4,7 +4,9 @@
  * and never allocates from a size it has not checked against the file (SPEC §2).
  */
 import { InputError } from '../errors.js';
-import { describe, oneLine } from './json.js';
+import { LIMITS, MAX_ELEMENTS, boundedProduct } from '../limits.js';
+import { clip, describe, isObject, parseJson } from './json.js';
+import { notA } from './sniff.js';
 
 /** Item size in bytes of every dtype the reference implementation knows. */
 const ITEM_SIZE = {
@@ -48,7 +50,7 @@ export interface SafetensorsInput {
 }
 
 /** The reference implementation's limit; a larger header is refused before it is read. */
-export const MAX_HEADER_BYTES = 100_000_000;
+export const MAX_HEADER_BYTES = LIMITS.headerBytes;
 
 const METADATA_KEY = '__metadata__';
 
@@ -56,6 +58,8 @@ export function readSafetensors(bytes: Uint8Array, file: string): SafetensorsFil
   const fail = (message: string): never => {
     throw new InputError(file, message);
   };
+  const other = notA('a safetensors model', bytes, 'a safetensors file');
+  if (other) fail(other);
   if (bytes.length < 8) {
     fail(`file is ${bytes.length} bytes, shorter than the 8-byte safetensors header length`);
   }
@@ -69,7 +73,7 @@ export function readSafetensors(bytes: Uint8Array, file: string): SafetensorsFil
     fail(`safetensors header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit`);
   }
   const dataStart = 8 + Number(headerLength);
-  const header = parseHeaderJson(bytes.subarray(8, dataStart), fail);
+  const header = parseHeaderJson(bytes.subarray(8, dataStart), file, fail);
   const data = bytes.subarray(dataStart);
 
   let metadata: Record<string, string> | null = null;
@@ -90,7 +94,7 @@ export function readSafetensors(bytes: Uint8Array, file: string): SafetensorsFil
     const cur = spans[i];
     if (cur.begin < prev.end) {
       fail(
-        `tensor "${cur.name}" field "data_offsets": bytes [${cur.begin},${cur.end}] overlap tensor "${prev.name}" ` +
+        `tensor "${clip(cur.name)}" field "data_offsets": bytes [${cur.begin},${cur.end}] overlap tensor "${clip(prev.name)}" ` +
           `[${prev.begin},${prev.end}]`,
       );
     }
@@ -98,23 +102,16 @@ export function readSafetensors(bytes: Uint8Array, file: string): SafetensorsFil
   return { tensors, metadata };
 }
 
-function parseHeaderJson(raw: Uint8Array, fail: (m: string) => never): Record<string, unknown> {
+function parseHeaderJson(raw: Uint8Array, file: string, fail: (m: string) => never): Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
     return fail('safetensors header is not valid UTF-8');
   }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (err) {
-    return fail(`safetensors header is not valid JSON (${oneLine(err)})`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    return fail(`safetensors header is ${describe(header)}, expected a JSON object`);
-  }
-  return header as Record<string, unknown>;
+  const header = parseJson(text, file, 'safetensors header');
+  if (!isObject(header)) return fail(`safetensors header is ${describe(header)}, expected a JSON object`);
+  return header;
 }
 
 function readMetadata(entry: unknown, fail: (m: string) => never): Record<string, string> | null {
@@ -123,7 +120,7 @@ function readMetadata(entry: unknown, fail: (m: string) => never): Record<string
     return fail(`"${METADATA_KEY}" is ${describe(entry)}, expected an object of strings`);
   }
   for (const [key, value] of Object.entries(entry)) {
-    if (typeof value !== 'string') fail(`"${METADATA_KEY}" key "${key}" is ${describe(value)}, expected a string`);
+    if (typeof value !== 'string') fail(`"${METADATA_KEY}" key "${clip(key)}" is ${describe(value)}, expected a string`);
   }
   // fromEntries defines own properties, so even a key "__proto__" stays a plain entry.
   return Object.fromEntries(Object.entries(entry)) as Record<string, string>;
@@ -135,7 +132,7 @@ function readEntry(
   dataLength: number,
   fail: (m: string) => never,
 ): { dtype: SafetensorsDtype; shape: number[]; begin: number; end: number } {
-  const at = `tensor "${name}"`;
+  const at = `tensor "${clip(name)}"`;
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     return fail(`${at} is ${describe(entry)}, expected an object with dtype, shape and data_offsets`);
   }
@@ -146,6 +143,7 @@ function readEntry(
   if (!Array.isArray(shape) || !shape.every(isCount)) {
     return fail(`${at} field "shape": ${describe(shape)} is not a list of non-negative integers`);
   }
+  if (shape.length > LIMITS.rank) return fail(`${at} field "shape" has ${shape.length} dimensions, more than ${LIMITS.rank}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
     return fail(`${at} field "data_offsets": ${describe(offsets)} is not a pair [begin, end] of non-negative integers`);
   }
@@ -155,11 +153,12 @@ function readEntry(
     return fail(`${at} field "data_offsets": [${begin},${end}] runs past the end of the ${dataLength} data bytes`);
   }
   const itemSize = ITEM_SIZE[dtype as SafetensorsDtype];
-  const expected = (shape as number[]).reduce((n, d) => n * d, 1) * itemSize;
+  // Bounded, so a shape like [2000000000, 2000000000] never becomes a rounded float.
+  const expected = boundedProduct(shape as number[], MAX_ELEMENTS) * itemSize;
   if (end - begin !== expected) {
     return fail(
-      `${at} field "data_offsets": [${begin},${end}] spans ${end - begin} bytes, expected ${expected} ` +
-        `for shape [${shape.join(',')}] of ${dtype}`,
+      `${at} field "data_offsets": [${begin},${end}] spans ${end - begin} bytes, expected ` +
+        `${Number.isFinite(expected) ? expected : 'more than the file holds'} for shape ${describe(shape)} of ${dtype}`,
     );
   }
   return { dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end };

@@ -1,6 +1,8 @@
 import { inflateSync } from 'node:zlib';
 import pngjs from 'pngjs';
 import { InputError } from '../errors.js';
+import { notA } from '../formats/sniff.js';
+import { LIMITS } from '../limits.js';
 
 const { PNG } = pngjs;
 
@@ -14,9 +16,9 @@ export interface DecodedPng {
   readonly rgba: Uint8Array;
 }
 
-/** Largest side and pixel count accepted: 64 Mpixel is 256 MB of RGBA before pngjs's own working copies. */
-export const MAX_PNG_SIDE = 16384;
-export const MAX_PNG_PIXELS = 64 * 1024 * 1024;
+/** Largest side and pixel count accepted (docs/limits.md): 16 Mpixel is 64 MiB of RGBA before pngjs's working copies. */
+export const MAX_PNG_SIDE = LIMITS.imageSide;
+export const MAX_PNG_PIXELS = LIMITS.imagePixels;
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -107,12 +109,14 @@ function checkStructure(bytes: Uint8Array): void {
 /** Decode a PNG file's bytes; `file` names it in errors (InputError, one line). */
 export function decodePng(bytes: Uint8Array, file: string): DecodedPng {
   let png: { width: number; height: number; data: Buffer };
+  const other = notA('a PNG image', bytes, 'a PNG image');
+  if (other) throw new InputError(file, other);
   try {
     checkStructure(bytes);
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
     if (err instanceof PngProblem && !err.invalid) throw new InputError(file, err.message);
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0].slice(0, 120);
     throw new InputError(file, `not a valid PNG: ${reason}`);
   }
   if (png.data.length !== png.width * png.height * 4) {

@@ -31,10 +31,38 @@ export interface BasePicture {
 
 /** Each step's overlay (opaque RGBA at the picture's size) of raw maps `[T, H, W]` of one sample. */
 export function samOverlays(maps: Float32Array, H: number, W: number, base: BasePicture, style: MapStyle): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  eachSamOverlay(maps, H, W, base, style, (rgba) => out.push(rgba));
+  return out;
+}
+
+/**
+ * The overlays of samOverlays handed to `use` one step at a time, so that only one picture is in memory at once
+ * (a long run over a large image); `steps` limits them to those steps.
+ */
+export function eachSamOverlay(
+  maps: Float32Array,
+  H: number,
+  W: number,
+  base: BasePicture,
+  style: MapStyle,
+  use: (rgba: Uint8Array, t: number) => void,
+  steps?: readonly number[],
+): void {
   const frames = normalizeSequence(maps, H * W, style.normalize, { limit: style.limit });
-  return frames.map((f) =>
-    overlay(base.pixels, base.width, base.height, resizeBilinear(f, H, W, base.height, base.width), style.colormap, style.alpha),
-  );
+  for (const t of steps ?? frames.keys()) {
+    const full = resizeBilinear(frames[t], H, W, base.height, base.width);
+    use(overlay(base.pixels, base.width, base.height, full, style.colormap, style.alpha), t);
+  }
+}
+
+/** A grid shows at most this many steps: all of a shorter run, else this many evenly spaced, first and last included. */
+export const MAX_GRID_STEPS = 64;
+
+/** The steps a grid of a T-step run shows (see MAX_GRID_STEPS). */
+export function gridSteps(T: number): number[] {
+  if (T <= MAX_GRID_STEPS) return Array.from({ length: T }, (_, t) => t);
+  return Array.from({ length: MAX_GRID_STEPS }, (_, i) => Math.round((i * (T - 1)) / (MAX_GRID_STEPS - 1)));
 }
 
 /** The picture scaled (bilinear) so its longer side is at most `maxSide`; itself when it already fits. */
@@ -50,9 +78,14 @@ export function fitPicture(base: BasePicture, maxSide: number): BasePicture {
   return { width, height, pixels };
 }
 
-/** The grid of every step's overlay (tiles at most MAX_TILE a side), the step under each tile, `title` above. */
+/**
+ * The grid of every step's overlay (tiles at most MAX_TILE a side; past MAX_GRID_STEPS steps, evenly spaced ones),
+ * the step under each tile, `title` above.
+ */
 export function samGrid(maps: Float32Array, H: number, W: number, base: BasePicture, style: MapStyle, title: string): RgbaImage {
   const tile = fitPicture(base, MAX_TILE);
-  const tiles = samOverlays(maps, H, W, tile, style).map((rgba) => ({ width: tile.width, height: tile.height, rgba }));
-  return composeGrid(tiles, { title, legend: style.colormap });
+  const steps = gridSteps(maps.length / (H * W));
+  const tiles: RgbaImage[] = [];
+  eachSamOverlay(maps, H, W, tile, style, (rgba) => tiles.push({ width: tile.width, height: tile.height, rgba }), steps);
+  return composeGrid(tiles, { title, legend: style.colormap, labels: steps.map((t) => `t=${t}`) });
 }

@@ -1,5 +1,6 @@
 import type { CoreSource } from '@spikelens/core-wasm';
 import type { Model } from '../model.js';
+import { InputError, UsageError } from '../errors.js';
 import { Network } from '../network.js';
 import type { Dataset } from './data/dataset.js';
 
@@ -22,8 +23,21 @@ export interface Evaluation {
 export async function evaluate(
   model: Model,
   ds: Dataset,
-  o: { limit?: number; batch?: number; seed?: number; core?: CoreSource; onBatch?: (done: number, total: number) => void } = {},
+  o: {
+    limit?: number;
+    batch?: number;
+    seed?: number;
+    /** Steps per image (default the model's; needed when the model sets none, as a NIR graph). */
+    timesteps?: number;
+    core?: CoreSource;
+    onBatch?: (done: number, total: number) => void;
+  } = {},
 ): Promise<Evaluation> {
+  const T = o.timesteps ?? model.timesteps;
+  if (T === null) throw new UsageError(`${model.file || 'the model'} sets no timesteps: give them (--timesteps)`);
+  const shape = [ds.channels, ds.height, ds.width];
+  if (model.input.shape.join(',') !== shape.join(','))
+    throw new InputError(model.file, `takes inputs of [${model.input.shape.join(',')}], but ${ds.name} images are [${shape.join(',')}]`);
   const total = Math.min(o.limit && o.limit > 0 ? o.limit : ds.count, ds.count);
   // batches must end at image 1,000 for its accuracy to be read off; results do not depend on the batch size
   const B = Math.min(o.batch ?? 100, total);
@@ -44,7 +58,7 @@ export async function evaluate(
     for (let i = 0; i < size * n; i++) pixels[i] = ds.pixels[start * n + i];
     const began = performance.now();
     net.setInput({ kind: 'pixels', data: pixels }, start);
-    net.run();
+    net.run(T);
     seconds += (performance.now() - began) / 1000;
     const preds = net.predictions();
     for (let b = 0; b < size; b++) {

@@ -129,8 +129,9 @@ describe('readNpy errors', () => {
 
   it('refuses a bad magic, a short file or an unknown version', () => {
     expect(fail(new TextEncoder().encode('PK\x03\x04 not numpy at all'))).toBe(
-      'a.npy: not a .npy file (bad magic, expected \\x93NUMPY)',
+      'a.npy: not a .npy file (it is a ZIP archive (a PyTorch .pt checkpoint?))',
     );
+    expect(fail(new TextEncoder().encode('no magic, not numpy at all'))).toBe('a.npy: not a .npy file (bad magic, expected \\x93NUMPY)');
     expect(fail(good.subarray(0, 9))).toContain('not a .npy file');
     const v4 = good.slice();
     v4[6] = 4;

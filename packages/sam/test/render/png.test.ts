@@ -110,9 +110,11 @@ describe('decodePng', () => {
 
   it('rejects bytes that are not a PNG', () => {
     expectInputError(() => decodePng(new Uint8Array(0), F), /not a valid PNG: wrong signature/);
-    expectInputError(() => decodePng(new TextEncoder().encode('GIF89a........'), F), /wrong signature/);
+    // A file of another known format is named for what it is.
+    expectInputError(() => decodePng(new TextEncoder().encode('GIF89a........'), F), /not a PNG image \(it is a GIF image\)/);
     const jpegish = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0, 0, 0, 0, 0]);
-    expectInputError(() => decodePng(jpegish, F), /wrong signature/);
+    expectInputError(() => decodePng(jpegish, F), /not a PNG image \(it is a JPEG image\)/);
+    expectInputError(() => decodePng(new TextEncoder().encode('just some text here'), F), /not a valid PNG: wrong signature/);
   });
 
   it('rejects a truncated file', () => {
