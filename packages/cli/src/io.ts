@@ -5,8 +5,30 @@ export interface Io {
   readonly stderr: NodeJS.WriteStream;
 }
 
+/**
+ * Set once a standard stream is closed by its reader (`spikelens info MODEL | head -3`): the command goes on and
+ * ends quietly, its further lines dropped, instead of dying of an EPIPE stack trace.
+ */
+const closed = { out: false, err: false };
+let listening = false;
+function listen(): void {
+  if (listening) return;
+  listening = true;
+  process.stdout.on('error', () => void (closed.out = true));
+  process.stderr.on('error', () => void (closed.err = true));
+}
+
 export const processIo: Io = {
-  out: (line) => void process.stdout.write(line + '\n'),
-  err: (line) => void process.stderr.write(line + '\n'),
-  stderr: process.stderr,
+  out: (line) => {
+    listen();
+    if (!closed.out) process.stdout.write(line + '\n');
+  },
+  err: (line) => {
+    listen();
+    if (!closed.err) process.stderr.write(line + '\n');
+  },
+  get stderr() {
+    listen();
+    return process.stderr;
+  },
 };

@@ -1,5 +1,5 @@
-import { InputError, parseModel, readNir, readNpy, type Model, type NetworkInput, type NirImportOptions } from '@spikelens/sam';
-import { decodePng, readBytes } from '@spikelens/sam/node';
+import { InputError, LIMITS, parseModel, readNir, sizeOf, type Model, type NetworkInput, type NirImportOptions } from '@spikelens/sam';
+import { NpyReader, decodePng, readBytes } from '@spikelens/sam/node';
 import { imageInput, imageShape } from '@spikelens/sam';
 import { extname } from 'node:path';
 
@@ -40,35 +40,100 @@ export async function loadImage(file: string, model: Model): Promise<LoadedInput
   return { input: { kind: 'pixels', data: pixels }, batch: 1, image };
 }
 
-export async function loadInput(file: string, model: Model): Promise<LoadedInput> {
+/**
+ * A run's input, read a chunk of samples at a time: a PNG (one sample), or a `.npy` of pixel values `[B, ...]` or
+ * of input frames `[T, B, ...]` (spikes, event counts or currents), which stays on disk and streams.
+ */
+export interface InputSource {
+  readonly file: string;
+  readonly kind: 'pixels' | 'train';
+  /** Samples in the input. */
+  readonly batch: number;
+  /** A train's length (its steps); undefined for pixels. */
+  readonly timesteps?: number;
+  /** Bytes one sample's input takes in memory once read (all its steps for a train). */
+  readonly sampleBytes: number;
+  /** A train of float frames (event counts or currents), recorded as float32 rather than as spikes. */
+  readonly floatFrames: boolean;
+  /** The decoded image, when the input is one. */
+  readonly image?: DecodedImage;
+  /** Samples [b0, b0 + count) as a network input. */
+  read(b0: number, count: number): NetworkInput;
+  close(): void;
+}
+
+export async function openInput(file: string, model: Model): Promise<InputSource> {
   const ext = extname(file).toLowerCase();
-  if (ext === '.png') return loadImage(file, model);
+  if (ext === '.png') {
+    const { input, image } = await loadImage(file, model);
+    return {
+      file, kind: 'pixels', batch: 1, image, sampleBytes: input.data.byteLength, floatFrames: false,
+      read: () => input,
+      close: () => {},
+    };
+  }
   if (ext !== '.npy') throw new InputError(file, 'unsupported input: expected a .npy array or a .png image');
-  const arr = readNpy(await readBytes(file), file);
+  const reader = await NpyReader.open(file);
+  try {
+    return npySource(reader, model);
+  } catch (err) {
+    reader.close();
+    throw err;
+  }
+}
+
+function npySource(reader: NpyReader, model: Model): InputSource {
+  const { file, dtype, shape } = reader;
   const S = model.input.shape;
+  const sample = sizeOf(S);
   const want = `float32 [B,${S.join(',')}] (pixel values), or uint8/int8/float32 [T,B,${S.join(',')}] (spikes or event counts per step)`;
-  const shapeStr = `[${arr.shape.join(',')}]`;
+  const shapeStr = shape.length <= 8 ? `[${shape.join(',')}]` : `of rank ${shape.length}`;
   const fits = (offset: number): boolean =>
-    arr.shape.length === S.length + offset && S.every((d, i) => arr.shape[i + offset] === d) && arr.shape.slice(0, offset).every((d) => d >= 1);
-  if (arr.dtype === 'u1' || arr.dtype === 'i1' || arr.dtype === 'b1') {
-    if (!fits(2)) throw new InputError(file, `${arr.dtype === 'i1' ? 'int8' : 'uint8'} array of shape ${shapeStr} does not fit the model: expected ${want}`);
-    const [T, B] = arr.shape;
-    const data = arr.data as Uint8Array | Int8Array;
-    if (arr.dtype === 'i1') {
-      const bad = (data as Int8Array).findIndex((v) => v < -1 || v > 1);
-      if (bad >= 0) throw new InputError(file, `int8 spikes must be -1, 0 or 1; element ${bad} is ${data[bad]}`);
-    }
-    return { input: { kind: 'train', data, timesteps: T }, batch: B };
+    shape.length === S.length + offset && S.every((d, i) => shape[i + offset] === d) && shape.slice(0, offset).every((d) => d >= 1);
+  const bytes = dtype === 'u1' || dtype === 'i1' || dtype === 'b1';
+  const train = fits(2);
+  if (bytes && !train) throw new InputError(file, `${dtype === 'i1' ? 'int8' : 'uint8'} array of shape ${shapeStr} does not fit the model: expected ${want}`);
+  if (!train && !fits(1)) throw new InputError(file, `float array of shape ${shapeStr} does not fit the model: expected ${want}`);
+
+  if (train) {
+    const [T, B] = shape;
+    if (T > LIMITS.timesteps) throw new InputError(file, `its ${T} steps are more than the ${LIMITS.timesteps} a run may take`);
+    return {
+      file, kind: 'train', batch: B, timesteps: T, sampleBytes: T * sample * (bytes ? 1 : 4), floatFrames: !bytes,
+      read(b0, count) {
+        const n = count * sample;
+        const data = dtype === 'i1' ? new Int8Array(T * n) : bytes ? new Uint8Array(T * n) : new Float32Array(T * n);
+        for (let t = 0; t < T; t++) data.set(reader.read((t * B + b0) * sample, n), t * n);
+        if (dtype === 'i1') {
+          const bad = data.findIndex((v) => v < -1 || v > 1);
+          if (bad >= 0) throw new InputError(file, `int8 spikes must be -1, 0 or 1; ${where(bad, n, b0, sample)} is ${data[bad]}`);
+        }
+        if (!bytes) {
+          const bad = data.findIndex((v) => !Number.isFinite(v));
+          if (bad >= 0) throw new InputError(file, `${where(bad, n, b0, sample)} is ${data[bad]}: input frames must be finite`);
+        }
+        return { kind: 'train', data, timesteps: T };
+      },
+      close: () => reader.close(),
+    };
   }
-  const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as Float64Array);
-  if (fits(2)) {
-    // A float array with a time axis: input frames entering the first layer as given (event counts, currents).
-    for (let i = 0; i < data.length; i++)
-      if (!Number.isFinite(data[i])) throw new InputError(file, `element ${i} is ${data[i]}: input frames must be finite`);
-    return { input: { kind: 'train', data, timesteps: arr.shape[0] }, batch: arr.shape[1] };
-  }
-  if (!fits(1)) throw new InputError(file, `float array of shape ${shapeStr} does not fit the model: expected ${want}`);
-  for (let i = 0; i < data.length; i++)
-    if (!Number.isFinite(data[i])) throw new InputError(file, `element ${i} is ${data[i]}: pixel values must be finite`);
-  return { input: { kind: 'pixels', data }, batch: arr.shape[0] };
+  const B = shape[0];
+  return {
+    file, kind: 'pixels', batch: B, sampleBytes: sample * 4, floatFrames: false,
+    read(b0, count) {
+      const raw = reader.read(b0 * sample, count * sample);
+      const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as Float64Array);
+      const bad = data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new InputError(file, `sample ${b0 + Math.floor(bad / sample)} element ${bad % sample} is ${data[bad]}: pixel values must be finite`);
+      return { kind: 'pixels', data };
+    },
+    close: () => reader.close(),
+  };
+}
+
+/** Where element `i` of a chunk of a train `[T, count, sample]` (from sample b0) is, for a message. */
+function where(i: number, n: number, b0: number, sample: number): string {
+  const t = Math.floor(i / n);
+  const r = i % n;
+  return `step ${t} sample ${b0 + Math.floor(r / sample)} element ${r % sample}`;
 }

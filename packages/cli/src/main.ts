@@ -1,4 +1,4 @@
-import { InputError, UsageError } from '@spikelens/sam';
+import { InputError, LIMITS, UsageError } from '@spikelens/sam';
 import { explainCommand, EXPLAIN_HELP } from './commands/explain.js';
 import { infoCommand, INFO_HELP } from './commands/info.js';
 import { runCommand, RUN_HELP } from './commands/run.js';
@@ -30,6 +30,12 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promi
   convert: { run: convertCommand, help: CONVERT_HELP },
 };
 
+/** A message as the one line the CLI prints: whitespace folded, at most `max` characters. */
+export function oneLineMessage(text: string, max: number = LIMITS.messageChars): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 3)}...`;
+}
+
 /** The whole CLI as a function: tests call it in-process; the bin is one line. Returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -41,23 +47,25 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.out(HELP);
     return 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const where = command ? `spikelens ${name}` : 'spikelens';
   try {
-    if (!command) throw new UsageError(`unknown command "${name}"`);
+    if (!command) throw new UsageError(`unknown command "${name.slice(0, 40)}"`);
     return await command.run(rest, io);
   } catch (err) {
-    const where = command ? `spikelens ${name}` : 'spikelens';
     if (err instanceof UsageError) {
-      io.err(`${where}: ${err.message} (see '${where} --help')`);
+      const help = ` (see '${where} --help')`;
+      io.err(`${where}: ${oneLineMessage(err.message, LIMITS.messageChars - where.length - help.length - 2)}${help}`);
       return 2;
     }
     if (err instanceof InputError) {
-      io.err(`${where}: ${err.message}`);
+      io.err(oneLineMessage(`${where}: ${err.message}`));
       return 3;
     }
     const e = err as Error;
-    io.err(`${where}: internal error: ${e?.message ?? String(err)}${argv.includes('--debug') ? '' : ' (--debug shows the stack)'}`);
-    if (argv.includes('--debug') && e?.stack) io.err(e.stack);
+    const debug = argv.includes('--debug');
+    io.err(oneLineMessage(`${where}: internal error: ${e?.message ?? String(err)}${debug ? '' : ' (--debug shows the stack)'}`));
+    if (debug && e?.stack) io.err(e.stack);
     return 1;
   }
 }

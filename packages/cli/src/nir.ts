@@ -8,7 +8,7 @@ export const NIR_FLAGS: Options = {
   dt: { type: 'string' },
   integration: { type: 'string' },
   reset: { type: 'string' },
-  'reset-delay': { type: 'string' },
+  'reset-delay': { type: 'boolean' },
   readout: { type: 'string' },
   encoding: { type: 'string' },
   gain: { type: 'string' },
@@ -28,7 +28,8 @@ export const NIR_HELP = `NIR models (.nir; NIR stores no time step, reset rule, 
   --dt DT               time step the file's time constants are read with (default: the preset's)
   --integration RULE    euler (beta = 1 - dt/tau) or exp (beta = exp(-dt/tau)) (default: the preset's)
   --reset R             subtract, zero or none (default: the preset's)
-  --reset-delay B       true or false: apply a spike's reset at the next step, as snnTorch (default: the preset's)
+  --reset-delay         apply a spike's reset at the next step, as snnTorch; --no-reset-delay: in the same step
+                        (default: the preset's)
   --readout R           count, final or mean (default: count after a spiking last node, final after LI)
   --timesteps T         steps for an image input (default ${NIR_DEFAULT_TIMESTEPS}; a spike train runs its own length)
   --encoding E          direct, poisson or signed-poisson (default direct)
@@ -44,7 +45,7 @@ function numbers(values: Record<string, unknown>, key: string): number[] | undef
   if (!items) return undefined;
   return items.map((s) => {
     const n = Number(s);
-    if (!Number.isFinite(n)) throw new UsageError(`--${key} must be numbers separated by commas, not "${str(values, key)}"`);
+    if (!Number.isFinite(n)) throw new UsageError(`--${key} must be numbers separated by commas, not "${s.slice(0, 40)}"`);
     return n;
   });
 }
@@ -56,7 +57,7 @@ export function nirOptions(values: Record<string, unknown>, isNir: boolean, time
     if (given.length) throw new UsageError(`--${given[0]} applies to .nir models only`);
     return {};
   }
-  const delay = choice(values, 'reset-delay', ['true', 'false'] as const);
+  const delay = values['reset-delay'] as boolean | undefined;
   const std = numbers(values, 'std');
   if (std?.some((s) => s === 0)) throw new UsageError('--std must not contain 0');
   return {
@@ -64,7 +65,7 @@ export function nirOptions(values: Record<string, unknown>, isNir: boolean, time
     dt: num(values, 'dt', (n) => n > 0, 'a number > 0'),
     integration: choice(values, 'integration', ['euler', 'exp'] as const),
     reset: choice(values, 'reset', ['subtract', 'zero', 'none'] as const),
-    resetDelay: delay === undefined ? undefined : delay === 'true',
+    resetDelay: delay,
     readout: choice(values, 'readout', ['count', 'final', 'mean'] as const),
     timesteps: timesteps ?? NIR_DEFAULT_TIMESTEPS,
     encoding: choice(values, 'encoding', ['direct', 'poisson', 'signed-poisson'] as const),

@@ -1,22 +1,30 @@
 import {
   InputError,
+  LIMITS,
   Network,
   Recorder,
   SamObserver,
   UsageError,
+  argmaxRows,
+  formatBytes,
   isSpiking,
+  sizeOf,
   type Model,
   type NcsMode,
-  type NetworkInput,
 } from '@spikelens/sam';
+import type { InputSource } from './load.js';
 import { Progress } from './progress.js';
+
+/** Where a streamed run's frames go: each step's frames `[count, ...]` of the samples from `b0`. */
+export interface FrameSink {
+  spikes?(layer: string, t: number, b0: number, frame: Uint8Array | Int8Array | Float32Array): void;
+  membrane?(layer: string, t: number, b0: number, frame: Float32Array): void;
+  sam?(layer: string, t: number, b0: number, map: Float32Array): void;
+}
 
 export interface SimulateOptions {
   readonly model: Model;
-  readonly input: NetworkInput;
-  readonly batch: number;
-  /** The input file, for messages. */
-  readonly inputFile: string;
+  readonly source: InputSource;
   readonly seed: number;
   readonly timesteps?: number;
   readonly record: readonly string[];
@@ -25,66 +33,68 @@ export interface SimulateOptions {
   readonly ncs: NcsMode;
   /** The flag that named the SAM layers, for messages (`--sam` in run, `--layer` in explain). */
   readonly samFlag?: string;
-  readonly keyOffset?: number;
   /** 1 (default) or 2: split every convolution over two threads (same results). */
   readonly threads?: number;
+  /** Samples per chunk; default as many as fit LIMITS.chunkBytes of memory. Results do not depend on it. */
+  readonly chunk?: number;
+  /**
+   * Receives every step's recorded frames, chunk after chunk; nothing is kept. Without it the frames are kept by
+   * the result's recorders and SAM observers, and the whole input must be one chunk.
+   */
+  readonly sink?: FrameSink;
   readonly progress?: { stream: NodeJS.WriteStream; enabled: boolean; label: string };
 }
 
 export interface SimulateResult {
-  readonly net: Network;
   readonly timesteps: number;
-  readonly recorders: readonly Recorder[];
-  readonly sams: readonly SamObserver[];
+  readonly batch: number;
+  /** Samples per chunk the run took. */
+  readonly chunk: number;
+  readonly classes: number;
+  /** `[B, K]`. */
   readonly scores: Float32Array;
   readonly predictions: number[];
+  /** Spikes per neuron per step of each spiking layer, over all samples. */
+  readonly firingRates: Record<string, number>;
+  readonly sopsPerImage: number;
+  /** The simulation alone: not loading, not writing. */
   readonly seconds: number;
+  /** Without a sink: what was recorded (one chunk). */
+  readonly recorders: readonly Recorder[];
+  readonly sams: readonly SamObserver[];
 }
 
-/** Every layer `--record all` names (SPEC §8): lif, if and li layers, plus `input` when the input is spikes. */
-export function recordAll(model: Model, input: NetworkInput): string[] {
+/** Every layer `--record all` names (docs/outputs.md): lif, if and li layers, plus `input` when the input is spikes. */
+export function recordAll(model: Model, source: Pick<InputSource, 'kind'>): string[] {
   const names = model.layers.filter((l) => isSpiking(l) || l.op === 'li').map((l) => l.name);
-  const spikes = input.kind === 'train' || model.input.encoding.kind !== 'direct';
+  const spikes = source.kind === 'train' || model.input.encoding.kind !== 'direct';
   return spikes ? ['input', ...names] : names;
 }
 
 function checkNames(model: Model, names: readonly string[], flag: string): void {
   for (const name of names) {
     if (name === 'input' && flag === '--record') continue;
-    if (!model.layers.some((l) => l.name === name))
-      throw new UsageError(`${flag}: the model has no layer "${name}" (layers: ${model.layers.map((l) => l.name).join(', ')})`);
+    if (!model.layers.some((l) => l.name === name)) {
+      const all = model.layers.map((l) => l.name).join(', ');
+      throw new UsageError(`${flag}: the model has no layer "${name.slice(0, 40)}" (layers: ${all.length <= 120 ? all : `${all.slice(0, 117)}...`})`);
+    }
   }
 }
 
 /** Resolves the run length: a spike train's own, or --timesteps, or the model's. */
-export function resolveTimesteps(model: Model, input: NetworkInput, inputFile: string, timesteps?: number): number {
-  if (input.kind === 'train') {
-    if (timesteps !== undefined) throw new UsageError(`--timesteps cannot be given with a spike-train input (${inputFile} has ${input.timesteps} steps)`);
-    return input.timesteps;
+export function resolveTimesteps(model: Model, source: Pick<InputSource, 'kind' | 'timesteps' | 'file'>, timesteps?: number): number {
+  if (source.kind === 'train') {
+    if (timesteps !== undefined) throw new UsageError(`--timesteps cannot be given with a spike-train input (${source.file} has ${source.timesteps} steps)`);
+    return source.timesteps!;
   }
   const T = timesteps ?? model.timesteps;
   if (T === null || T === undefined) throw new UsageError(`${model.file}: the model sets no timesteps: give --timesteps`);
   return T;
 }
 
-/** Estimated arena bytes, to refuse a batch that cannot fit before anything is allocated. */
-function arenaEstimate(model: Model, batch: number): number {
-  let floats = 0;
-  for (const l of model.layers) {
-    let out = 1;
-    for (const d of l.outShape) out *= d;
-    let inp = 1;
-    for (const d of l.inShape) inp *= d;
-    floats += batch * out * 2;
-    if (l.op === 'conv2d' || l.op === 'linear') floats += batch * inp + l.weight.data.length * 2;
-  }
-  return floats * 4;
-}
-
-/** The one simulation path of `run`, `explain` and the conformance suite. */
-export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
-  const { model, input } = o;
-  const T = resolveTimesteps(model, input, o.inputFile, o.timesteps);
+/** Checks names and per-step tensors against the model, before anything runs. */
+export function checkRequest(o: Pick<SimulateOptions, 'model' | 'record' | 'sam' | 'samFlag'>, T: number): void {
+  const { model } = o;
   checkNames(model, o.record, '--record');
   const samFlag = o.samFlag ?? '--sam';
   checkNames(model, o.sam, samFlag);
@@ -93,29 +103,159 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
     if (!isSpiking(l)) throw new UsageError(`${samFlag}: layer "${name}" (${l.op}) is not a spiking layer: SAM needs lif, if or cubalif`);
     if (l.outShape.length !== 3) throw new UsageError(`${samFlag}: layer "${name}" is flat ([${l.outShape.join(',')}]): it has no map`);
   }
-  const est = arenaEstimate(model, o.batch);
-  if (est > 3.5 * 2 ** 30)
-    throw new InputError(o.inputFile, `a batch of ${o.batch} needs about ${(est / 2 ** 30).toFixed(1)} GiB, more than WebAssembly's 4 GiB: split the input`);
+  for (const name of o.record) {
+    if (name === 'input') continue;
+    const l = model.layers.find((x) => x.name === name)!;
+    if (!isSpiking(l) && l.op !== 'li') throw new UsageError(`--record: layer "${name}" (${l.op}) is not a neuron layer: only lif, if, cubalif and li are recorded`);
+  }
   for (const l of model.layers)
     if (l.op === 'affine' && l.scale.shape.length === 2 && l.scale.shape[0] < T)
       throw new InputError(model.file, `layer "${l.name}": per-step affine has ${l.scale.shape[0]} rows, the run has ${T} steps`);
+}
 
-  const net = await Network.create(model, { batch: o.batch, seed: o.seed, keyOffset: o.keyOffset ?? 0, countSops: true, threads: o.threads ?? 1 });
-  net.setInput(input);
-  const recorders = o.record.map((name) => new Recorder(net, name, { spikes: true, membrane: true, timesteps: T }));
-  const sams = o.sam.map((name) => new SamObserver(net, name, { gamma: o.gamma, ncs: o.ncs, timesteps: T }));
-  for (const r of recorders) net.observe(r);
-  for (const s of sams) net.observe(s);
-
-  const bar = o.progress ? new Progress(o.progress.stream, o.progress.label, T, o.progress.enabled) : null;
-  const start = performance.now();
-  for (let t = 0; t < T; t++) {
-    net.step();
-    bar?.update(t + 1);
+/**
+ * Arena bytes of the network: what it takes whatever the batch, and what each sample adds, measured by laying it
+ * out at batch 1 and 2 (plus each SAM layer's trace and map).
+ */
+async function arenaBytes(model: Model, sam: readonly string[]): Promise<{ fixed: number; perSample: number }> {
+  const size = async (batch: number): Promise<number> => {
+    const net = await Network.create(model, { batch });
+    return net.arena.size;
+  };
+  const one = await size(1);
+  const two = await size(2);
+  let samBytes = 0;
+  for (const name of sam) {
+    const [C, H, W] = model.layers.find((l) => l.name === name)!.outShape;
+    samBytes += 4 * (C * H * W + H * W);
   }
-  const seconds = (performance.now() - start) / 1000;
-  net.close(); // the helper thread, if any: the results stay readable
-  bar?.done();
-  const scores = net.scores();
-  return { net, timesteps: T, recorders, sams, scores, predictions: net.predictions(scores), seconds };
+  const perSample = Math.max(0, two - one) + samBytes;
+  return { fixed: Math.max(0, one - perSample), perSample };
+}
+
+/** Samples per chunk: as many as fit LIMITS.chunkBytes (at least one), or `asked`. */
+async function chunkSize(o: SimulateOptions): Promise<number> {
+  const B = o.source.batch;
+  if (o.chunk !== undefined) return Math.min(o.chunk, B);
+  if (B === 1) return 1;
+  const { fixed, perSample } = await arenaBytes(o.model, o.sam);
+  const sample = perSample + o.source.sampleBytes;
+  return Math.max(1, Math.min(B, Math.floor((LIMITS.chunkBytes - fixed) / sample)));
+}
+
+/** The sink with the milliseconds each call takes handed to `took`. */
+function timed(sink: FrameSink | undefined, took: (ms: number) => void): FrameSink | undefined {
+  if (!sink) return undefined;
+  const wrap = <A extends unknown[]>(f: ((...a: A) => void) | undefined) =>
+    f &&
+    ((...a: A): void => {
+      const start = performance.now();
+      f.apply(sink, a);
+      took(performance.now() - start);
+    });
+  return { spikes: wrap(sink.spikes), membrane: wrap(sink.membrane), sam: wrap(sink.sam) };
+}
+
+/**
+ * The one simulation path of `run`, `explain` and the conformance suite: the input in chunks of samples, each run
+ * for T steps by a network of that batch, every sample keyed by its index in the whole input (so its spikes are those
+ * it gets alone, whatever the chunk). Scores, rates and operation counts are gathered over the chunks.
+ */
+export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
+  const { model, source } = o;
+  /** An output that left float32's range says so, naming the model (its weights or parameters are too large). */
+  // values are [(steps,) count, perSample]: the chunk's samples from b0
+  const finite = (values: Float32Array, what: string, b0: number, count: number, perSample: number): void => {
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad < 0) return;
+    const sample = b0 + (Math.floor(bad / perSample) % count);
+    throw new InputError(model.file, `sample ${sample}: ${what} is ${values[bad]}: weights or parameters too large for float32`);
+  };
+  const neurons = (layer: string): number => sizeOf(model.layers.find((l) => l.name === layer)!.outShape);
+  const T = resolveTimesteps(model, source, o.timesteps);
+  checkRequest(o, T);
+  const B = source.batch;
+  const chunk = await chunkSize(o);
+  if (!o.sink && chunk < B)
+    throw new InputError(source.file, `${B} samples do not fit in memory at once (${formatBytes(LIMITS.chunkBytes)}): stream them to files`);
+
+  const K = sizeOf(model.layers[model.layers.length - 1].outShape);
+  const scores = new Float32Array(B * K);
+  const spikes = new Map<string, number>();
+  let sops = 0;
+  let seconds = 0;
+  let sinkSeconds = 0;
+  let recorders: Recorder[] = [];
+  let sams: SamObserver[] = [];
+  const bar = o.progress ? new Progress(o.progress.stream, o.progress.label, B * T, o.progress.enabled) : null;
+
+  let net: Network | null = null;
+  try {
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const count = Math.min(chunk, B - b0);
+      if (!net || net.batch !== count) {
+        net?.close();
+        net = null;
+        net = await Network.create(model, { batch: count, seed: o.seed, keyOffset: b0, countSops: true, threads: o.threads ?? 1 });
+      }
+      const input = source.read(b0, count);
+      net.setInput(input, b0);
+      for (const r of recorders) net.unobserve(r);
+      for (const s of sams) net.unobserve(s);
+      const sink = timed(o.sink, (dt) => (sinkSeconds += dt));
+      recorders = o.record.map(
+        (name) =>
+          new Recorder(net!, name, {
+            spikes: true,
+            membrane: true,
+            timesteps: T,
+            sink: sink
+              ? (t, s, v) => {
+                  if (s) sink.spikes?.(name, t, b0, s);
+                  if (v) {
+                    finite(v, `layer "${name}" membrane at step ${t}`, b0, count, neurons(name));
+                    sink.membrane?.(name, t, b0, v);
+                  }
+                }
+              : undefined,
+          }),
+      );
+      sams = o.sam.map(
+        (name) =>
+          new SamObserver(net!, name, {
+            gamma: o.gamma,
+            ncs: o.ncs,
+            timesteps: T,
+            sink: sink ? (t, map) => sink.sam?.(name, t, b0, map) : undefined,
+          }),
+      );
+      for (const r of recorders) net.observe(r);
+      for (const s of sams) net.observe(s);
+
+      const start = performance.now();
+      for (let t = 0; t < T; t++) {
+        net.step();
+        bar?.update(b0 * T + (t + 1) * count);
+      }
+      seconds += (performance.now() - start) / 1000;
+
+      for (const r of recorders) if (r.membrane) finite(r.membrane.data(), `layer "${r.layer}" membrane`, b0, count, neurons(r.layer));
+      const part = net.scores();
+      finite(part, 'its score', b0, count, K);
+      scores.set(part, b0 * K);
+      for (const [name, n] of net.spikeCounts) spikes.set(name, (spikes.get(name) ?? 0) + n);
+      sops += net.sops;
+    }
+  } finally {
+    net?.close(); // the helper thread, if any: the results stay readable
+    bar?.done();
+  }
+
+  const firingRates: Record<string, number> = {};
+  for (const l of model.layers)
+    if (isSpiking(l)) firingRates[l.name] = T === 0 ? 0 : (spikes.get(l.name) ?? 0) / (sizeOf(l.outShape) * B * T);
+  const predictions = argmaxRows(scores, K);
+  // `seconds` is the simulation alone: the sink's writing is taken out.
+  seconds = Math.max(0, seconds - sinkSeconds / 1000);
+  return { timesteps: T, batch: B, chunk, classes: K, scores, predictions, firingRates, sopsPerImage: sops / B, seconds, recorders, sams };
 }

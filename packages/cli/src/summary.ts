@@ -1,14 +1,27 @@
-import { summarize, type Summary } from '@spikelens/sam';
+import { summaryScores, type Model, type Summary } from '@spikelens/sam';
 import type { SimulateResult } from './simulate.js';
 
 export type { Summary };
 
-/** The CLI's summary of one simulation: `summarize` of @spikelens/sam, which the web page uses too. */
-export function buildSummary(r: SimulateResult, o: { gamma: number; ncs: string; input: string }): Summary {
-  return summarize(r.net, {
+/** The CLI's summary of one simulation, in the schema of the library's `summarize` (docs/outputs.md). */
+export function buildSummary(
+  r: SimulateResult,
+  o: { model: Model; seed: number; gamma: number; ncs: string; input: string; sam: readonly string[] },
+): Summary {
+  const labels = o.model.input.labels;
+  return {
+    schema: 'spikelens.summary/1',
+    model: o.model.name,
     input: o.input,
-    scores: r.scores,
+    batch: r.batch,
+    timesteps: r.timesteps,
+    seed: o.seed,
+    predictions: r.predictions,
+    labels: labels ? r.predictions.map((p) => labels[p]) : null,
+    scores: summaryScores(r.scores, r.classes),
+    firingRates: r.firingRates,
+    sopsPerImage: r.sopsPerImage,
     seconds: r.seconds,
-    sam: { layers: r.sams.map((s) => s.layer), gamma: o.gamma, ncs: o.ncs },
-  });
+    sam: o.sam.length ? { layers: [...o.sam], gamma: o.gamma, ncs: o.ncs } : null,
+  };
 }

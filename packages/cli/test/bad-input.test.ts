@@ -1,8 +1,8 @@
-import { modelToSafetensors, writeNpy } from '@spikelens/sam';
+import { writeNpy } from '@spikelens/sam';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, REPO, tempDir } from './helpers.js';
+import { c01Bytes, c01Parts, c01With, cli, container, REPO, tempDir } from './helpers.js';
 
 /**
  * SPEC §8: each bad input gets its exit code and exactly one line on stderr naming the file and the problem, and
@@ -14,40 +14,6 @@ let dir: string;
 let cleanup: () => void;
 beforeAll(() => ({ dir, cleanup } = tempDir()));
 afterAll(() => cleanup());
-
-const c01Bytes = (): Uint8Array => new Uint8Array(readFileSync(join(C01, 'model.safetensors')));
-
-/** c01's header and data, for surgery on the container. */
-function c01Parts(): { header: Record<string, any>; data: Uint8Array } {
-  const b = c01Bytes();
-  const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
-  return { header: JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))), data: b.subarray(8 + n) };
-}
-
-function container(header: object, data: Uint8Array): Uint8Array {
-  const h = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + h.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
-  out.set(h, 8);
-  out.set(data, 8 + h.length);
-  return out;
-}
-
-/** A c01 model whose graph was edited by `change`. */
-function c01With(change: (graph: any, tensors: any[]) => void): Uint8Array {
-  const { header, data } = c01Parts();
-  const graph = JSON.parse(header.__metadata__.spikelens);
-  const tensors = Object.entries(header)
-    .filter(([k]) => k !== '__metadata__')
-    .map(([name, t]: [string, any]) => ({
-      name,
-      dtype: t.dtype,
-      shape: t.shape,
-      data: new Float32Array(data.slice(t.data_offsets[0], t.data_offsets[1]).buffer),
-    }));
-  change(graph, tensors);
-  return modelToSafetensors(graph, tensors);
-}
 
 function file(name: string, bytes: Uint8Array | string): string {
   const p = join(dir, name);

@@ -1,4 +1,4 @@
-import { UsageError, parseModel, readNir, writeNir } from '@spikelens/sam';
+import { LIMITS, UsageError, parseModel, readNir, writeNir } from '@spikelens/sam';
 import { readBytes, writeFilesAtomic } from '@spikelens/sam/node';
 import { extname } from 'node:path';
 import { COMMON, int, num, parse, str } from '../args.js';
@@ -41,7 +41,7 @@ export async function convertCommand(argv: readonly string[], io: Io): Promise<n
   const to = extname(outFile).toLowerCase();
   if (from === '.nir' && to === '.safetensors') {
     if (values['no-hints']) throw new UsageError('--no-hints applies when writing .nir');
-    const timesteps = int(values, 'timesteps', 1, 100_000);
+    const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
     const r = await readNir(await readBytes(inFile), inFile, nirOptions(values, true, timesteps));
     for (const w of r.warnings) io.err(`warning: ${inFile}: ${w}`);
     await writeFilesAtomic([{ path: outFile, data: r.safetensors }]);

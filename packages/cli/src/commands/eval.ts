@@ -1,9 +1,10 @@
-import { InputError, UsageError, evaluate } from '@spikelens/sam';
+import { InputError, LIMITS, UsageError, evaluate, parseJson } from '@spikelens/sam';
 import { loadDataset, readBytes, writeFilesAtomic } from '@spikelens/sam/node';
 import type { Evaluation } from '@spikelens/sam';
 import { COMMON, choice, int, parse } from '../args.js';
 import type { Io } from '../io.js';
-import { loadModel } from '../load.js';
+import { isNir, loadModel } from '../load.js';
+import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { Progress } from '../progress.js';
 import { measuredFields } from '../card.js';
 
@@ -16,16 +17,22 @@ time steps; each image keyed by its index, so it gets the spikes it would get al
   --limit N       the first N test images only (default all)
   --batch B       images per batch (default 100; results do not depend on it)
   --seed S        encoder seed (default 0)
+  --timesteps T   steps per image (default: the model's; a .nir model's default is 25)
   --update-card   write the measured figures into the model card MODEL.json beside the model
   --json          print the result as JSON
   -q, --quiet     no progress bar
   -h, --help      this help
 
-Prints test accuracy, per-class accuracy, firing rate per spiking layer and mean synaptic operations per image.`;
+Prints test accuracy, per-class accuracy, firing rate per spiking layer and mean synaptic operations per image.
+MODEL is a .safetensors or a .nir file.
+
+${NIR_HELP}`;
 
 export async function evalCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...COMMON,
+    ...NIR_FLAGS,
+    timesteps: { type: 'string', short: 't' },
     dataset: { type: 'string' },
     limit: { type: 'string' },
     batch: { type: 'string' },
@@ -39,16 +46,16 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing MODEL' : 'one MODEL expected');
   const dataset = choice(values, 'dataset', ['mnist', 'fashion-mnist'] as const);
   if (!dataset) throw new UsageError('missing --dataset');
-  const model = await loadModel(positionals[0]);
-  const test = await loadDataset(dataset, 'test');
   const limit = int(values, 'limit', 1, 10_000_000) ?? 0;
+  const batch = int(values, 'batch', 1, 10_000) ?? 100;
+  const seed = int(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
+  const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
+  const file = positionals[0];
+  if (values['update-card'] && isNir(file)) throw new UsageError('--update-card applies to .safetensors models (their card is MODEL.json)');
+  const model = await loadModel(file, nirOptions(values, isNir(file), timesteps), io.err);
+  const test = await loadDataset(dataset, 'test');
   const bar = new Progress(io.stderr, 'eval', limit || test.count, !values.quiet);
-  const ev = await evaluate(model, test, {
-    limit,
-    batch: int(values, 'batch', 1, 10_000) ?? 100,
-    seed: int(values, 'seed', 0, 2 ** 32 - 1) ?? 0,
-    onBatch: (d) => bar.update(d),
-  });
+  const ev = await evaluate(model, test, { limit, batch, seed, timesteps, onBatch: (d) => bar.update(d) });
   bar.done();
   if (values['update-card']) await updateCard(positionals[0], ev);
   if (values.json) {
@@ -65,12 +72,8 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
 /** Rewrites the measured fields of the card beside the model (MODEL.json), leaving the rest as it was. */
 async function updateCard(modelFile: string, ev: Evaluation): Promise<void> {
   const cardFile = modelFile.replace(/\.safetensors$/, '') + '.json';
-  let card: Record<string, unknown>;
-  try {
-    card = JSON.parse(new TextDecoder().decode(await readBytes(cardFile))) as Record<string, unknown>;
-  } catch (err) {
-    throw err instanceof SyntaxError ? new InputError(cardFile, 'the model card is not valid JSON') : err;
-  }
+  const card = parseJson(new TextDecoder().decode(await readBytes(cardFile)), cardFile, 'the model card');
+  if (typeof card !== 'object' || card === null || Array.isArray(card)) throw new InputError(cardFile, 'the model card is not a JSON object');
   Object.assign(card, measuredFields(ev));
   await writeFilesAtomic([{ path: cardFile, data: JSON.stringify(card, null, 2) + '\n' }]);
 }

@@ -1,21 +1,23 @@
 import {
   COLORMAPS,
+  LIMITS,
   NORMALIZE_MODES,
   UsageError,
+  eachSamOverlay,
+  formatBytes,
   rgbaToRgb,
   samGrid,
-  samOverlays,
   writeNpy,
   type ColormapName,
   type NormalizeMode,
 } from '@spikelens/sam';
-import { encodePng, writeFilesAtomic } from '@spikelens/sam/node';
+import { checkOutputDir, encodePng, withOutputDir } from '@spikelens/sam/node';
 import { basename, extname, join } from 'node:path';
 import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, choice, int, list, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
-import { isNir, loadImage, loadModel } from '../load.js';
-import { simulate } from '../simulate.js';
+import { isNir, loadModel, openInput } from '../load.js';
+import { checkRequest, resolveTimesteps, simulate } from '../simulate.js';
 import { buildSummary, type Summary } from '../summary.js';
 
 export const EXPLAIN_HELP = `Usage: spikelens explain MODEL IMAGE... --layer L[,L2] --out DIR [options]
@@ -81,7 +83,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   if (!outDir) throw new UsageError('missing --out DIR');
   const gamma = num(values, 'gamma', (n) => n >= 0, 'a number >= 0') ?? 0.5;
   const ncs = choice(values, 'ncs', ['inclusive', 'strict', 'official'] as const) ?? 'inclusive';
-  const timesteps = int(values, 'timesteps', 1, 100_000);
+  const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
   const seed = int(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
   const threads = int(values, 'threads', 1, 2) ?? 1;
   const cmap = (choice(values, 'colormap', COLORMAPS) ?? 'jet') as ColormapName;
@@ -91,45 +93,63 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   if (mode === 'fixed' && limit === undefined) throw new UsageError('--normalize fixed needs --limit L');
 
   const [modelFile, ...images] = positionals;
+  await checkOutputDir(outDir);
   const model = await loadModel(modelFile, nirOptions(values, isNir(modelFile), timesteps), io.err);
   const labels = model.input.labels;
   const stems = uniqueStems(images);
-
-  const perImage: Array<Summary & { image: string; files: string[] }> = [];
-  for (let i = 0; i < images.length; i++) {
-    const file = images[i];
-    const { input, image } = await loadImage(file, model);
-    const img = image!;
-    const result = await simulate({
-      model, input, batch: 1, inputFile: file, seed, timesteps, record: [], sam: layers, samFlag: '--layer', gamma, ncs, threads,
-      progress: { stream: io.stderr, enabled: !values.quiet, label: `${stems[i]} (${i + 1}/${images.length})` },
-    });
-    const T = result.timesteps;
-    const pred = result.predictions[0];
-    const predText = labels ? labels[pred] : String(pred);
-    const base = { width: img.width, height: img.height, pixels: rgbaToRgb(img.rgba, img.width, img.height) };
-    const style = { normalize: mode, limit, colormap: cmap, alpha };
-
-    const files: { path: string; data: Uint8Array | string }[] = [];
-    for (const sam of result.sams) {
-      const [, H, W] = sam.frameShape;
-      const raw = sam.maps.data();
-      const dir = join(outDir, stems[i], sam.layer);
-      const digits = String(T - 1).length;
-      samOverlays(raw, H, W, base, style).forEach((rgba, t) =>
-        files.push({ path: join(dir, `t${String(t).padStart(digits, '0')}.png`), data: encodePng(img.width, img.height, rgba) }),
-      );
-      const grid = samGrid(raw, H, W, base, style, `${stems[i]}  ${sam.layer}  predicted: ${predText}`);
-      files.push({ path: join(outDir, stems[i], `${sam.layer}.grid.png`), data: encodePng(grid.width, grid.height, grid.rgba) });
-      files.push({ path: join(outDir, stems[i], `${sam.layer}.sam.npy`), data: writeNpy(raw, [T, 1, H, W]) });
-    }
-    await writeFilesAtomic(files);
-    const summary = buildSummary(result, { gamma, ncs, input: file });
-    perImage.push({ ...summary, image: file, files: files.map((f) => f.path) });
-    if (!values.json) io.out(`${file}: predicted ${predText}; ${files.length} files in ${join(outDir, stems[i])}`);
+  const T = resolveTimesteps(model, { kind: 'pixels', file: images[0] }, timesteps);
+  checkRequest({ model, record: [], sam: layers, samFlag: '--layer' }, T);
+  // explain keeps every step's map of each layer to render it (global normalisation needs them all).
+  let mapBytes = 0;
+  for (const name of layers) {
+    const [, H, W] = model.layers.find((l) => l.name === name)!.outShape;
+    mapBytes += 4 * T * H * W;
   }
-  const summary = { schema: 'spikelens.explain/1', model: model.name, layers, colormap: cmap, alpha, normalize: mode, images: perImage };
-  await writeFilesAtomic([{ path: join(outDir, 'summary.json'), data: JSON.stringify(summary, null, 2) + '\n' }]);
+  if (mapBytes > LIMITS.chunkBytes)
+    throw new UsageError(`${T} steps of maps take ${formatBytes(mapBytes)}, more than the ${formatBytes(LIMITS.chunkBytes)} explain renders from: use fewer --timesteps, or 'spikelens run --sam'`);
+
+  const summary = await withOutputDir(outDir, async (out) => {
+    const perImage: Array<Summary & { image: string; files: string[] }> = [];
+    for (let i = 0; i < images.length; i++) {
+      const file = images[i];
+      const source = await openInput(file, model);
+      const img = source.image!;
+      if (img.width * img.height * T > LIMITS.renderPixels)
+        throw new UsageError(`${file}: ${T} overlays of ${img.width}x${img.height} are more than the ${LIMITS.renderPixels} pixels explain renders per layer: use a smaller image or fewer --timesteps`);
+      const result = await simulate({
+        model, source, seed, timesteps, record: [], sam: layers, samFlag: '--layer', gamma, ncs, threads,
+        progress: { stream: io.stderr, enabled: !values.quiet, label: `${stems[i]} (${i + 1}/${images.length})` },
+      });
+      const pred = result.predictions[0];
+      const predText = labels ? labels[pred] : String(pred);
+      const base = { width: img.width, height: img.height, pixels: rgbaToRgb(img.rgba, img.width, img.height) };
+      const style = { normalize: mode, limit, colormap: cmap, alpha };
+
+      const files: string[] = [];
+      const put = async (rel: string, data: Uint8Array): Promise<void> => {
+        await out.write(rel, data);
+        files.push(join(outDir, rel));
+      };
+      for (const sam of result.sams) {
+        const [, H, W] = sam.frameShape;
+        const raw = sam.maps.data();
+        const digits = String(T - 1).length;
+        eachSamOverlay(raw, H, W, base, style, (rgba, t) => {
+          const rel = join(stems[i], sam.layer, `t${String(t).padStart(digits, '0')}.png`);
+          out.writeSync(rel, encodePng(img.width, img.height, rgba));
+          files.push(join(outDir, rel));
+        });
+        const grid = samGrid(raw, H, W, base, style, `${stems[i]}  ${sam.layer}  predicted: ${predText}`);
+        await put(join(stems[i], `${sam.layer}.grid.png`), encodePng(grid.width, grid.height, grid.rgba));
+        await put(join(stems[i], `${sam.layer}.sam.npy`), writeNpy(raw, [T, 1, H, W]));
+      }
+      perImage.push({ ...buildSummary(result, { model, seed, gamma, ncs, input: file, sam: layers }), image: file, files });
+      if (!values.json) io.out(`${file}: predicted ${predText}; ${files.length} files in ${join(outDir, stems[i])}`);
+    }
+    const summary = { schema: 'spikelens.explain/1', model: model.name, layers, colormap: cmap, alpha, normalize: mode, images: perImage };
+    await out.write('summary.json', JSON.stringify(summary, null, 2) + '\n');
+    return summary;
+  });
   if (values.json) io.out(JSON.stringify(summary));
   return 0;
 }

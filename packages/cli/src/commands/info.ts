@@ -1,4 +1,4 @@
-import { UsageError, denseMacs, type Layer, type Model } from '@spikelens/sam';
+import { LIMITS, UsageError, denseMacs, type Layer, type Model } from '@spikelens/sam';
 import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, int, parse } from '../args.js';
 import type { Io } from '../io.js';
@@ -54,7 +54,7 @@ export async function infoCommand(argv: readonly string[], io: Io): Promise<numb
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing MODEL' : 'one MODEL expected');
   const file = positionals[0];
-  const timesteps = int(values, 'timesteps', 1, 100_000);
+  const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
   if (timesteps !== undefined && !isNir(file)) throw new UsageError('--timesteps applies to .nir models only (a .safetensors model has its own)');
   const model = await loadModel(file, nirOptions(values, isNir(file), timesteps), io.err);
   const d = describe(model);

@@ -1,13 +1,12 @@
-import { writeNpy } from '@spikelens/sam';
-import { writeFilesAtomic } from '@spikelens/sam/node';
+import { LIMITS, UsageError, formatBytes, sizeOf, writeNpy, type Model, type NpyData } from '@spikelens/sam';
+import { NpyWriter, checkOutputDir, withOutputDir } from '@spikelens/sam/node';
 import { join } from 'node:path';
 import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
-import { COMMON, choice, int, list, num, parse, str } from '../args.js';
+import { COMMON, choice, int, list, num, parse, size, str } from '../args.js';
 import type { Io } from '../io.js';
-import { isNir, loadInput, loadModel } from '../load.js';
-import { recordAll, simulate } from '../simulate.js';
+import { isNir, loadModel, openInput, type InputSource } from '../load.js';
+import { checkRequest, recordAll, resolveTimesteps, simulate, type SimulateResult } from '../simulate.js';
 import { buildSummary } from '../summary.js';
-import { UsageError } from '@spikelens/sam';
 
 export const RUN_HELP = `Usage: spikelens run MODEL --input FILE --out DIR [options]
 
@@ -48,6 +47,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     sam: { type: 'string' },
     gamma: { type: 'string' },
     ncs: { type: 'string' },
+    batch: { type: 'string' },
+    'max-output': { type: 'string' },
   });
   if (values.help) {
     io.out(RUN_HELP);
@@ -60,42 +61,102 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (!outDir) throw new UsageError('missing --out DIR');
   const seed = int(values, 'seed', 0, 2 ** 32 - 1) ?? 0;
   const threads = int(values, 'threads', 1, 2) ?? 1;
-  const timesteps = int(values, 'timesteps', 1, 100_000);
+  const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
   const gamma = num(values, 'gamma', (n) => n >= 0, 'a number >= 0') ?? 0.5;
   const ncs = choice(values, 'ncs', ['inclusive', 'strict', 'official'] as const) ?? 'inclusive';
   const recordArg = list(values, 'record') ?? [];
   const samLayers = list(values, 'sam') ?? [];
+  const chunk = int(values, 'batch', 1, 1_000_000);
+  const maxOutput = size(values, 'max-output') ?? LIMITS.outputBytes;
+  if (recordArg.includes('all') && recordArg.length > 1) throw new UsageError('--record all stands alone');
+  await checkOutputDir(outDir);
 
   const modelFile = positionals[0];
   const model = await loadModel(modelFile, nirOptions(values, isNir(modelFile), timesteps), io.err);
-  const { input, batch } = await loadInput(inputFile, model);
-  const record = recordArg.length === 1 && recordArg[0] === 'all' ? recordAll(model, input) : recordArg;
-  const result = await simulate({
-    model, input, batch, inputFile, seed, timesteps, record, sam: samLayers, gamma, ncs, threads,
-    progress: { stream: io.stderr, enabled: !values.quiet, label: 'run' },
-  });
+  const source = await openInput(inputFile, model);
+  try {
+    const record = recordArg[0] === 'all' ? recordAll(model, source) : recordArg;
+    const T = resolveTimesteps(model, source, timesteps);
+    checkRequest({ model, record, sam: samLayers }, T);
+    const bytes = outputBytes(model, source, T, record, samLayers);
+    if (bytes > maxOutput)
+      throw new UsageError(
+        `the outputs would take ${formatBytes(bytes)}, more than --max-output ${formatBytes(maxOutput)}: record fewer layers or steps, or raise --max-output`,
+      );
 
-  const files: { path: string; data: Uint8Array | string }[] = [];
-  for (const r of result.recorders) {
-    const T = result.timesteps;
-    if (r.spikes) files.push({ path: join(outDir, `${r.layer}.spikes.npy`), data: writeNpy(r.spikes.data(), [T, ...r.frameShape]) });
-    if (r.membrane) files.push({ path: join(outDir, `${r.layer}.v.npy`), data: writeNpy(r.membrane.data(), [T, ...r.frameShape]) });
-  }
-  for (const s of result.sams)
-    files.push({ path: join(outDir, `${s.layer}.sam.npy`), data: writeNpy(s.maps.data(), [result.timesteps, ...s.frameShape]) });
-  files.push({ path: join(outDir, 'output.npy'), data: writeNpy(result.scores, [batch, result.net.classes]) });
-  const summary = buildSummary(result, { gamma, ncs, input: inputFile });
-  files.push({ path: join(outDir, 'summary.json'), data: JSON.stringify(summary, null, 2) + '\n' });
-  await writeFilesAtomic(files);
+    const { result, files } = await withOutputDir(outDir, async (out) => {
+      const frameOf = (layer: string): readonly number[] =>
+        layer === 'input' ? model.input.shape : model.layers.find((l) => l.name === layer)!.outShape;
+      const shapes = new Map<string, readonly number[]>();
+      for (const layer of record) {
+        shapes.set(`${layer}.spikes.npy`, frameOf(layer));
+        shapes.set(`${layer}.v.npy`, frameOf(layer));
+      }
+      for (const layer of samLayers) shapes.set(`${layer}.sam.npy`, frameOf(layer).slice(1));
+      const writers = new Map<string, NpyWriter>();
+      /** Step t's frame of the samples from b0 into its file, created at the first frame (whose dtype it takes). */
+      const at = (name: string, t: number, b0: number, frame: NpyData): void => {
+        const shape = shapes.get(name)!;
+        let w = writers.get(name);
+        if (!w) {
+          w = NpyWriter.create(out.stagedFile(name), frame, [T, source.batch, ...shape]);
+          writers.set(name, w);
+        }
+        w.write((t * source.batch + b0) * sizeOf(shape), frame);
+      };
+      let result: SimulateResult;
+      try {
+        result = await simulate({
+          model, source, seed, timesteps, record, sam: samLayers, gamma, ncs, threads, chunk,
+          sink: {
+            spikes: (layer, t, b0, frame) => at(`${layer}.spikes.npy`, t, b0, frame),
+            membrane: (layer, t, b0, frame) => at(`${layer}.v.npy`, t, b0, frame),
+            sam: (layer, t, b0, map) => at(`${layer}.sam.npy`, t, b0, map),
+          },
+          progress: { stream: io.stderr, enabled: !values.quiet, label: 'run' },
+        });
+      } finally {
+        for (const w of writers.values()) w.close();
+      }
+      await out.write('output.npy', writeNpy(result.scores, [source.batch, result.classes]));
+      const summary = buildSummary(result, { model, seed, gamma, ncs, input: inputFile, sam: samLayers });
+      await out.write('summary.json', JSON.stringify(summary, null, 2) + '\n');
+      return { result: { ...result, summary }, files: writers.size + 2 };
+    });
 
-  if (values.json) io.out(JSON.stringify(summary));
-  else {
-    const labels = model.input.labels;
-    for (let b = 0; b < batch; b++) {
-      const p = result.predictions[b];
-      io.out(`sample ${b}: predicted ${labels ? labels[p] : p}`);
+    if (values.json) io.out(JSON.stringify(result.summary));
+    else {
+      const labels = model.input.labels;
+      const shown = Math.min(source.batch, 20);
+      for (let b = 0; b < shown; b++) {
+        const p = result.predictions[b];
+        io.out(`sample ${b}: predicted ${labels ? labels[p] : p}`);
+      }
+      if (source.batch > shown) io.out(`... ${source.batch - shown} more samples: see ${join(outDir, 'summary.json')}`);
+      io.out(`${result.timesteps} steps in ${result.seconds.toFixed(3)} s; wrote ${files} files to ${outDir}`);
     }
-    io.out(`${result.timesteps} steps in ${result.seconds.toFixed(3)} s; wrote ${files.length} files to ${outDir}`);
+    return 0;
+  } finally {
+    source.close();
   }
-  return 0;
+}
+
+/** Bytes the run's outputs will take: every recorded array, the maps, the scores. */
+function outputBytes(model: Model, source: InputSource, T: number, record: readonly string[], sam: readonly string[]): number {
+  const B = source.batch;
+  let bytes = B * sizeOf(model.layers[model.layers.length - 1].outShape) * 4;
+  for (const name of record) {
+    if (name === 'input') {
+      bytes += T * B * sizeOf(model.input.shape) * (source.floatFrames ? 4 : 1);
+      continue;
+    }
+    const l = model.layers.find((x) => x.name === name)!;
+    const n = T * B * sizeOf(l.outShape);
+    bytes += n * 4 + (l.op === 'li' ? 0 : n);
+  }
+  for (const name of sam) {
+    const [, H, W] = model.layers.find((x) => x.name === name)!.outShape;
+    bytes += T * B * H * W * 4;
+  }
+  return bytes;
 }
