@@ -1,6 +1,6 @@
-"""PyTorch inference peer of the spikelens benchmark suite (shared/BENCHMARKS.md).
+"""PyTorch inference peer of the spikelens benchmark suite (benchmarks/README.md).
 
-Runs the same network with the same semantics (SPEC.md: float32, v = beta*v + I, s = v > threshold, subtract or
+Runs the same network with the same semantics (docs/semantics.md: float32, v = beta*v + I, s = v > threshold, subtract or
 zero reset, immediate) on the same input spike train that spikelens' encoder produced, written plainly in PyTorch
 on the CPU with torch.set_num_threads(2) and torch.no_grad(). Two ways, and the suite quotes the faster:
 

@@ -12,7 +12,7 @@ export function formatResult(r: WorkloadResult): string {
       `${r.warmups} warm-up round, alternated; one image = all T steps (setInput + run), medians [min-max]`,
   );
   out.push(
-    `work per image: ${sig(r.sopsPerImage / 1e6)} M SOP (core's countSops, equal to this package's SPEC §6 count), ` +
+    `work per image: ${sig(r.sopsPerImage / 1e6)} M SOP (core's countSops, equal to this package's docs/semantics.md §10 count), ` +
       `${sig(r.denseMacsPerImage / 1e9)} G dense MAC`,
   );
   out.push('');

@@ -1,7 +1,7 @@
 /**
  * What a JavaScript user would write today with a tensor library: the stateless layers between two neuron layers
  * (convolutions, pools, linears, per-step affines) run as one "segment" in the library, step by step, and the neuron
- * update runs in JavaScript (float32, Math.fround after every operation: SPEC §3). The tfjs and onnxruntime peers
+ * update runs in JavaScript (float32, Math.fround after every operation: docs/semantics.md §3). The tfjs and onnxruntime peers
  * share this loop and differ only in how a segment runs and in their activation layout.
  */
 import type { SuiteWorkload } from './suite-workloads.js';

@@ -1,5 +1,5 @@
 /**
- * Builds `Model`s from a graph JSON (SPEC §2) plus float32 tensors, always through the real file path
+ * Builds `Model`s from a graph JSON (docs/model-format.md) plus float32 tensors, always through the real file path
  * (modelToSafetensors, then parseModel), so a benchmark never runs a model that the library would refuse to load.
  * Also cuts a model into stages (each ending at a spiking layer) that are fed recorded spike trains: the workload
  * calibration and the per-layer profile both use them.
@@ -78,7 +78,7 @@ export function stageGraph(graph: Graph, stage: Stage): Graph {
 
 /**
  * Runs `net` for T steps after its input is set and records the outputs of `names` ('input' allowed) at every step,
- * as uint8 trains [T, B, ...] (spikes are 0/1; SPEC §1), or int8 for signed input spikes. Used only off the clock.
+ * as uint8 trains [T, B, ...] (spikes are 0/1; docs/semantics.md §1), or int8 for signed input spikes. Used only off the clock.
  */
 export function recordTrains(net: Network, names: readonly string[], T: number): Map<string, Uint8Array | Int8Array> {
   const trains = new Map<string, Uint8Array | Int8Array>();

@@ -89,7 +89,7 @@ export class OrtNetwork extends JsPeer {
         }
         case 'avgpool2d': {
           const [pH, pW] = l.padding as number[];
-          // spikelens counts padding in the average (SPEC): count_include_pad.
+          // spikelens counts padding in the average (docs/semantics.md §2): count_include_pad.
           nodes.push({
             op: 'AveragePool',
             inputs: [cur],

@@ -1,5 +1,5 @@
 /**
- * The peer suite of shared/BENCHMARKS.md: B1 at batch 1 and 16, B2 (inference plus SAM), B3, B4, each against
+ * The peer suite of benchmarks/README.md: B1 at batch 1 and 16, B2 (inference plus SAM), B3, B4, each against
  * PyTorch (and, for B1, the plain TypeScript twin), alternated run by run after a check that every peer computes the
  * same spikes. Prints a table per workload with the ratios of the same run; returns every run for the JSON file.
  */

@@ -17,7 +17,7 @@ export interface TwinOptions {
   readonly keyOffset?: number;
   /** As NetworkOptions.eventThreshold: 0 forces the dense twin conv. */
   readonly eventThreshold?: number;
-  /** Count SOPs (SPEC §6) with this package's own fan-out, to cross-check the core's count. */
+  /** Count SOPs (docs/semantics.md §10) with this package's own fan-out, to cross-check the core's count. */
   readonly countSops?: boolean;
 }
 
@@ -178,7 +178,7 @@ export class TwinNetwork {
         return { layer, out: x, exec: none, reset: none };
       case 'conv2d':
       case 'linear': {
-        // linear is the 1x1 conv of a 1x1 image: the twin conv sums (ky, kx, cin) = ascending input index (SPEC §2).
+        // linear is the 1x1 conv of a 1x1 image: the twin conv sums (ky, kx, cin) = ascending input index (docs/semantics.md §2).
         const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = convGeometry(layer);
         const HW = H * W;
         const w = layer.weight.data;

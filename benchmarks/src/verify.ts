@@ -77,7 +77,7 @@ export async function verifyBitExact(
   const b = peer.scores();
   if (firstDifference(a, b) >= 0) throw new Error(`bit-exact check failed: scores ${[...a]} vs ${[...b]}`);
   if (core.sops !== peer.sops) {
-    throw new Error(`SOP counts differ: the core counts ${core.sops}, this package's SPEC §6 count is ${peer.sops}`);
+    throw new Error(`SOP counts differ: the core counts ${core.sops}, this package's docs/semantics.md §10 count is ${peer.sops}`);
   }
   return {
     steps,

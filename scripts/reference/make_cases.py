@@ -3,7 +3,7 @@
 
 Deterministic: every case draws from its own numpy Generator with a fixed seed, and weight gains are tuned by a
 fixed search, so running this twice writes identical files. All weights, biases, thresholds and affine parameters
-are dyadic (multiples of 1/256 or 1/1024); beta values are decimal (rounded to float32 as SPEC §3 says).
+are dyadic (multiples of 1/256 or 1/1024); beta values are decimal (rounded to float32 as docs/semantics.md §3 says).
 
   python3 scripts/reference/make_cases.py            # (re)write every x?? case, print firing rates and sizes
   python3 scripts/reference/make_cases.py x03 x05    # only the cases whose names start with these prefixes
@@ -174,7 +174,7 @@ def x01():
 def x02():
     c = Case("x02-pools-padding", "Spike train uint8 [10,2,2,12,12]; conv k3 p1, lif resetDelay true reset zero; "
              "maxpool2d k3 s2 p1 (-inf padding); conv k3 p1, lif; avgpool2d k3 s2 p1 (padding counted, /9: "
-             "non-dyadic, so the fc sum order of SPEC §2 matters); fc, lif; count readout.", 102)
+             "non-dyadic, so the fc sum order of docs/model-format.md matters); fc, lif; count readout.", 102)
     T, B = 10, 2
     c.x = (c.rng.random((T, B, 2, 12, 12)) < 0.3).astype(np.uint8)
     c.weight("conv1.weight", (4, 2, 3, 3), bias="conv1.bias", bias_mean=0.0)
@@ -201,7 +201,7 @@ def x02():
 
 def x03():
     c = Case("x03-direct-affine-bntt", "Direct encoding, 3 channels, scale 1/255 and per-channel mean/std (non-dyadic "
-             "currents, so the conv order of SPEC §2 matters); conv, affine [C], lif with per-channel beta tensor and "
+             "currents, so the conv order of docs/model-format.md matters); conv, affine [C], lif with per-channel beta tensor and "
              "per-neuron threshold tensor; conv, affine [T,C] (BNTT rows), lif reset zero with vReset -0.25 (also the "
              "initial state); fc into li, mean readout.", 103)
     T, B = 8, 2

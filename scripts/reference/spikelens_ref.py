@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent float32 reference simulator for spikelens, written from SPEC.md alone.
+"""Independent float32 reference simulator for spikelens, written from the semantics alone (docs/semantics.md).
 
 Usage:
   python3 scripts/reference/spikelens_ref.py conformance/CASE [conformance/CASE2 ...]
@@ -10,8 +10,8 @@ Usage:
       also write the simulated arrays (named as in case.json `expect`) to DIR
 
 Everything on the simulation path is numpy float32: every product and every sum is rounded to float32 on its own
-(numpy never fuses a multiply and an add), and every sum is accumulated from 0 in the order SPEC §2 fixes.
-Only the SAM oracle (SPEC §5) is computed in float64 by its direct-sum definition and rounded once at the end;
+(numpy never fuses a multiply and an add), and every sum is accumulated from 0 in the order docs/semantics.md §2 fixes.
+Only the SAM oracle (docs/semantics.md §8) is computed in float64 by its direct-sum definition and rounded once at the end;
 the O(1)-state float32 recursion is computed too and checked against it.
 """
 import json
@@ -78,7 +78,7 @@ def _rotl(x, k):
 
 
 class Stream:
-    """splitmix32-seeded xoshiro128** stream for one sample (SPEC §4)."""
+    """splitmix32-seeded xoshiro128** stream for one sample (docs/semantics.md §6)."""
 
     def __init__(self, seed, key):
         x = (int(seed) + 4 * 0x9E3779B9 * int(key)) % (1 << 32)

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { c01Bytes, c01Parts, c01With, cli, container, REPO, tempDir } from './helpers.js';
 
 /**
- * SPEC §8: each bad input gets its exit code and exactly one line on stderr naming the file and the problem, and
+ * docs/cli.md: each bad input gets its exit code and exactly one line on stderr naming the file and the problem, and
  * leaves no output behind.
  */
 const C01 = join(REPO, 'conformance', 'c01-lif-subtract');
@@ -202,7 +202,7 @@ describe('outputs', () => {
     expect(readFileSync(join(out, 'output.npy'))).toEqual(readFileSync(join(out, 'keep.npy')));
     expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
   });
-  it('summary.json has the fields SPEC §8 names', async () => {
+  it('summary.json has the fields docs/outputs.md names', async () => {
     const out = join(dir, 'summary');
     const r = await cli(['run', join(C01, 'model.safetensors'), '--input', input, '--out', out, '--json', '--quiet']);
     expect(r.code).toBe(0);

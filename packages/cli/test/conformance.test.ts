@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cli, REPO, tempDir } from './helpers.js';
 
 /**
- * SPEC §7: every folder with a case.json, driven from case.json alone through `spikelens run`. The repo keeps a copy
+ * conformance/README.md: every folder with a case.json, driven from case.json alone through `spikelens run`. The repo keeps a copy
  * of the cases; ../shared/conformance, when present beside the checkout, is run too (it may hold newer cases).
  */
 const shared = join(REPO, '..', 'shared');

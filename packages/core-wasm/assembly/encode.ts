@@ -1,6 +1,6 @@
 import { at } from "./memory";
 
-// SPEC §4. Keys are 4 splitmix32 steps apart, so consecutive samples seed from disjoint splitmix outputs.
+// docs/semantics.md §6. Keys are 4 splitmix32 steps apart, so consecutive samples seed from disjoint splitmix outputs.
 const GOLDEN: u32 = 0x9e3779b9;
 const TWO_M24: f32 = 5.9604644775390625e-8;
 

@@ -4,7 +4,7 @@ const SUBTRACT = 0;
 const ZERO = 1;
 const NONE = 2;
 
-// SPEC §3 on n contiguous neurons. `perElement` params advance with the neuron, otherwise one value covers the run.
+// docs/semantics.md §3 on n contiguous neurons. `perElement` params advance with the neuron, otherwise one value covers the run.
 // reset and delay are constants at every call, so each of the five distinct rules compiles to its own loop.
 @inline function lifRun(
   reset: i32, delay: bool, perElement: bool,

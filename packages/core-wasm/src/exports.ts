@@ -56,7 +56,7 @@ export interface CoreExports {
   /** `y = fl(fl(x*scale[c]) + shift[c])`; `y` may equal `x`. */
   affine(x: number, y: number, scale: number, shift: number, B: number, C: number, HW: number): void;
   /**
-   * One LIF step (SPEC §3). `s`: previous spikes in, this step's out; `v`: membrane. Params have C values
+   * One LIF step (docs/semantics.md §3). `s`: previous spikes in, this step's out; `v`: membrane. Params have C values
    * (perNeuron 0) or C*HW (1). reset 0 subtract, 1 zero, 2 none; resetDelay 0 or 1.
    */
   lif(
@@ -76,11 +76,11 @@ export interface CoreExports {
   /** `y = max(0, x)`. */
   relu(x: number, y: number, n: number): void;
   /**
-   * One SAM step (SPEC §5): updates the trace `nc` from spikes `s`, writes `m[b, p]`. mode 0 inclusive, 1 strict,
+   * One SAM step (docs/semantics.md §8): updates the trace `nc` from spikes `s`, writes `m[b, p]`. mode 0 inclusive, 1 strict,
    * 2 official; `g` = fl(exp(-gamma)) and `silent` = fl(exp(-gamma*t)) are f32.
    */
   sam_step(s: number, nc: number, m: number, B: number, C: number, HW: number, g: number, mode: number, silent: number): void;
-  /** xoshiro128** state (4 u32 per sample) for keys key0 .. key0+B-1 (SPEC §4). */
+  /** xoshiro128** state (4 u32 per sample) for keys key0 .. key0+B-1 (docs/semantics.md §6). */
   rng_seed(state: number, B: number, seed: number, key0: number): void;
   /** One encoding step over `x[B, N]`: kind 0 poisson (0/1), 1 signed-poisson (-1/0/1); `gain` is f32. */
   encode(x: number, out: number, state: number, B: number, N: number, gain: number, kind: number): void;

@@ -1,5 +1,5 @@
 // Scalar TypeScript twins of every core kernel: the same arguments on typed arrays instead of pointers, written as
-// the plainest loops from SPEC.md. Tests check each WebAssembly kernel against them; benchmarks use them as the
+// the plainest loops from docs/semantics.md. Tests check each WebAssembly kernel against them; benchmarks use them as the
 // plain-TypeScript peer.
 export { conv2d, conv2dEvent, conv2dPack, conv2dPackedLen, countNonzero, spikeIndex } from "./twin/conv.js";
 export { encode, rngNext, rngSeed } from "./twin/encode.js";

@@ -13,7 +13,7 @@ beforeAll(async () => {
   arena = new Arena(core);
 });
 
-// SPEC §4 and shared/conformance/README.md.
+// docs/semantics.md §6 and conformance/README.md.
 const known = [
   { seed: 0, key: 0, state: [0x92ca2f0e, 0x3cd6e3f3, 0x1b147dcc, 0x4c081dbf], next: [0xe308dc58, 0x4392d0e4, 0x03318f97, 0xac593a63] },
   { seed: 7, key: 1, state: [0x722d0163, 0x45461cc7, 0xacc40fc0, 0x41ffe0e5], next: [0xa9877f15, 0xe31dca2d, 0x314d4a57, 0xa1c94c52] },
@@ -43,7 +43,7 @@ function encodeSteps(x: Float32Array, B: number, N: number, gain: number, kind: 
   return { steps, state: arena.readU32(st, 4 * B) };
 }
 
-describe("PRNG (SPEC §4)", () => {
+describe("PRNG (docs/semantics.md §6)", () => {
   it.each(known)("twin: seed $seed key $key gives the known state and first outputs", ({ seed, key, state, next }) => {
     const st = new Uint32Array(4);
     twin.rngSeed(st, 1, seed, key);

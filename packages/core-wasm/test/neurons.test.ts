@@ -154,13 +154,13 @@ describe("lif", () => {
   };
   const trace = (r: { s: Float32Array[]; v: Float32Array[] }) => ({ s: r.s.map((a) => a[0]), v: r.v.map((a) => a[0]) });
 
-  it("follows SPEC §3 with an immediate reset", () => {
+  it("follows docs/semantics.md §3 with an immediate reset", () => {
     expect(trace(golden(subtract, 0))).toEqual({ s: [0, 1, 0, 1], v: [0.75, 0.125, 0.8125, 0.15625] });
     expect(trace(golden(zero, 0))).toEqual({ s: [0, 1, 0, 1], v: [0.75, 0.25, 0.875, 0.25] });
     expect(trace(golden(none, 0))).toEqual({ s: [0, 1, 1, 1], v: [0.75, 1.125, 1.3125, 1.40625] });
   });
 
-  it("follows SPEC §3 with a delayed reset (snnTorch)", () => {
+  it("follows docs/semantics.md §3 with a delayed reset (snnTorch)", () => {
     // The spike of step 1 is subtracted (or reset) at step 2.
     expect(trace(golden(subtract, 1))).toEqual({ s: [0, 1, 0, 0], v: [0.75, 1.125, 0.3125, 0.90625] });
     expect(trace(golden(zero, 1))).toEqual({ s: [0, 1, 0, 1], v: [0.75, 1.125, 0.875, 1.1875] });

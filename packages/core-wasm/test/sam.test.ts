@@ -70,7 +70,7 @@ describe("sam_step", () => {
     );
   });
 
-  it("equals a float64 direct sum of exp(-gamma (t - t')) within 1e-5 relative (SPEC §5)", () => {
+  it("equals a float64 direct sum of exp(-gamma (t - t')) within 1e-5 relative (docs/semantics.md §8)", () => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const S = train(c);
@@ -104,7 +104,7 @@ describe("sam_step", () => {
     );
   });
 
-  it("keeps strict mode equal to SPEC's recursion N_t = fl(g*fl(N_{t-1} + S_{t-1})) bit for bit", () => {
+  it("keeps strict mode equal to the recursion of docs/semantics.md §8 N_t = fl(g*fl(N_{t-1} + S_{t-1})) bit for bit", () => {
     fc.assert(
       fc.property(caseArb, (c0) => {
         const c = { ...c0, mode: strict };

@@ -1,5 +1,5 @@
 /**
- * Errors that carry their own exit code (SPEC §8): a usage problem (2), a file that is missing, malformed or does
+ * Errors that carry their own exit code (docs/cli.md): a usage problem (2), a file that is missing, malformed or does
  * not fit the model (3). Anything else that escapes is a bug (1).
  */
 export class UsageError extends Error {

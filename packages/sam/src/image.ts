@@ -4,7 +4,7 @@ import { resizeBilinearPlanar } from './render/resize.js';
 
 /**
  * Decoded images (RGBA bytes, rows top to bottom, as pngjs and a canvas give them) turned into model input
- * (SPEC §4) and into the picture a map is drawn over. Isomorphic: the same bytes give the same floats everywhere.
+ * (docs/semantics.md §7) and into the picture a map is drawn over. Isomorphic: the same bytes give the same floats everywhere.
  *
  * Exact arithmetic, per pixel:
  *   composite over black  c' = fl(c * a / 255)       (c * a is an exact integer, so one rounding)
@@ -135,7 +135,7 @@ export function imageShape(model: Model, file = ''): { C: Channels; H: number; W
 }
 
 /**
- * A decoded image as one sample of model input (SPEC §4): its pixels composited, converted to the model's channels
+ * A decoded image as one sample of model input (docs/semantics.md §7): its pixels composited, converted to the model's channels
  * and resized to its input. The same path for the CLI and the web page, so both give the model the same floats.
  */
 export function imageInput(model: Model, rgba: Uint8Array, width: number, height: number, file = ''): Float32Array {

@@ -1,5 +1,5 @@
 /**
- * The one in-memory model description (SPEC §2). Every format adapter (safetensors graph, later NIR) produces this,
+ * The one in-memory model description (docs/model-format.md). Every format adapter (safetensors graph, later NIR) produces this,
  * fully validated: shapes inferred, tensors resolved to float32 data, parameters expanded to their resolution.
  * Shapes are per sample (no batch axis): conv-shaped [C, H, W] or flat [N].
  */

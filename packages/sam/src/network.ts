@@ -19,7 +19,7 @@ export interface NetworkOptions {
   readonly batch?: number;
   /** The core module or its bytes; the embedded module by default. */
   readonly core?: CoreSource;
-  /** PRNG seed of the encoder (SPEC §4). */
+  /** PRNG seed of the encoder (docs/semantics.md §6). */
   readonly seed?: number;
   /** Index of the first sample in the input, for its PRNG stream key. */
   readonly keyOffset?: number;
@@ -30,7 +30,7 @@ export interface NetworkOptions {
    * above 3 forces event-driven (where allowed).
    */
   readonly eventThreshold?: number;
-  /** Count synaptic operations (SPEC §6) at every step; costs one pass over each conv/linear input. */
+  /** Count synaptic operations (docs/semantics.md §10) at every step; costs one pass over each conv/linear input. */
   readonly countSops?: boolean;
   /**
    * 1 (default) or 2: with 2, a helper thread with its own core instance on a shared memory computes half the output
@@ -438,7 +438,7 @@ export class Network {
     }
   }
 
-  /** Class scores [B, K] after the steps taken so far (SPEC §2 readout). */
+  /** Class scores [B, K] after the steps taken so far (the readout, docs/semantics.md §5). */
   scores(): Float32Array {
     const K = this.classes;
     const out = new Float32Array(this.batch * K);

@@ -122,7 +122,7 @@ export interface SamOptions {
 }
 
 /**
- * Accumulates the Spike Activation Map of a conv-shaped spiking layer (SPEC §5) with one float32 trace per neuron,
+ * Accumulates the Spike Activation Map of a conv-shaped spiking layer (docs/semantics.md §8) with one float32 trace per neuron,
  * updated in the core once a step; keeps the per-step heatmaps `[T, B, H, W]`.
  */
 export class SamObserver implements StepObserver {

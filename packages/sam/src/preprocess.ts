@@ -1,7 +1,7 @@
 import type { InputSpec } from './model.js';
 
 /**
- * SPEC §4: `x = fl(fl(fl(pixel * scale) - mean[c]) / std[c])`, three float32 roundings; a mean/std of length 1
+ * docs/semantics.md §6: `x = fl(fl(fl(pixel * scale) - mean[c]) / std[c])`, three float32 roundings; a mean/std of length 1
  * applies to every channel. `pixels` and `out` are [B, C, HW].
  */
 export function preprocess(

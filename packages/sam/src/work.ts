@@ -1,9 +1,9 @@
 import type { Layer, Model } from './model.js';
 import { sizeOf } from './model.js';
 
-/** Counting work (SPEC §6): synaptic operations and dense multiply-accumulates. */
+/** Counting work (docs/semantics.md §10): synaptic operations and dense multiply-accumulates. */
 
-/** For each input pixel, how many (output channel, output position) pairs it reaches (SPEC §6), borders included. */
+/** For each input pixel, how many (output channel, output position) pairs it reaches (docs/semantics.md §10), borders included. */
 export function convFanout(
   H: number, W: number, Ho: number, Wo: number, kH: number, kW: number,
   s: readonly [number, number], p: readonly [number, number], d: readonly [number, number], coutPerGroup: number,

@@ -7,7 +7,7 @@ import { isNir, loadModel } from '../load.js';
 export const INFO_HELP = `Usage: spikelens info MODEL [--json] [NIR options]
 
 Lists a model's layers with their output shapes, parameter counts and dense multiply-accumulates per time step
-(as if every input were active, SPEC §6), and the model's input, encoding, time steps and readout. MODEL is a
+(as if every input were active, docs/semantics.md §10), and the model's input, encoding, time steps and readout. MODEL is a
 .safetensors or a .nir file.
 
   --json       print the same as JSON

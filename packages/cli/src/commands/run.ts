@@ -10,7 +10,7 @@ import { buildSummary } from '../summary.js';
 
 export const RUN_HELP = `Usage: spikelens run MODEL --input FILE --out DIR [options]
 
-Runs a model on an input and writes what it recorded as NumPy arrays (SPEC §8).
+Runs a model on an input and writes what it recorded as NumPy arrays (docs/cli.md).
 
   MODEL                 a .safetensors model with a spikelens graph, or a .nir graph (options below)
   --input FILE          .npy: float32 [B,...] pixel values (preprocessed and encoded by the model),

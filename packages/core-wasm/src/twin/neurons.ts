@@ -20,7 +20,7 @@ export function relu(x: Float32Array, y: Float32Array, n: number): void {
 }
 
 /**
- * One LIF step, SPEC §3. s holds the previous step's spikes on entry and this step's on exit. Params have C values
+ * One LIF step, docs/semantics.md §3. s holds the previous step's spikes on entry and this step's on exit. Params have C values
  * (perNeuron 0) or C*HW (perNeuron 1). reset 0 subtract, 1 zero, 2 none.
  */
 export function lif(

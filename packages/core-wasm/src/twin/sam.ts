@@ -1,7 +1,7 @@
 const f = Math.fround;
 
 /**
- * One SAM step, SPEC §5. mode 0 inclusive N = g*N + S; 1 strict N = g*(N_prev + S_prev), kept as nc = the inclusive
+ * One SAM step, docs/semantics.md §8. mode 0 inclusive N = g*N + S; 1 strict N = g*(N_prev + S_prev), kept as nc = the inclusive
  * trace A so that N = g*A_prev; 2 official N = g*N + (S ? 1 : silent). m[b, p] = sum over k ascending of N*S.
  */
 export function samStep(

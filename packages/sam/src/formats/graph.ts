@@ -1,5 +1,5 @@
 /**
- * The spikelens model file (SPEC §2): a safetensors container whose `__metadata__["spikelens"]` holds the graph as
+ * The spikelens model file (docs/model-format.md): a safetensors container whose `__metadata__["spikelens"]` holds the graph as
  * a JSON string. Parsing yields the one in-memory `Model`, fully validated, with every default applied.
  */
 import { InputError } from '../errors.js';
@@ -14,7 +14,7 @@ import { readSafetensors, writeSafetensors, type SafetensorsInput } from './safe
 export const MODEL_FORMAT = 'spikelens.model/1';
 const METADATA_KEY = 'spikelens';
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-/** Records and `--record` use `input` for the encoder's output (SPEC §7), so no layer may take that name. */
+/** Records and `--record` use `input` for the encoder's output (docs/outputs.md), so no layer may take that name. */
 const RESERVED_NAMES = ['input'];
 const ENCODINGS: readonly EncodingKind[] = ['poisson', 'signed-poisson', 'direct'];
 const READOUTS: readonly Readout[] = ['final', 'mean', 'count'];
@@ -33,7 +33,7 @@ export function parseModel(bytes: Uint8Array, file: string): Model {
   return modelOf(new Fields(file, '', graph), tensors);
 }
 
-/** A model file from a graph (as SPEC §2 writes it) and its tensors; the graph is stored, not validated. */
+/** A model file from a graph (as docs/model-format.md writes it) and its tensors; the graph is stored, not validated. */
 export function modelToSafetensors(graph: object, tensors: readonly SafetensorsInput[]): Uint8Array {
   return writeSafetensors(tensors, { [METADATA_KEY]: JSON.stringify(graph) });
 }

@@ -1,5 +1,5 @@
 /**
- * One graph layer (SPEC §2) from its JSON fields and the file's tensors: defaults applied, tensors checked against
+ * One graph layer (docs/model-format.md) from its JSON fields and the file's tensors: defaults applied, tensors checked against
  * the layer's input shape, output shape inferred (per sample, no batch axis).
  */
 import type { Layer, NeuronParam, Op, ResetRule, Shape, Tensor } from '../model.js';

@@ -1,6 +1,6 @@
 /**
  * NumPy `.npy` (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html), the interchange format for
- * activity (SPEC §1): versions 1.0, 2.0 and 3.0, little-endian, C-order, dtypes |u1 |i1 |b1 <f4 <f8.
+ * activity (docs/semantics.md §1): versions 1.0, 2.0 and 3.0, little-endian, C-order, dtypes |u1 |i1 |b1 <f4 <f8.
  */
 import { InputError } from '../errors.js';
 import { LIMITS, MAX_ELEMENTS, boundedProduct } from '../limits.js';

@@ -1,7 +1,7 @@
 /**
  * The safetensors container (https://github.com/huggingface/safetensors): an 8-byte little-endian header length, a
  * JSON header, then the raw little-endian tensor bytes. Reading validates the whole header before anything is used,
- * and never allocates from a size it has not checked against the file (SPEC §2).
+ * and never allocates from a size it has not checked against the file (docs/model-format.md).
  */
 import { InputError } from '../errors.js';
 import { LIMITS, MAX_ELEMENTS, boundedProduct } from '../limits.js';

@@ -162,7 +162,7 @@ async function readCheckpoint(file: string, config: TrainConfig): Promise<Checkp
 }
 
 /**
- * Trains a model as `config` says and returns it as a model file (SPEC §2). Deterministic: the same config gives
+ * Trains a model as `config` says and returns it as a model file (docs/model-format.md). Deterministic: the same config gives
  * the same weights, bit for bit, whether or not the run was interrupted and resumed.
  */
 export async function trainModel(config: TrainConfig, hooks: TrainHooks): Promise<{ bytes: Uint8Array; model: Model; seconds: number }> {

@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { INFERNO, VIRIDIS } from './colormap-data.js';
 
 /**
- * The four colormaps of SPEC §5 as matplotlib builds them with N = 256. A table is 768 float64 values in [0, 1]
+ * The four colormaps of docs/semantics.md §9 as matplotlib builds them with N = 256. A table is 768 float64 values in [0, 1]
  * (R, G, B per entry, entry 0 first); a value v in [0, 1] picks entry min(255, floor(v * 256)), as matplotlib does.
  */
 export type ColormapName = 'jet' | 'viridis' | 'inferno' | 'gray';

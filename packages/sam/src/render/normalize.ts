@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 
 /**
- * Normalization of a heatmap before colouring (SPEC §5). All arithmetic is float32 (Math.fround after every
+ * Normalization of a heatmap before colouring (docs/semantics.md §9). All arithmetic is float32 (Math.fround after every
  * operation), so Node and browsers give the same bits.
  */
 export type NormalizeMode = 'frame' | 'global' | 'official' | 'fixed';

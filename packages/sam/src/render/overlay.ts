@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { colormapIndex, colormapTable, type ColormapName } from './colormaps.js';
 
 /**
- * Draw a normalized map over an image (SPEC §5): rgb = alpha * colour + (1 - alpha) * image, both in [0, 1],
+ * Draw a normalized map over an image (docs/semantics.md §9): rgb = alpha * colour + (1 - alpha) * image, both in [0, 1],
  * written as floor(255 * rgb + 0.5). Computed in float64 in exactly that order (alpha * colour, then
  * (1 - alpha) * (pixel / 255), then the sum), which every JS engine evaluates identically.
  *

@@ -1,6 +1,6 @@
 /**
  * Bilinear resize as PyTorch's `F.interpolate(size=..., mode="bilinear", align_corners=False)` on CPU float32,
- * without antialiasing (SPEC §4, §5). Every operation is rounded to float32 (Math.fround; a double result rounded
+ * without antialiasing (docs/semantics.md §7, §9). Every operation is rounded to float32 (Math.fround; a double result rounded
  * to float32 equals the float32 operation for + - * /), in this order:
  *
  *   per axis:  scale = fl(in / out)

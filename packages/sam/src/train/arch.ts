@@ -73,7 +73,7 @@ export function describeArch(name: string): string {
 
 
 /**
- * The graph JSON (SPEC §2) and freshly initialised tensors: weights uniform in +-sqrt(6/fan_in) (He), biases 0.
+ * The graph JSON (docs/model-format.md) and freshly initialised tensors: weights uniform in +-sqrt(6/fan_in) (He), biases 0.
  */
 export function buildArch(name: string, o: ArchOptions, seed: number): { graph: Record<string, unknown>; tensors: SafetensorsInput[] } {
   const arch = ARCHS[name];

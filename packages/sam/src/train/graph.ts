@@ -172,7 +172,7 @@ export class TrainGraph {
     return this.scores();
   }
 
-  /** Class scores of the last forward pass (SPEC §2 readout). */
+  /** Class scores of the last forward pass (the readout, docs/semantics.md §5). */
   scores(): Float32Array {
     const last = this.plans[this.plans.length - 1];
     const K = sizeOf(last.layer.outShape);

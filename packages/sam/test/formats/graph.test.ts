@@ -32,7 +32,7 @@ describe('parseModel', () => {
     expect(a.layers.some((l) => 'weight' in l)).toBe(true);
   });
 
-  it('applies the defaults of SPEC §2', () => {
+  it('applies the defaults of docs/model-format.md', () => {
     const model = parse(tinyModel((g) => delete g.timesteps));
     expect(model.name).toBe('tiny');
     expect(model.file).toBe(F);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { InputError } from '../../src/errors.js';
 
-/** The repository's copy of the shared conformance cases (SPEC §7). */
+/** The repository's copy of the shared conformance cases (conformance/README.md). */
 export const CONFORMANCE = fileURLToPath(new URL('../../../../conformance/', import.meta.url));
 
 export function conformanceFile(path: string): Uint8Array {
