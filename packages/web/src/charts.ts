@@ -79,6 +79,12 @@ export function drawRates(canvas: HTMLCanvasElement, rates: Record<string, numbe
 export function drawRaster(canvas: HTMLCanvasElement, data: Float32Array, rows: number, T: number, current: number): void {
   const ctx = fit(canvas);
   const { width: w, height: h } = canvas;
+  if (rows < 1) {
+    // No spiking layer chosen: an empty panel.
+    ctx.fillStyle = 'rgb(12, 12, 16)';
+    ctx.fillRect(0, 0, w, h);
+    return;
+  }
   const img = ctx.createImageData(w, h);
   const steps = Math.max(1, T);
   for (let py = 0; py < h; py++) {

@@ -12,8 +12,8 @@ import {
   UsageError,
   baseImage,
   fitPicture,
-  imageInput,
   imageShape,
+  imageToPixels,
   isSpiking,
   parseModel,
   readNir,
@@ -25,6 +25,7 @@ import {
   valueRange,
   writeNpy,
   type BasePicture,
+  type Channels,
   type MapStyle,
   type Model,
   type NcsMode,
@@ -40,10 +41,19 @@ export interface LayerInfo {
   readonly spiking: boolean;
 }
 
+/** The image a model reads: its own `[C, H, W]` input, or the square picture a flat `[N]` input is read from. */
+export interface ImageShape {
+  readonly channels: Channels;
+  readonly height: number;
+  readonly width: number;
+}
+
 export interface ModelInfo {
   readonly file: string;
   readonly name: string;
   readonly inputShape: number[];
+  /** How the page turns an image into this model's input (docs/web.md). */
+  readonly image: ImageShape;
   readonly timesteps: number | null;
   readonly labels: string[] | null;
   readonly classes: number;
@@ -52,6 +62,8 @@ export interface ModelInfo {
   readonly layers: LayerInfo[];
   /** Spiking layers with a [C, H, W] output: the ones SAM explains. */
   readonly samLayers: string[];
+  /** Every spiking layer: a view shows the raster of any of them, and a map only for the samLayers. */
+  readonly spikingLayers: string[];
   readonly parameters: number;
   /** What reading a .nir file had to assume or could not express. */
   readonly warnings: string[];
@@ -72,6 +84,10 @@ export interface RunOptions {
 }
 
 export interface ViewOptions extends MapStyle {
+  /**
+   * The spiking layer shown: its raster, and its map when it is conv-shaped (a flat layer has none: the frames are
+   * then the picture alone). '' only for a model without spiking layers.
+   */
   readonly layer: string;
   readonly gamma: number;
   readonly ncs: NcsMode;
@@ -80,7 +96,7 @@ export interface ViewOptions extends MapStyle {
 export interface Frame {
   readonly t: number;
   readonly T: number;
-  /** The overlay of this step at display size (the image's own, or at most DISPLAY_MAX a side). */
+  /** The overlay of this step at display size (the image's own, or at most DISPLAY_MAX a side); the picture alone for a layer without a map. */
   readonly overlay: Picture;
   /** Milliseconds the worker spent in this step's simulation, SAM and recording (net.step()). */
   readonly stepMs: number;
@@ -91,7 +107,7 @@ export interface Frame {
   readonly rates: Record<string, number>;
   /** Fraction of neurons spiking at this step in each raster row of the view layer. */
   readonly raster: Float32Array;
-  /** Range of the raw map of this step (before normalisation). */
+  /** Range of the raw map of this step (before normalisation); 0..0 without a map. */
   readonly range: { min: number; max: number };
 }
 
@@ -112,6 +128,8 @@ export interface Raster {
 
 export interface View {
   readonly layer: string;
+  /** Whether the layer has a map: without one, every frame is the same picture (one object, shared). */
+  readonly mapped: boolean;
   readonly T: number;
   readonly frames: Picture[];
   readonly raster: Raster;
@@ -130,6 +148,8 @@ export const MAX_IMAGE_PIXELS = 4096 * 4096;
 
 interface Recorded {
   readonly net: Network;
+  /** Where samFromSpikes works: the network's core above everything the network laid out (see scratchCore). */
+  readonly scratch: Network['core'];
   readonly T: number;
   readonly seed: number;
   readonly spikes: Map<string, Uint8Array | Int8Array | Float32Array>;
@@ -162,7 +182,7 @@ export class Engine {
   private warnings: string[] = [];
 
   private useModel(model: Model, file: string, warnings: string[]): ModelInfo {
-    imageShape(model, file);
+    imageOf(model, file);
     this.model = model;
     this.warnings = warnings;
     this.recorded = null;
@@ -187,14 +207,7 @@ export class Engine {
 
   /** The current image as shown (gray for a 1-channel model), at display size or at its own. */
   picture(display = true): Picture {
-    const base = this.base(display);
-    const rgba = new Uint8Array(base.width * base.height * 4);
-    const ch = base.pixels.length / (base.width * base.height);
-    for (let p = 0; p < base.width * base.height; p++) {
-      for (let c = 0; c < 3; c++) rgba[p * 4 + c] = base.pixels[p * ch + (ch === 1 ? 0 : c)];
-      rgba[p * 4 + 3] = 255;
-    }
-    return { width: base.width, height: base.height, rgba };
+    return pictureOf(this.base(display));
   }
 
   cancel(): void {
@@ -211,7 +224,8 @@ export class Engine {
     const image = this.image;
     if (!image) throw new UsageError('choose an image first');
     if (this.running) throw new UsageError('a run is in progress: cancel it first');
-    const pixels = imageInput(model, image.rgba, image.width, image.height, image.name);
+    const shape = imageOf(model, model.file);
+    const pixels = imageToPixels(image.rgba, image.width, image.height, shape.channels, shape.height, shape.width, image.name);
     const T = o.timesteps ?? model.timesteps;
     if (T === null || !Number.isInteger(T) || T < 1 || T > 10_000)
       throw new UsageError(o.timesteps === null ? `${model.file}: the model sets no time steps: give a number of steps` : `time steps must be 1 to 10000, not ${T}`);
@@ -230,11 +244,13 @@ export class Engine {
       const names = model.layers.filter((l) => isSpiking(l)).map((l) => l.name);
       const recorders = [...(net.inputIsSpikes ? ['input'] : []), ...names].map((n) => new Recorder(net, n, { spikes: true, membrane: false, timesteps: T }));
       recorders.forEach((r) => net.observe(r));
-      const sam = new SamObserver(net, view.layer, { gamma: view.gamma, ncs: view.ncs, timesteps: T });
-      net.observe(sam);
-      const viewRec = recorders.find((r) => r.layer === view.layer)!;
-      const [, H, W] = net.layer(view.layer).outShape;
+      const mapped = hasMap(model, view.layer);
+      const sam = mapped ? new SamObserver(net, view.layer, { gamma: view.gamma, ncs: view.ncs, timesteps: T }) : null;
+      if (sam) net.observe(sam);
+      const viewRec = recorders.find((r) => r.layer === view.layer);
+      const [, H, W] = mapped ? net.layer(view.layer).outShape : [0, 0, 0];
       const display = this.base(true);
+      const plain = mapped ? null : pictureOf(display);
       const scores: Float32Array[] = [];
       let seconds = 0;
       for (let t = 0; t < T; t++) {
@@ -245,9 +261,10 @@ export class Engine {
         seconds += stepMs / 1000;
         const s = net.scores();
         scores.push(s);
-        const maps = sam.maps.data();
-        const [overlay] = samOverlays(maps.subarray(t * H * W), H, W, display, frameStyle(view, maps));
-        const spikes = viewRec.spikes!.data();
+        const maps = sam?.maps.data();
+        // Each frame has its own buffer: the worker hands it over to the page.
+        const overlay = maps ? samOverlays(maps.subarray(t * H * W), H, W, display, frameStyle(view, maps))[0] : plain!.rgba.slice();
+        const spikes = viewRec?.spikes!.data();
         await onFrame({
           t,
           T,
@@ -256,15 +273,15 @@ export class Engine {
           scores: s,
           prediction: net.predictions(s)[0],
           rates: net.firingRates(),
-          raster: rasterColumn(spikes, t, spikes.length / (t + 1)),
-          range: valueRange(maps.subarray(t * H * W)),
+          raster: spikes ? rasterColumn(spikes, t, spikes.length / (t + 1)) : new Float32Array(0),
+          range: maps ? valueRange(maps.subarray(t * H * W)) : { min: 0, max: 0 },
         });
       }
       if (this.cancelRequested) return { cancelled: true, steps: T, summary: null };
-      const summary = summarize(net, { input: image.name, seconds, sam: { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } });
+      const summary = summarize(net, { input: image.name, seconds, sam: sam ? { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } : null });
       const spikes = new Map(recorders.map((r) => [r.layer, r.spikes!.data().slice()] as const));
-      const maps = new Map([[mapKey(view.layer, view.gamma, view.ncs), sam.maps.data().slice()]]);
-      this.recorded = { net, T, seed: o.seed, spikes, scores, summary, image: image.name, maps };
+      const maps = new Map<string, Float32Array>(sam ? [[mapKey(view.layer, view.gamma, view.ncs), sam.maps.data().slice()]] : []);
+      this.recorded = { net, scratch: scratchCore(net), T, seed: o.seed, spikes, scores, summary, image: image.name, maps };
       return { cancelled: false, steps: T, summary };
     } finally {
       this.running = false;
@@ -276,11 +293,12 @@ export class Engine {
   async maps(layer: string, gamma: number, ncs: NcsMode): Promise<{ T: number; H: number; W: number; data: Float32Array }> {
     const rec = this.requireRun();
     const v = checkView(this.model!, { layer, gamma, ncs, normalize: 'frame', colormap: 'jet', alpha: 0.5 });
+    if (!hasMap(this.model!, v.layer)) throw new UsageError(noMap(this.model!, v.layer));
     const [C, H, W] = rec.net.layer(layer).outShape;
     const key = mapKey(v.layer, v.gamma, v.ncs);
     let data = rec.maps.get(key);
     if (!data) {
-      data = await samFromSpikes(rec.spikes.get(layer)!, { T: rec.T, B: 1, C, H, W }, { gamma, ncs, core: rec.net.core });
+      data = await samFromSpikes(rec.spikes.get(layer)!, { T: rec.T, B: 1, C, H, W }, { gamma, ncs, core: rec.scratch });
       rec.maps.set(key, data);
     }
     return { T: rec.T, H, W, data };
@@ -289,10 +307,18 @@ export class Engine {
   /** Every step's overlay, the raster and the score history for a view of the last run. */
   async view(o: ViewOptions): Promise<View> {
     const rec = this.requireRun();
-    const { T, H, W, data } = await this.maps(o.layer, o.gamma, o.ncs);
+    const v = checkView(this.model!, o);
+    const scores = rec.scores.map((s) => Array.from(s));
+    const spikes = rec.spikes.get(v.layer);
+    const rasterOf = spikes ? raster(spikes, rec.T) : { rows: 0, neuronsPerRow: 0, neurons: 0, T: rec.T, data: new Float32Array(0) };
     const base = this.base(true);
-    const frames = samOverlays(data, H, W, base, o).map((rgba) => ({ width: base.width, height: base.height, rgba }));
-    return { layer: o.layer, T, frames, raster: raster(rec.spikes.get(o.layer)!, T), range: valueRange(data), scores: rec.scores.map((s) => Array.from(s)) };
+    if (!hasMap(this.model!, v.layer)) {
+      const picture = pictureOf(base);
+      return { layer: v.layer, mapped: false, T: rec.T, frames: Array.from({ length: rec.T }, () => picture), raster: rasterOf, range: { min: 0, max: 0 }, scores };
+    }
+    const { T, H, W, data } = await this.maps(v.layer, v.gamma, v.ncs);
+    const frames = samOverlays(data, H, W, base, v).map((rgba) => ({ width: base.width, height: base.height, rgba }));
+    return { layer: v.layer, mapped: true, T, frames, raster: rasterOf, range: valueRange(data), scores };
   }
 
   /** One step's overlay at the image's own size: the CLI's `t<step>.png`. */
@@ -320,10 +346,11 @@ export class Engine {
     return writeNpy(data, [T, 1, H, W]);
   }
 
-  /** The run's summary (`spikelens.summary/1`), with the SAM settings of the current view. */
+  /** The run's summary (`spikelens.summary/1`), with the SAM settings of the current view (null for a layer without a map). */
   summary(view?: Pick<ViewOptions, 'layer' | 'gamma' | 'ncs'>): Summary {
     const rec = this.requireRun();
-    return view ? { ...rec.summary, sam: { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } } : rec.summary;
+    if (!view) return rec.summary;
+    return { ...rec.summary, sam: hasMap(this.model!, view.layer) ? { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } : null };
   }
 
   /**
@@ -349,13 +376,77 @@ export class Engine {
   private base(display: boolean): BasePicture {
     const img = this.image;
     if (!img) throw new UsageError('choose an image first');
-    const channels = this.model ? imageShape(this.model, this.model.file).C : 3;
+    const channels = this.model ? imageOf(this.model, this.model.file).channels : 3;
     const rgba = baseImage(img.rgba, img.width, img.height, channels);
     const pixels = new Uint8Array(img.width * img.height * 3);
     for (let p = 0; p < img.width * img.height; p++) pixels.set(rgba.subarray(p * 4, p * 4 + 3), p * 3);
     const full = { width: img.width, height: img.height, pixels };
     return display ? fitPicture(full, DISPLAY_MAX) : full;
   }
+}
+
+/**
+ * The image a model reads. A `[C, H, W]` input is one (C 1 or 3). A flat `[N]` input is read from a square picture,
+ * its pixels in C-H-W order as `torch.flatten` orders a `[C, H, W]` image: `N = s*s` is an s x s gray image, `N = 3*s*s`
+ * an s x s RGB one. Anything else takes no image: an InputError naming `file`.
+ */
+export function imageOf(model: Model, file: string): ImageShape {
+  const s = model.input.shape;
+  if (s.length === 1) {
+    const [N] = s;
+    const side = (n: number) => {
+      const r = Math.round(Math.sqrt(n));
+      return r * r === n ? r : 0;
+    };
+    if (side(N)) return { channels: 1, height: side(N), width: side(N) };
+    if (N % 3 === 0 && side(N / 3)) return { channels: 3, height: side(N / 3), width: side(N / 3) };
+    throw new InputError(
+      file,
+      `the model takes input [${N}], not an image: the page reads a flat input from a square picture, s x s gray (${N} is not s*s) or s x s RGB (${N} is not 3*s*s)`,
+    );
+  }
+  const { C, H, W } = imageShape(model, file);
+  return { channels: C, height: H, width: W };
+}
+
+/** Whether a view of `layer` has a map: a conv-shaped spiking layer. */
+function hasMap(model: Model, layer: string): boolean {
+  const l = model.layers.find((x) => x.name === layer);
+  return !!l && isSpiking(l) && l.outShape.length === 3;
+}
+
+function noMap(model: Model, layer: string): string {
+  const l = model.layers.find((x) => x.name === layer);
+  return l ? `layer "${layer}" is flat ([${l.outShape.join(',')}]): it has no map` : 'no layer is chosen: the model has no spiking layer, so there is no map';
+}
+
+/** Opaque RGBA of a picture's pixels (gray or RGB). */
+function pictureOf(base: BasePicture): Picture {
+  const n = base.width * base.height;
+  const ch = base.pixels.length / n;
+  const rgba = new Uint8Array(n * 4);
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < 3; c++) rgba[p * 4 + c] = base.pixels[p * ch + (ch === 1 ? 0 : c)];
+    rgba[p * 4 + 3] = 255;
+  }
+  return { width: base.width, height: base.height, rgba };
+}
+
+/**
+ * A core for samFromSpikes that leaves the network alone: the network's own instance, with its heap starting above
+ * everything the network laid out (a Network allocates once, when it is made). samFromSpikes lays out its scratch from
+ * the heap base of the core it is given, so given the network's core itself it would overwrite the network's weights
+ * and state. One per recorded run; each re-render reuses the same bytes.
+ */
+function scratchCore(net: Network): Network['core'] {
+  const core = net.core;
+  const offset = Math.ceil(net.arena.size / 16) * 16; // arithmetic: an arena may pass 2 GiB, past 32-bit bit operations
+  return {
+    exports: core.exports,
+    memory: core.memory,
+    heapBase: core.heapBase + offset,
+    reserve: (bytes: number) => core.reserve(offset + bytes),
+  };
 }
 
 function describe(model: Model, file: string, warnings: string[]): ModelInfo {
@@ -367,6 +458,7 @@ function describe(model: Model, file: string, warnings: string[]): ModelInfo {
     file,
     name: model.name,
     inputShape: [...model.input.shape],
+    image: imageOf(model, file),
     timesteps: model.timesteps,
     labels: model.input.labels ? [...model.input.labels] : null,
     classes: sizeOf(last.outShape),
@@ -374,15 +466,20 @@ function describe(model: Model, file: string, warnings: string[]): ModelInfo {
     readout: model.readout,
     layers,
     samLayers: layers.filter((l) => l.spiking && l.shape.length === 3).map((l) => l.name),
+    spikingLayers: layers.filter((l) => l.spiking).map((l) => l.name),
     parameters,
     warnings: [...warnings],
   };
 }
 
 function checkView(model: Model, v: ViewOptions): ViewOptions {
-  const l = model.layers.find((x) => x.name === v.layer);
-  if (!l) throw new UsageError(`the model has no layer "${v.layer}"`);
-  if (!isSpiking(l) || l.outShape.length !== 3) throw new UsageError(`layer "${v.layer}" has no spike map: choose a conv-shaped lif or if layer`);
+  if (v.layer === '') {
+    if (model.layers.some((l) => isSpiking(l))) throw new UsageError('choose a spiking layer to view');
+  } else {
+    const l = model.layers.find((x) => x.name === v.layer);
+    if (!l) throw new UsageError(`the model has no layer "${v.layer}"`);
+    if (!isSpiking(l)) throw new UsageError(`layer "${v.layer}" (${l.op}) has no spikes and no spike map: choose a lif or if layer`);
+  }
   if (!Number.isFinite(v.gamma) || v.gamma < 0) throw new UsageError(`gamma must be a number >= 0, not ${v.gamma}`);
   if (v.normalize === 'fixed' && !(Number.isFinite(v.limit) && v.limit! > 0)) throw new UsageError('fixed normalisation needs a limit > 0');
   if (!(v.alpha >= 0 && v.alpha <= 1)) throw new UsageError(`alpha must be 0 to 1, not ${v.alpha}`);

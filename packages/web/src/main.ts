@@ -186,8 +186,10 @@ function applyModel(m: ModelInfo, value: string): void {
   info = m;
   loadedModel = value;
   const previous = el.layer.value;
-  el.layer.replaceChildren(...m.samLayers.map((n) => new Option(n, n)));
-  el.layer.value = m.samLayers.includes(previous) ? previous : m.samLayers[m.samLayers.length - 1];
+  // Every spiking layer has a raster; only the conv-shaped ones have a map.
+  el.layer.replaceChildren(...m.spikingLayers.map((n) => new Option(m.samLayers.includes(n) ? n : `${n} (no map)`, n)));
+  el.layer.value = m.spikingLayers.includes(previous) ? previous : (m.samLayers.at(-1) ?? m.spikingLayers.at(-1) ?? '');
+  el.layer.disabled = m.spikingLayers.length === 0;
   el.timesteps.value = m.timesteps === null ? '' : String(m.timesteps);
   el.modelWarnings.replaceChildren(
     ...m.warnings.map((w) => {
@@ -198,7 +200,11 @@ function applyModel(m: ModelInfo, value: string): void {
   );
   el.modelInfo.textContent =
     `${m.name || m.file}: input [${m.inputShape.join(', ')}], ${m.encoding} encoding, ${m.readout} readout, ` +
-    `${m.timesteps ?? 'no'} time steps, ${m.parameters.toLocaleString('en')} parameters; layers ${m.layers.map((l) => l.name).join(' → ')}.`;
+    `${m.timesteps ?? 'no'} time steps, ${m.parameters.toLocaleString('en')} parameters; layers ${m.layers.map((l) => l.name).join(' → ')}.` +
+    (m.inputShape.length === 1
+      ? ` Its flat input is read from the image as ${m.image.width}x${m.image.height} ${m.image.channels === 1 ? 'gray' : 'RGB'} pixels, in C-H-W order.`
+      : '') +
+    (m.samLayers.length === 0 ? ' No layer is conv-shaped and spiking, so there is no map: the page shows the image, the scores, the firing rates and the raster.' : '');
   const names = m.labels ?? Array.from({ length: m.classes }, (_, k) => String(k));
   el.scoresKey.replaceChildren(
     ...names.map((n, k) => {
@@ -245,8 +251,14 @@ function showPicture(p: Picture): void {
   setDownloads(false);
 }
 
+/** Whether the chosen layer has a map (a conv-shaped spiking layer); a flat one has only a raster. */
+function mapped(): boolean {
+  return !!info && info.samLayers.includes(el.layer.value);
+}
+
 function setDownloads(on: boolean): void {
-  for (const b of [el.dlFrame, el.dlGrid, el.dlNpy, el.dlSummary]) b.disabled = !on;
+  for (const b of [el.dlFrame, el.dlGrid, el.dlNpy]) b.disabled = !on || !mapped();
+  el.dlSummary.disabled = !on;
 }
 
 // ---- running -------------------------------------------------------------------------------------------------
@@ -291,7 +303,10 @@ function showStep(t: number): void {
   putPicture(el.overlay, p);
   el.step.value = String(t);
   el.stepOut.value = `${t} / ${T - 1}`;
-  el.overlay.setAttribute('aria-label', `Spike activation map of ${el.layer.value} at step ${t} of ${T - 1}`);
+  el.overlay.setAttribute(
+    'aria-label',
+    mapped() ? `Spike activation map of ${el.layer.value} at step ${t} of ${T - 1}` : `The input image ${imageName} (the chosen layer has no map), step ${t} of ${T - 1}`,
+  );
   const upTo = scoreHistory.slice(0, t + 1);
   const s = scoreHistory[t];
   if (s) {
@@ -309,6 +324,11 @@ function legendText(range: { min: number; max: number } | null): void {
   const o = viewOptions();
   drawLegend(el.legend, o.colormap);
   el.legendMin.textContent = '0';
+  if (info && !mapped()) {
+    el.legendMid.textContent = el.layer.value ? `no map: ${el.layer.value} is flat` : 'no map: no spiking layer';
+    el.legendMax.textContent = '1';
+    return;
+  }
   el.legendMid.textContent = { frame: 'min to max of each step', global: 'min to max over all steps', official: '(M − min) / (max + 0.001)', fixed: `M / ${o.limit}` }[o.normalize];
   el.legendMax.textContent = o.normalize === 'fixed' ? formatNumber(o.limit ?? 1) : o.normalize === 'global' && range ? `1 = ${formatNumber(range.max)}` : '1';
 }
@@ -379,14 +399,22 @@ async function refreshView(): Promise<void> {
   scoreHistory = v.scores;
   rasterData = v.raster.data;
   rasterRows = v.raster.rows;
-  el.rasterInfo.textContent =
-    `${v.layer}: ${v.raster.neurons.toLocaleString('en')} neurons in C-H-W order` +
-    (v.raster.neuronsPerRow > 1 ? `, about ${Math.round(v.raster.neuronsPerRow)} per row (brightness: share of the row spiking)` : ', one per row') +
-    `; time steps left to right.`;
+  el.rasterInfo.textContent = v.layer
+    ? `${v.layer}: ${v.raster.neurons.toLocaleString('en')} neurons in C-H-W order` +
+      (v.raster.neuronsPerRow > 1 ? `, about ${Math.round(v.raster.neuronsPerRow)} per row (brightness: share of the row spiking)` : ', one per row') +
+      `; time steps left to right.`
+    : 'The model has no spiking layer: no raster.';
   el.step.max = String(T - 1);
   showStep(shown >= 0 && shown < T ? shown : T - 1);
   legendText(v.range);
-  putPicture(el.grid, await api.grid(o));
+  if (v.mapped) {
+    putPicture(el.grid, await api.grid(o));
+    el.grid.setAttribute('aria-label', 'Grid of the map at every time step');
+  } else {
+    putPicture(el.grid, { width: 1, height: 1, rgba: new Uint8Array([0, 0, 0, 255]) });
+    el.grid.setAttribute('aria-label', `No grid: layer ${v.layer || '(none)'} has no map`);
+  }
+  setDownloads(true);
   el.play.disabled = T < 2;
   el.step.disabled = false;
   metrics.views++;
@@ -396,6 +424,7 @@ function scheduleView(): void {
   el.limit.disabled = el.normalize.value !== 'fixed';
   el.alphaOut.value = Number(el.alpha.value).toFixed(2);
   legendText(null);
+  if (hasRun && !running) setDownloads(true); // a layer without a map has no map downloads
   if (viewTimer !== null) clearTimeout(viewTimer);
   viewTimer = window.setTimeout(() => {
     viewTimer = null;

@@ -100,11 +100,11 @@ const api = {
       return engine.setImage(img.rgba, img.width, img.height, name);
     });
   },
-  /** A drawing (RGBA of the pad), centred MNIST-style at the model's input size. */
+  /** A drawing (RGBA of the pad), centred MNIST-style at the height of the image the model reads (a flat input's too). */
   setDrawing(rgba: Uint8Array, width: number, height: number): Promise<Picture> {
     return guard(() => {
       const info = engine.modelInfo;
-      const size = info ? info.inputShape[1] : 28;
+      const size = info ? info.image.height : 28;
       const digit = mnistStyle(rgba, width, height, size);
       if (!digit) throw new InputError('drawing', 'nothing is drawn yet');
       return engine.setImage(digit, size, size, 'drawing.png');
@@ -119,7 +119,8 @@ const api = {
   view(o: ViewOptions): Promise<View> {
     return guard(async () => {
       const v = await engine.view(o);
-      return Comlink.transfer(v, v.frames.map((f) => f.rgba.buffer as ArrayBuffer));
+      // Without a map every frame is the same picture: each buffer is listed once (a repeat throws a DataCloneError).
+      return Comlink.transfer(v, [...new Set(v.frames.map((f) => f.rgba.buffer as ArrayBuffer))]);
     });
   },
   framePng(o: ViewOptions, t: number): Promise<Blob> {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, Recorder, SamObserver, imageInput, parseModel, readNpy, rgbaToRgb, samFromSpikes, samGrid, writeNir, type Model } from '@spikelens/sam';
 import { decodePng } from '@spikelens/sam/node';
 import { CHROMIUM, CHROMIUM_ARGS } from '../scripts/chromium.mjs';
+import { mlp } from './mlp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
@@ -286,6 +287,54 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
       await page.mouse.up();
     });
     expect(await page.getAttribute('#prediction', 'data-prediction')).toBe('1');
+  });
+
+  it('runs a flat-input model [784] read from the image as 28x28 gray: no map, but scores, raster and drawing work', async () => {
+    const imageFile = join(repo, 'samples', 'mnist', 'digit-2-1.png');
+    await afterRun(() => page.selectOption('#sample', 'mnist/digit-2-1.png'));
+    await afterRun(() => page.setInputFiles('#model-file', { name: 'mlp-flat.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(mlp(true)) }));
+    expect(await page.inputValue('#model')).toBe('file:mlp-flat.safetensors');
+    expect(await page.inputValue('#layer')).toBe('lif_fc1');
+    expect(await page.textContent('#model-info')).toMatch(/read from the image as 28x28 gray pixels/);
+    expect(await page.isVisible('#error')).toBe(false);
+    for (const b of ['#dl-frame', '#dl-grid', '#dl-npy']) expect(await page.isDisabled(b)).toBe(true);
+    expect(await page.isDisabled('#dl-summary')).toBe(false);
+    expect(Number(await page.getAttribute('#step', 'max')) + 1).toBe(6);
+
+    // The same spikes as Node gives the same network with a [1,28,28] input and a flatten layer.
+    const model = parseModel(mlp(false), 'mlp.safetensors');
+    const img = decodePng(readFileSync(imageFile), imageFile);
+    const net = await Network.create(model, { batch: 1, seed: 0 });
+    net.setInput({ kind: 'pixels', data: imageInput(model, img.rgba, img.width, img.height, imageFile) });
+    const rec = new Recorder(net, 'lif_fc1', { spikes: true });
+    net.observe(rec);
+    net.run(6);
+    expect(await page.evaluate(() => (window as any).spikelens.hashes())).toEqual({ 'lif_fc1.spikes': sha256(rec.spikes!.data()) });
+    const summary = await page.evaluate(() => (window as any).spikelens.summary());
+    expect(summary.sam).toBeNull();
+    expect(summary.predictions).toEqual(net.predictions());
+    // Without a map the overlay is the picture as the model sees it.
+    const gray = rgbaToRgb(img.rgba, img.width, img.height);
+    const shown = await overlayPixels();
+    expect(shown.length).toBe(28 * 28 * 4);
+    expect(shown.filter((_, i) => i % 4 === 0)).toEqual(Array.from(gray.filter((_, i) => i % 3 === 0)));
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-summary')]);
+    expect(JSON.parse(readFileSync((await dl.path())!, 'utf8')).sam).toBeNull();
+
+    // A drawing is made at the size of the image the flat input is read from.
+    await page.locator('#draw').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#draw').boundingBox())!;
+    await afterRun(async () => {
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+      await page.mouse.down();
+      for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + (0.4 * i) / 10), box.y + box.height * 0.5);
+      await page.mouse.up();
+    });
+    expect(await page.isVisible('#error')).toBe(false);
+    expect((await overlayPixels()).length).toBe(28 * 28 * 4);
+    await afterRun(() => page.selectOption('#model', 'mnist-lif-bptt'));
+    expect(await page.inputValue('#layer')).toBe('lif2');
+    expect(await page.isDisabled('#dl-npy')).toBe(false);
   });
 
   it('shows a readable error for a corrupt model and an undecodable image, and keeps working', async () => {
