@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cli, REPO, tempDir } from './helpers.js';
 
 /**
@@ -24,7 +25,18 @@ describe('spikelens train', () => {
     const a = join(dir, 'a', 'm.safetensors');
     const b = join(dir, 'b', 'm.safetensors');
     const c = join(dir, 'c', 'm.safetensors');
-    expect((await cli(['train', ...SMALL, '--out', a])).code).toBe(0);
+    // The card names the machine it was trained on, as os reports it: here a made-up one (the weights do not depend on it).
+    const cpus = os.cpus();
+    const fakeCpu = 'Test CPU 9000 @ 4.20GHz';
+    const spies = [
+      vi.spyOn(os, 'cpus').mockReturnValue(Array.from({ length: 3 }, (_, i) => ({ ...(cpus[i] ?? cpus[0]), model: fakeCpu }))),
+      vi.spyOn(os, 'availableParallelism').mockReturnValue(3),
+    ];
+    try {
+      expect((await cli(['train', ...SMALL, '--out', a])).code).toBe(0);
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
     expect((await cli(['train', ...SMALL, '--out', b])).code).toBe(0);
     expect((await cli(['train', ...SMALL, '--seed', '1', '--out', c])).code).toBe(0);
     expect(hash(a)).toBe(hash(b));
@@ -34,6 +46,11 @@ describe('spikelens train', () => {
     // 2 epochs on 512 images already beat chance by far
     expect(card.testAccuracy).toBeGreaterThan(0.5);
     expect(card.command).toMatch(/^spikelens train --dataset mnist/);
+    expect(card.machine).toBe(`${fakeCpu}, 3 cores, Node ${process.versions.node}`);
+    // Without the stand-in: this machine's CPU model and core count.
+    const real = JSON.parse(readFileSync(join(dir, 'b', 'm.json'), 'utf8'));
+    const n = os.availableParallelism();
+    expect(real.machine).toBe(`${os.cpus()[0].model.trim()}, ${n} core${n === 1 ? '' : 's'}, Node ${process.versions.node}`);
   }, 180_000);
 
   it('resumes a run killed with SIGKILL mid-epoch and ends with the same weights', async () => {

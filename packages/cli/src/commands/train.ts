@@ -5,7 +5,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { COMMON, choice, int, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
 import { Progress } from '../progress.js';
-import { measuredFields } from '../card.js';
+import { machine, measuredFields } from '../card.js';
 
 export const TRAIN_HELP = `Usage: spikelens train --dataset D --out MODEL.safetensors [options]
 
@@ -166,7 +166,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     ...measuredFields(ev),
     parameters: params,
     trainingSeconds: Math.round(result.seconds),
-    machine: '2 cores (this project\'s machine), Node ' + process.versions.node,
+    machine: machine(),
     config: { ...config, percentile: method === 'convert' ? percentile : undefined },
     conversionScales: scales,
     command: `spikelens train ${argv.filter((a) => a !== '--resume' && a !== '-q' && a !== '--quiet' && a !== '--json').join(' ')}`,
