@@ -20,6 +20,7 @@ import {
   samFromSpikes,
   samGrid,
   samOverlays,
+  eachSamOverlay,
   sizeOf,
   summarize,
   valueRange,
@@ -326,8 +327,9 @@ export class Engine {
     const { T, H, W, data } = await this.maps(o.layer, o.gamma, o.ncs);
     if (!Number.isInteger(t) || t < 0 || t >= T) throw new UsageError(`step ${t} is not in 0..${T - 1}`);
     const base = this.base(false);
-    const all = samOverlays(data, H, W, base, o);
-    return { width: base.width, height: base.height, rgba: all[t] };
+    let rgba: Uint8Array = new Uint8Array(0);
+    eachSamOverlay(data, H, W, base, o, (r) => (rgba = r), [t]);
+    return { width: base.width, height: base.height, rgba };
   }
 
   /** The grid of all steps: the CLI's `<layer>.grid.png`. */
