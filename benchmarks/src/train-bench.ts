@@ -8,14 +8,14 @@
  *   images. Worker start-up, the workers' own dataset load and the first SKIP batches (WebAssembly tier-up) are
  *   off the clock: images/s is taken between the onProgress report of batch SKIP and the last one.
  * - `pytorch`: peers/train_torch.py, torch.set_num_threads(2), batch 32, warm-up steps then N images timed.
- * - `spikelens-1core`: one TrainGraph (batch 16) in this thread: writeWeights + shardStep + readGrads + Adam step,
+ * - `spikelens-1core`: one DiffNetwork (batch 16) in this thread: writeWeights + shardStep + readGrads + Adam step,
  *   i.e. one core doing the whole training step (the per-core figure).
  * - `pytorch-1thread`: the peer with 1 thread and batch 16.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Adam, TrainGraph, flatLength, readGrads, readWeights, shardStep, shuffle, writeWeights, type Dataset } from '@spikelens/sam';
+import { Adam, DiffNetwork, flatLength, readGrads, readWeights, shardStep, shuffle, writeWeights, type Dataset } from '@spikelens/sam';
 import { initialModel, loadDataset, trainModel, type TrainConfig, type TrainProgress } from '@spikelens/sam/node';
 import { stats, type Stats } from './measure.js';
 
@@ -148,7 +148,7 @@ async function runSpikelens(ds: Dataset, images: number): Promise<{ ips: number;
   };
 }
 
-/** One core, one TrainGraph: the whole training step of batch 16 in this thread. */
+/** One core, one DiffNetwork: the whole training step of batch 16 in this thread. */
 class SingleCore {
   private step = 0;
   private readonly order: Uint32Array;
@@ -158,7 +158,7 @@ class SingleCore {
   private readonly adam = new Adam({ lr: LR, weightDecay: 0 });
   private readonly groups: { name: string; data: Float32Array; grad: Float32Array; decay: boolean }[];
 
-  private constructor(private readonly graph: TrainGraph, private readonly ds: Dataset, readonly batch: number) {
+  private constructor(private readonly graph: DiffNetwork, private readonly ds: Dataset, readonly batch: number) {
     this.order = shuffle(ds.count, 0, 0);
     this.pixels = new Float32Array(batch * ds.height * ds.width * ds.channels);
     const n = flatLength(graph);
@@ -176,7 +176,7 @@ class SingleCore {
 
   static async create(ds: Dataset, batch: number): Promise<SingleCore> {
     const { model } = initialModel(t1Config(0), ds);
-    const graph = await TrainGraph.create(model, { batch, timesteps: TIMESTEPS, surrogate: 'atan', keepReset: false, trainBeta: false });
+    const graph = await DiffNetwork.create(model, { batch, timesteps: TIMESTEPS, surrogate: 'atan', keepReset: false, trainBeta: false });
     return new SingleCore(graph, ds, batch);
   }
 
@@ -227,9 +227,9 @@ function runTorch(threads: number, batch: number, images: number): Promise<{ ips
 }
 
 const DESCRIPTIONS: Record<string, string> = {
-  spikelens: `trainModel, ${WORKERS} worker threads (TrainGraph batch ${BATCH / WORKERS} each), batch ${BATCH}, Adam on the coordinator`,
+  spikelens: `trainModel, ${WORKERS} worker threads (DiffNetwork batch ${BATCH / WORKERS} each), batch ${BATCH}, Adam on the coordinator`,
   pytorch: `peers/train_torch.py, torch.set_num_threads(2), batch ${BATCH}`,
-  'spikelens-1core': `one TrainGraph in one thread: writeWeights + shardStep + readGrads + Adam, batch ${BATCH / WORKERS}`,
+  'spikelens-1core': `one DiffNetwork in one thread: writeWeights + shardStep + readGrads + Adam, batch ${BATCH / WORKERS}`,
   'pytorch-1thread': `peers/train_torch.py, torch.set_num_threads(1), batch ${BATCH / WORKERS}`,
 };
 const PEER_OF: Record<string, string> = { spikelens: 'pytorch', 'spikelens-1core': 'pytorch-1thread' };

@@ -299,7 +299,7 @@ describe('Network', () => {
     expect(sum.seed).toBe(6);
     expect(sum.batch).toBe(2);
     expect(sum.predictions).toEqual(net.predictions());
-    expect(sum.scores.flat()).toEqual(Array.from(net.scores()));
+    expect(sum.scores!.flat()).toEqual(Array.from(net.scores()));
     expect(sum.firingRates).toEqual(net.firingRates());
     expect(sum.sopsPerImage).toBe(net.sops / 2);
     expect(sum.sam).toEqual({ layers: ['lif1'], gamma: 0.5, ncs: 'strict' });

@@ -1,16 +1,16 @@
 /**
- * One training core: a worker thread that owns a TrainGraph for its shard of every mini-batch. It receives the
+ * One training core: a worker thread that owns a DiffNetwork for its shard of every mini-batch. It receives the
  * current weights and its sample indices, and answers with its gradients (summed over its samples).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseModel } from '../formats/index.js';
-import { TrainGraph, type TrainGraphOptions } from '../train/graph.js';
+import { DiffNetwork, type DiffNetworkOptions } from '../diff/network.js';
 import { flatLength, readGrads, shardStep, writeWeights } from '../train/shard.js';
 import { loadDataset, type DatasetName } from './datasets.js';
 
 export interface WorkerInit {
   readonly model: Uint8Array;
-  readonly options: TrainGraphOptions;
+  readonly options: DiffNetworkOptions;
   readonly dataset: DatasetName;
 }
 
@@ -22,7 +22,7 @@ export type WorkerReply =
 async function start(): Promise<void> {
   const init = workerData as WorkerInit;
   const model = parseModel(init.model, 'model');
-  const graph = await TrainGraph.create(model, init.options);
+  const graph = await DiffNetwork.create(model, init.options);
   const ds = await loadDataset(init.dataset, 'train');
   const pixels = new Float32Array(init.options.batch * 784);
   const n = flatLength(graph);

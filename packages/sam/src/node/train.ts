@@ -1,5 +1,5 @@
 /**
- * Training on both cores: a coordinator in this thread and one worker thread per core, each owning a TrainGraph
+ * Training on both cores: a coordinator in this thread and one worker thread per core, each owning a DiffNetwork
  * for its shard of every mini-batch. The coordinator keeps the master weights and the optimizer; each batch it sends
  * the weights and the shards' indices out, adds the returned gradients in worker order (so the result never depends
  * on timing) and takes one optimizer step. Checkpoints hold everything a resumed run needs to continue bit for bit.
@@ -11,7 +11,7 @@ import { modelToSafetensors, parseModel } from '../formats/index.js';
 import type { Model } from '../model.js';
 import { buildArch } from '../train/arch.js';
 import { batches, shuffle, type Dataset } from '../train/data/dataset.js';
-import { TrainGraph, type Surrogate, type TrainGraphOptions } from '../train/graph.js';
+import { DiffNetwork, type Surrogate, type DiffNetworkOptions } from '../diff/network.js';
 import { Adam, Sgd, type Optimizer, type OptimizerState } from '../train/optim.js';
 import { lrAt, type Schedule } from '../train/schedule.js';
 import { flatLength, readWeights } from '../train/shard.js';
@@ -88,7 +88,7 @@ export function initialModel(config: TrainConfig, ds: Dataset): { graph: Record<
   return { graph, bytes, model: parseModel(bytes, config.name) };
 }
 
-function graphOptions(config: TrainConfig, batch: number): TrainGraphOptions {
+function graphOptions(config: TrainConfig, batch: number): DiffNetworkOptions {
   return {
     batch,
     timesteps: config.analog ? 1 : config.timesteps,
@@ -172,7 +172,7 @@ export async function trainModel(config: TrainConfig, hooks: TrainHooks): Promis
   if (config.batch % W !== 0) throw new UsageError(`--batch ${config.batch} must be a multiple of the ${W} workers`);
   const shard = config.batch / W;
   const { graph, bytes, model } = initialModel(config, ds);
-  const master = await TrainGraph.create(model, graphOptions(config, 1));
+  const master = await DiffNetwork.create(model, graphOptions(config, 1));
   const n = flatLength(master);
   const weights = new Float32Array(n);
   readWeights(master, weights);
@@ -268,7 +268,7 @@ function rates(model: Model, spikes: Map<string, number>, images: number, T: num
   return r;
 }
 
-function paramGroups(master: TrainGraph, weights: Float32Array, grads: Float32Array) {
+function paramGroups(master: DiffNetwork, weights: Float32Array, grads: Float32Array) {
   let o = 0;
   return master.params.map((p) => {
     const n = p.data.length;
@@ -296,7 +296,7 @@ function decodeState(s: unknown): OptimizerState {
 }
 
 /** The trained model file: the run's graph, with every trained tensor (a learnt beta becomes a [C] tensor). */
-function finalModel(graph: Record<string, unknown>, master: TrainGraph, weights: Float32Array): Uint8Array {
+function finalModel(graph: Record<string, unknown>, master: DiffNetwork, weights: Float32Array): Uint8Array {
   const tensors: { name: string; dtype: 'F32'; shape: number[]; data: Float32Array }[] = [];
   let o = 0;
   const layers = (graph.layers as Record<string, unknown>[]).map((l) => ({ ...l }));

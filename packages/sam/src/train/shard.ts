@@ -1,13 +1,13 @@
 import type { Dataset } from './data/dataset.js';
-import type { TrainGraph } from './graph.js';
+import type { DiffNetwork } from '../diff/network.js';
 import { countCorrect, softmaxCrossEntropy } from './loss.js';
 
 /** Params laid end to end, in the graph's order: how weights and gradients travel between cores. */
-export function flatLength(graph: TrainGraph): number {
+export function flatLength(graph: DiffNetwork): number {
   return graph.params.reduce((n, p) => n + p.data.length, 0);
 }
 
-export function readWeights(graph: TrainGraph, out: Float32Array): void {
+export function readWeights(graph: DiffNetwork, out: Float32Array): void {
   let o = 0;
   for (const p of graph.params) {
     out.set(p.data, o);
@@ -15,7 +15,7 @@ export function readWeights(graph: TrainGraph, out: Float32Array): void {
   }
 }
 
-export function writeWeights(graph: TrainGraph, flat: Float32Array): void {
+export function writeWeights(graph: DiffNetwork, flat: Float32Array): void {
   let o = 0;
   for (const p of graph.params) {
     p.data.set(flat.subarray(o, o + p.data.length));
@@ -24,7 +24,7 @@ export function writeWeights(graph: TrainGraph, flat: Float32Array): void {
   graph.syncWeights();
 }
 
-export function readGrads(graph: TrainGraph, out: Float32Array): void {
+export function readGrads(graph: DiffNetwork, out: Float32Array): void {
   let o = 0;
   for (const p of graph.params) {
     out.set(p.grad, o);
@@ -52,7 +52,7 @@ export interface ShardResult {
  * mini-batch of `totalBatch` samples, so the shards' gradients add up to the batch's gradient.
  */
 export function shardStep(
-  graph: TrainGraph,
+  graph: DiffNetwork,
   ds: Dataset,
   indices: ArrayLike<number>,
   seed: number,

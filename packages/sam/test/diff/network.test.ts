@@ -2,7 +2,7 @@ import { xorshift32 } from '../../src/random.js';
 import { describe, expect, it } from 'vitest';
 import { modelToSafetensors, parseModel } from '../../src/formats/index.js';
 import { Network } from '../../src/network.js';
-import { TrainGraph } from '../../src/train/graph.js';
+import { DiffNetwork } from '../../src/diff/network.js';
 import { softmaxCrossEntropy } from '../../src/train/loss.js';
 
 const rng = xorshift32;
@@ -52,11 +52,35 @@ const pixels = (seed: number) => {
 const labels = Uint8Array.of(0, 2, 1);
 const keys = [0, 1, 2];
 
-describe('TrainGraph', () => {
+describe('DiffNetwork', () => {
+  it('runs pixels the same when it was built for spike trains too (direct input is copied into every step)', async () => {
+    const m = model({ encoding: 'direct', reset: 'subtract', readout: 'final', T: 4, seed: 5 });
+    const px = pixels(2);
+    const plain = await DiffNetwork.create(m, { batch: B, timesteps: 4 });
+    const both = await DiffNetwork.create(m, { batch: B, timesteps: 4, spikeInput: true });
+    const want = Array.from(plain.forward(px, keys, 0));
+    expect(want.some((v) => v !== 0)).toBe(true);
+    expect(Array.from(both.forward(px, keys, 0))).toEqual(want);
+  });
+
+  it('keeps its parameter views live when the memory grows after layout', async () => {
+    const m = model({ encoding: 'direct', reset: 'subtract', readout: 'final', T: 2, seed: 5 });
+    const g = await DiffNetwork.create(m, { batch: 1, timesteps: 2 });
+    const before = g.core.memory.buffer.byteLength;
+    g.core.reserve(g.arena.size + 64 * 2 ** 20);
+    expect(g.core.memory.buffer.byteLength).toBeGreaterThan(before);
+    const p = g.params[0];
+    p.data[0] = 0.125;
+    p.grad[1] = 2;
+    expect(g.params[0].data[0]).toBe(0.125);
+    expect(g.params[0].grad[1]).toBe(2);
+    expect(p.data.buffer).toBe(g.core.memory.buffer);
+  });
+
   it('computes the same forward pass as the inference Network, bit for bit', async () => {
     for (const encoding of ['direct', 'poisson'] as const) {
       const m = model({ encoding, reset: 'subtract', readout: 'final', T: 5, seed: 4 });
-      const g = await TrainGraph.create(m, { batch: B, timesteps: 5 });
+      const g = await DiffNetwork.create(m, { batch: B, timesteps: 5 });
       const px = pixels(1);
       const scores = g.forward(px, keys, 9);
       const net = await Network.create(m, { batch: B, seed: 9 });
@@ -71,7 +95,7 @@ describe('TrainGraph', () => {
   it('gives gradients that match central finite differences (smooth spikes, reset path kept)', async () => {
     for (const [reset, readout] of [['subtract', 'final'], ['zero', 'mean']] as const) {
       const m = model({ encoding: 'direct', reset, readout, T: 4, seed: 7 });
-      const g = await TrainGraph.create(m, { batch: B, timesteps: 4, surrogate: 'smooth', keepReset: true, trainBeta: true, inputGrad: true });
+      const g = await DiffNetwork.create(m, { batch: B, timesteps: 4, surrogate: 'smooth', keepReset: true, trainBeta: true, inputGrad: true });
       const px = pixels(3);
       const loss = (): number => softmaxCrossEntropy(g.forward(px, keys, 0), labels);
       const scores = g.forward(px, keys, 0);
@@ -113,6 +137,9 @@ describe('TrainGraph', () => {
       for (let t = 0; t < 4; t++) g.inputGradient(t).forEach((v, i) => (dx[i] += v));
       const top = Math.max(...dx.map(Math.abs));
       expect(top).toBeGreaterThan(0);
+      // pixelGradient carries the same sum through the preprocessing
+      const dPixel = g.pixelGradient();
+      for (let i = 0; i < px.length; i++) expect(Math.abs(dPixel[i] - dx[i] / 255 / 0.5)).toBeLessThanOrEqual(1e-6 * (top / 255 / 0.5));
       for (let i = 5; i < px.length; i += 37) {
         const keep = px[i];
         px[i] = keep + 0.5;
@@ -128,10 +155,48 @@ describe('TrainGraph', () => {
   });
 });
 
-describe('TrainGraph gradients at every step', () => {
+describe('DiffNetwork pixel gradients', () => {
+  it('takes Poisson spikes straight through: gain*scale/std where the probability is inside (0, 1), else 0', async () => {
+    const m = model({ encoding: 'poisson', reset: 'subtract', readout: 'final', T: 3, seed: 8 });
+    const g = await DiffNetwork.create(m, { batch: B, timesteps: 3, inputGrad: true });
+    // pixels at 0 and 255 give probabilities clamped to 0 and 1 (x = (p/255 - 0.2)/0.5): no gradient there
+    const px = pixels(6);
+    px[0] = 0;
+    px[1] = 255;
+    const scores = g.forward(px, keys, 4);
+    const d = new Float32Array(scores.length);
+    softmaxCrossEntropy(scores, labels, d);
+    g.zeroGrad();
+    g.backward(d);
+    const dPixel = g.pixelGradient();
+    let inside = 0;
+    for (let i = 0; i < px.length; i++) {
+      const x = Math.fround(Math.fround(Math.fround(px[i] * Math.fround(1 / 255)) - Math.fround(0.2)) / Math.fround(0.5));
+      let sum = 0;
+      for (let t = 0; t < 3; t++) sum += g.inputGradient(t)[i];
+      const want = x > 0 && x < 1 ? (sum * (1 / 255)) / 0.5 : 0;
+      if (x > 0 && x < 1) inside++;
+      expect(Math.abs(dPixel[i] - want), `pixel ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1e-3, Math.abs(want)));
+    }
+    expect(dPixel[0]).toBe(0);
+    expect(dPixel[1]).toBe(0);
+    expect(inside).toBeGreaterThan(100);
+    expect(dPixel.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('refuses a pixel gradient after a spike-train input', async () => {
+    const m = model({ encoding: 'direct', reset: 'subtract', readout: 'final', T: 2, seed: 8 });
+    const g = await DiffNetwork.create(m, { batch: B, timesteps: 2, spikeInput: true, inputGrad: true });
+    g.forwardTrain(new Uint8Array(2 * B * 128).fill(1));
+    g.backward(new Float32Array(B * 3).fill(1));
+    expect(() => g.pixelGradient()).toThrow(/spike train/);
+  });
+});
+
+describe('DiffNetwork gradients at every step', () => {
   it('records the gradient of a layer output and of a spike-train input; the input one is the adjoint of conv1', async () => {
     const m = model({ encoding: 'poisson', reset: 'subtract', readout: 'final', T: 3, seed: 2 });
-    const g = await TrainGraph.create(m, { batch: B, timesteps: 3, spikeInput: true, inputGrad: true, gradLayers: ['lif1', 'conv1'] });
+    const g = await DiffNetwork.create(m, { batch: B, timesteps: 3, spikeInput: true, inputGrad: true, gradLayers: ['lif1', 'conv1'] });
     const r = rng(5);
     const train = Float32Array.from({ length: 3 * B * 128 }, () => (r() < 0.3 ? 1 : 0));
     const scores = g.forwardTrain(train);

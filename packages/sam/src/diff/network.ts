@@ -11,7 +11,7 @@ export type Surrogate = (typeof SURROGATES)[number] | 'smooth';
 const SURROGATE_ID: Record<Surrogate, number> = { triangle: 0, atan: 1, 'fast-sigmoid': 2, smooth: 3 };
 const RESET = { subtract: 0, zero: 1, none: 2 } as const;
 
-export interface TrainGraphOptions {
+export interface DiffNetworkOptions {
   /** Samples per forward/backward pass. */
   readonly batch: number;
   /** Steps per sample (1 for the analog ReLU network of conversion). */
@@ -30,7 +30,7 @@ export interface TrainGraphOptions {
   readonly core?: CoreSource;
 }
 
-/** One trainable tensor: its values and its gradient, both views into the core's memory. */
+/** One trainable tensor: its values and its gradient, both views into the core's memory (made afresh on each read). */
 export interface Param {
   readonly name: string;
   readonly shape: readonly number[];
@@ -58,7 +58,7 @@ interface Plan {
  * membranes, membranes), then the steps are walked backwards with the core's backward kernels, accumulating
  * parameter gradients. Forward results are bit-identical to `Network` for the same input (same kernels, same order).
  */
-export class TrainGraph {
+export class DiffNetwork {
   readonly model: Model;
   readonly batch: number;
   readonly timesteps: number;
@@ -77,15 +77,16 @@ export class TrainGraph {
   private readonly inputGradPtr: number;
   private readonly gradRecords = new Map<string, { plan: number; ptr: number; n: number }>();
   private readonly repack: Array<() => void> = [];
-  private readonly lateViews: Array<() => void> = [];
   /** Spikes per spiking layer in the last forward pass (summed over batch and steps). */
   readonly spikeCounts = new Map<string, number>();
+  /** What the last forward pass ran on. */
+  private lastInput: 'pixels' | 'train' | null = null;
 
-  static async create(model: Model, options: TrainGraphOptions): Promise<TrainGraph> {
-    return new TrainGraph(model, await createCore(options.core), options);
+  static async create(model: Model, options: DiffNetworkOptions): Promise<DiffNetwork> {
+    return new DiffNetwork(model, await createCore(options.core), options);
   }
 
-  private constructor(model: Model, core: Core, o: TrainGraphOptions) {
+  private constructor(model: Model, core: Core, o: DiffNetworkOptions) {
     if (!Number.isSafeInteger(o.batch) || o.batch < 1) throw new UsageError(`batch must be a positive integer, not ${o.batch}`);
     if (!Number.isSafeInteger(o.timesteps) || o.timesteps < 1) throw new UsageError(`timesteps must be a positive integer, not ${o.timesteps}`);
     this.model = model;
@@ -118,16 +119,51 @@ export class TrainGraph {
       const size = B * sizeOf(this.plans[i].layer.outShape);
       this.gradRecords.set(name, { plan: i, ptr: this.arena.allocF32(T * size), n: size });
     }
-    // every allocation is done: views into memory are stable from here on
-    for (const make of this.lateViews) make();
     for (const r of this.repack) r();
   }
 
   /** dL/d(input) of sample b at step t, after `backward` (when created with inputGrad). */
   inputGradient(t: number): Float32Array {
-    if (!this.inputGradPtr) throw new Error('TrainGraph was created without inputGrad');
+    if (!this.inputGradPtr) throw new Error('DiffNetwork was created without inputGrad');
     const n = this.batch * this.inputSize;
     return this.arena.f32(this.inputGradPtr + t * n * 4, n);
+  }
+
+  /**
+   * dL/d(pixel) `[batch, ...input]` after a `backward` that followed `forward(pixels)` (needs inputGrad): the
+   * gradient reaching each step's input, summed over steps in order, carried back to the pixel values through the
+   * encoding (docs/explain.md): `direct` through the preprocessing, `scale / std`; `poisson` and `signed-poisson`
+   * straight through, as if each drawn spike were its probability, `gain * scale / std` where that probability lies
+   * strictly inside (0, 1), else 0 (times the sign of the preprocessed value for signed Poisson). A spike-train input
+   * has no pixels: it is refused.
+   */
+  pixelGradient(): Float32Array {
+    if (!this.inputGradPtr) throw new UsageError('the gradient of the pixels needs a DiffNetwork created with inputGrad');
+    if (this.lastInput !== 'pixels')
+      throw new UsageError('the input was a spike train, not pixels: no gradient reaches pixel values through it');
+    const n = this.batch * this.inputSize;
+    const sum = new Float32Array(n);
+    for (let t = 0; t < this.timesteps; t++) {
+      const g = this.inputGradient(t);
+      for (let i = 0; i < n; i++) sum[i] = Math.fround(sum[i] + g[i]);
+    }
+    const { shape, preprocess: pp, encoding } = this.model.input;
+    const C = shape.length === 3 ? shape[0] : this.inputSize;
+    const plane = this.inputSize / C;
+    const x = this.arena.f32(this.pre, n);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = Math.floor(i / plane) % C;
+      const std = pp.std.length === 1 ? pp.std[0] : pp.std[c];
+      const dx = Math.fround(pp.scale / std);
+      let d = dx;
+      if (encoding.kind !== 'direct') {
+        const p = Math.fround(encoding.gain * (encoding.kind === 'poisson' ? x[i] : Math.abs(x[i])));
+        d = p > 0 && p < 1 ? Math.fround(encoding.gain * dx) * (encoding.kind === 'signed-poisson' ? Math.sign(x[i]) : 1) : 0;
+      }
+      out[i] = d === 0 ? 0 : Math.fround(sum[i] * d);
+    }
+    return out;
   }
 
   /**
@@ -167,8 +203,10 @@ export class TrainGraph {
     for (let t = 0; t < this.timesteps; t++) {
       if (encoding.kind !== 'direct')
         ex.encode(this.pre, this.inputs[t], this.rng, B, this.inputSize, encoding.gain, encoding.kind === 'poisson' ? 0 : 1);
+      else if (this.inputs[t] !== this.pre) this.arena.f32(this.inputs[t], n).set(this.arena.f32(this.pre, n));
       for (const p of this.plans) p.fwd(t);
     }
+    this.lastInput = 'pixels';
     return this.scores();
   }
 
@@ -237,7 +275,7 @@ export class TrainGraph {
    */
   forwardTrain(train: ArrayLike<number>): Float32Array {
     const n = this.batch * this.inputSize;
-    if (this.inputs[0] === this.pre && this.timesteps > 1) throw new UsageError('forwardTrain needs a TrainGraph created with spikeInput');
+    if (this.inputs[0] === this.pre && this.timesteps > 1) throw new UsageError('forwardTrain needs a DiffNetwork created with spikeInput');
     if (train.length !== this.timesteps * n) throw new RangeError(`forwardTrain: ${train.length} values, expected ${this.timesteps} x ${n}`);
     for (const k of this.spikeCounts.keys()) this.spikeCounts.set(k, 0);
     for (let t = 0; t < this.timesteps; t++) {
@@ -245,6 +283,7 @@ export class TrainGraph {
       for (let i = 0; i < n; i++) frame[i] = train[t * n + i];
       for (const p of this.plans) p.fwd(t);
     }
+    this.lastInput = 'train';
     return this.scores();
   }
 
@@ -256,12 +295,20 @@ export class TrainGraph {
     const n = init.length;
     const ptr = this.arena.putF32(init);
     const grad = this.arena.allocF32(n);
-    const param = { name, shape, decay, clamp } as { -readonly [K in keyof Param]: Param[K] };
-    this.lateViews.push(() => {
-      param.data = this.arena.f32(ptr, n);
-      param.grad = this.arena.f32(grad, n);
+    const arena = this.arena;
+    // Views made on every read: a view kept from before the memory grew would be detached, and writes to it lost.
+    this.params.push({
+      name,
+      shape,
+      decay,
+      clamp,
+      get data() {
+        return arena.f32(ptr, n);
+      },
+      get grad() {
+        return arena.f32(grad, n);
+      },
     });
-    this.params.push(param as Param);
     return { ptr, grad };
   }
 
