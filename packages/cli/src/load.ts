@@ -1,4 +1,4 @@
-import { InputError, LIMITS, parseModel, readNir, sizeOf, type Model, type NetworkInput, type NirImportOptions } from '@spikelens/sam';
+import { InputError, LIMITS, parseModel, readNir, sizeOf, type Model, type NetworkInput, type NirImportOptions, type RunInput } from '@spikelens/sam';
 import { NpyReader, decodePng, readBytes } from '@spikelens/sam/node';
 import { imageInput, imageShape } from '@spikelens/sam';
 import { extname } from 'node:path';
@@ -44,21 +44,9 @@ export async function loadImage(file: string, model: Model): Promise<LoadedInput
  * A run's input, read a chunk of samples at a time: a PNG (one sample), or a `.npy` of pixel values `[B, ...]` or
  * of input frames `[T, B, ...]` (spikes, event counts or currents), which stays on disk and streams.
  */
-export interface InputSource {
-  readonly file: string;
-  readonly kind: 'pixels' | 'train';
-  /** Samples in the input. */
-  readonly batch: number;
-  /** A train's length (its steps); undefined for pixels. */
-  readonly timesteps?: number;
-  /** Bytes one sample's input takes in memory once read (all its steps for a train). */
-  readonly sampleBytes: number;
-  /** A train of float frames (event counts or currents), recorded as float32 rather than as spikes. */
-  readonly floatFrames: boolean;
+export interface InputSource extends RunInput {
   /** The decoded image, when the input is one. */
   readonly image?: DecodedImage;
-  /** Samples [b0, b0 + count) as a network input. */
-  read(b0: number, count: number): NetworkInput;
   close(): void;
 }
 

@@ -51,6 +51,8 @@ export type { NetworkInput, NetworkOptions, StepObserver, NcsMode } from './netw
 export { Recorder, SamObserver, samFromSpikes } from './observers.js';
 export type { RecordOptions, SamOptions, SpikeRecordShape } from './observers.js';
 export { summarize, summaryScores, SUMMARY_SCORES } from './summary.js';
+export { simulate, memoryInput, recordAll, resolveTimesteps, checkRequest } from './run.js';
+export type { RunInput, RunStep, FrameSink, SimulateOptions, SimulateResult } from './run.js';
 export type { Summary, SummaryOptions } from './summary.js';
 export { preprocess } from './preprocess.js';
 export { convFanout, denseMacs, denseMacsPerStep } from './work.js';

@@ -1,4 +1,4 @@
-import type { Network } from './network.js';
+import type { SimulateResult } from './run.js';
 
 /** Most scores a summary lists (B x K); a larger run's scores are in its output.npy only. */
 export const SUMMARY_SCORES = 2 ** 20;
@@ -35,33 +35,25 @@ export interface Summary {
 export interface SummaryOptions {
   /** The input as the user named it (a file name). */
   readonly input: string;
-  /** Scores after the run, `[B, K]` (default `net.scores()`). */
-  readonly scores?: Float32Array;
-  /** Wall-clock seconds of the simulation alone. */
-  readonly seconds: number;
   readonly sam: { readonly layers: readonly string[]; readonly gamma: number; readonly ncs: string } | null;
 }
 
-/** The summary of the run a Network has just made (its steps so far). */
-export function summarize(net: Network, o: SummaryOptions): Summary {
-  const K = net.classes;
-  const raw = o.scores ?? net.scores();
-  const predictions = net.predictions(raw);
-  const labels = net.model.input.labels;
-  const scores = summaryScores(raw, K);
+/** The summary of a finished `simulate` run. */
+export function summarize(r: SimulateResult, o: SummaryOptions): Summary {
+  const labels = r.net.model.input.labels;
   return {
     schema: 'spikelens.summary/1',
-    model: net.model.name,
+    model: r.net.model.name,
     input: o.input,
-    batch: net.batch,
-    timesteps: net.t,
-    seed: net.seed,
-    predictions,
-    labels: labels ? predictions.map((p) => labels[p]) : null,
-    scores,
-    firingRates: net.firingRates(),
-    sopsPerImage: net.sops / net.batch,
-    seconds: o.seconds,
+    batch: r.batch,
+    timesteps: r.timesteps,
+    seed: r.net.seed,
+    predictions: r.predictions,
+    labels: labels ? r.predictions.map((p) => labels[p]) : null,
+    scores: summaryScores(r.scores, r.classes),
+    firingRates: r.firingRates,
+    sopsPerImage: r.sopsPerImage,
+    seconds: r.seconds,
     sam: o.sam && o.sam.layers.length ? { layers: [...o.sam.layers], gamma: o.sam.gamma, ncs: o.sam.ncs } : null,
   };
 }

@@ -6,6 +6,7 @@ import type { Model } from '../src/model.js';
 import { DEFAULT_EVENT_THRESHOLD, Network, layerEventThreshold, type NetworkInput } from '../src/network.js';
 import { Recorder, SamObserver, samFromSpikes } from '../src/observers.js';
 import { summarize } from '../src/summary.js';
+import { memoryInput, simulate } from '../src/run.js';
 
 /** A small seeded generator, so a failing property names a reproducible model. */
 const rng = xorshift32;
@@ -287,13 +288,15 @@ describe('Network', () => {
     await expect(samFromSpikes(new Uint8Array(8), { T: 2, B: 1, C: 1, H: 2, W: 2 }, { gamma: NaN })).rejects.toThrow(/gamma/);
   });
 
-  it('summarize reports the steps taken, the predictions and the firing rates of the run', async () => {
+  it('simulate and summarize report the steps taken, the predictions and the firing rates of a stepped Network', async () => {
     const s: Spec = { seed: 12, encoding: 'poisson', stride: 1, padding: 1, dilation: 1, reset: 'subtract', resetDelay: false, pool: 'avgpool2d', readout: 'mean', perStepAffine: false };
     const model = randomModel(s);
+    const data = pixels(2, 2 * PER);
     const net = await Network.create(model, { seed: 6, batch: 2, countSops: true });
-    net.setInput({ kind: 'pixels', data: pixels(2, 2 * PER) });
+    net.setInput({ kind: 'pixels', data });
     net.run(5);
-    const sum = summarize(net, { input: 'x.npy', seconds: 0.5, sam: { layers: ['lif1'], gamma: 0.5, ncs: 'strict' } });
+    const r = await simulate({ model, source: memoryInput({ kind: 'pixels', data }, 2, 'x.npy'), seed: 6, timesteps: 5, sam: ['lif1'], ncs: 'strict' });
+    const sum = summarize(r, { input: 'x.npy', sam: { layers: ['lif1'], gamma: 0.5, ncs: 'strict' } });
     expect(sum.schema).toBe('spikelens.summary/1');
     expect(sum.timesteps).toBe(5);
     expect(sum.seed).toBe(6);
@@ -303,7 +306,13 @@ describe('Network', () => {
     expect(sum.firingRates).toEqual(net.firingRates());
     expect(sum.sopsPerImage).toBe(net.sops / 2);
     expect(sum.sam).toEqual({ layers: ['lif1'], gamma: 0.5, ncs: 'strict' });
-    expect(summarize(net, { input: 'x', seconds: 0, sam: null }).sam).toBeNull();
+    expect(summarize(r, { input: 'x', sam: null }).sam).toBeNull();
+    // in chunks of one sample, the same numbers (each sample keeps its own random stream)
+    const one = await simulate({ model, source: memoryInput({ kind: 'pixels', data }, 2), seed: 6, timesteps: 5, chunk: 1, sink: {} });
+    expect(one.chunk).toBe(1);
+    expect(Array.from(one.scores)).toEqual(Array.from(r.scores));
+    expect(one.firingRates).toEqual(r.firingRates);
+    expect(one.sopsPerImage).toBe(r.sopsPerImage);
   });
 
   it('the same seed gives the same input spikes, another seed other spikes', async () => {

@@ -7,9 +7,10 @@
 import {
   InputError,
   Network,
-  Recorder,
-  SamObserver,
   UsageError,
+  checkRequest,
+  memoryInput,
+  simulate,
   baseImage,
   fitPicture,
   imageShape,
@@ -231,58 +232,58 @@ export class Engine {
     if (T === null || !Number.isInteger(T) || T < 1 || T > 10_000)
       throw new UsageError(o.timesteps === null ? `${model.file}: the model sets no time steps: give a number of steps` : `time steps must be 1 to 10000, not ${T}`);
     if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new UsageError(`the seed must be 0 to 4294967295, not ${o.seed}`);
-    for (const l of model.layers)
-      if (l.op === 'affine' && l.scale.shape.length === 2 && l.scale.shape[0] < T)
-        throw new InputError(model.file, `layer "${l.name}": per-step affine has ${l.scale.shape[0]} rows, the run has ${T} steps`);
     const view = checkView(model, o.view);
+    const mapped = hasMap(model, view.layer);
+    const names = model.layers.filter((l) => isSpiking(l)).map((l) => l.name);
+    const record = [...(model.input.encoding.kind !== 'direct' ? ['input'] : []), ...names];
+    const sam = mapped ? [view.layer] : [];
+    checkRequest({ model, record, sam }, T);
 
     this.running = true;
     this.cancelRequested = false;
     this.recorded = null;
     try {
-      const net = await Network.create(model, { batch: 1, seed: o.seed, countSops: true });
-      net.setInput({ kind: 'pixels', data: pixels });
-      const names = model.layers.filter((l) => isSpiking(l)).map((l) => l.name);
-      const recorders = [...(net.inputIsSpikes ? ['input'] : []), ...names].map((n) => new Recorder(net, n, { spikes: true, membrane: false, timesteps: T }));
-      recorders.forEach((r) => net.observe(r));
-      const mapped = hasMap(model, view.layer);
-      const sam = mapped ? new SamObserver(net, view.layer, { gamma: view.gamma, ncs: view.ncs, timesteps: T }) : null;
-      if (sam) net.observe(sam);
-      const viewRec = recorders.find((r) => r.layer === view.layer);
-      const [, H, W] = mapped ? net.layer(view.layer).outShape : [0, 0, 0];
       const display = this.base(true);
       const plain = mapped ? null : pictureOf(display);
       const scores: Float32Array[] = [];
-      let seconds = 0;
-      for (let t = 0; t < T; t++) {
-        if (this.cancelRequested) return { cancelled: true, steps: t, summary: null };
-        const start = performance.now();
-        net.step();
-        const stepMs = performance.now() - start;
-        seconds += stepMs / 1000;
-        const s = net.scores();
-        scores.push(s);
-        const maps = sam?.maps.data();
-        // Each frame has its own buffer: the worker hands it over to the page.
-        const overlay = maps ? samOverlays(maps.subarray(t * H * W), H, W, display, frameStyle(view, maps))[0] : plain!.rgba.slice();
-        const spikes = viewRec?.spikes!.data();
-        await onFrame({
-          t,
-          T,
-          stepMs,
-          overlay: { width: display.width, height: display.height, rgba: overlay },
-          scores: s,
-          prediction: net.predictions(s)[0],
-          rates: net.firingRates(),
-          raster: spikes ? rasterColumn(spikes, t, spikes.length / (t + 1)) : new Float32Array(0),
-          range: maps ? valueRange(maps.subarray(t * H * W)) : { min: 0, max: 0 },
-        });
-      }
-      if (this.cancelRequested) return { cancelled: true, steps: T, summary: null };
-      const summary = summarize(net, { input: image.name, seconds, sam: sam ? { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } : null });
-      const spikes = new Map(recorders.map((r) => [r.layer, r.spikes!.data().slice()] as const));
-      const maps = new Map<string, Float32Array>(sam ? [[mapKey(view.layer, view.gamma, view.ncs), sam.maps.data().slice()]] : []);
-      this.recorded = { net, scratch: scratchCore(net), T, seed: o.seed, spikes, scores, summary, image: image.name, maps };
+      const engine = this;
+      const r = await simulate({
+        model,
+        source: memoryInput({ kind: 'pixels', data: pixels }, 1, image.name),
+        seed: o.seed,
+        timesteps: T,
+        record,
+        sam,
+        gamma: view.gamma,
+        ncs: view.ncs,
+        signal: { get aborted() { return engine.cancelRequested; } },
+        onStep: async ({ net, t, recorders, sams, stepMs }) => {
+          const s = net.scores();
+          scores.push(s);
+          const maps = sams[0]?.maps.data();
+          const [, H, W] = mapped ? net.layer(view.layer).outShape : [0, 0, 0];
+          const spikes = recorders.find((x) => x.layer === view.layer)?.spikes!.data();
+          let overlay: Uint8Array = plain?.rgba.slice() ?? new Uint8Array(0);
+          // Each frame has its own buffer: the worker hands it over to the page.
+          if (maps) eachSamOverlay(maps.subarray(t * H * W), H, W, display, frameStyle(view, maps), (rgba) => (overlay = rgba), [0]);
+          await onFrame({
+            t,
+            T,
+            stepMs,
+            overlay: { width: display.width, height: display.height, rgba: overlay },
+            scores: s,
+            prediction: net.predictions(s)[0],
+            rates: net.firingRates(),
+            raster: spikes ? rasterColumn(spikes, t, spikes.length / (t + 1)) : new Float32Array(0),
+            range: maps ? valueRange(maps.subarray(t * H * W)) : { min: 0, max: 0 },
+          });
+        },
+      });
+      if (r.cancelled || this.cancelRequested) return { cancelled: true, steps: r.net.t, summary: null };
+      const summary = summarize(r, { input: image.name, sam: mapped ? { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } : null });
+      const spikes = new Map(r.recorders.map((x) => [x.layer, x.spikes!.data().slice()] as const));
+      const maps = new Map<string, Float32Array>(mapped ? [[mapKey(view.layer, view.gamma, view.ncs), r.sams[0].maps.data().slice()]] : []);
+      this.recorded = { net: r.net, scratch: scratchCore(r.net), T, seed: o.seed, spikes, scores, summary, image: image.name, maps };
       return { cancelled: false, steps: T, summary };
     } finally {
       this.running = false;

@@ -3,7 +3,12 @@ import {
   LIMITS,
   NORMALIZE_MODES,
   UsageError,
+  checkRequest,
   eachSamOverlay,
+  resolveTimesteps,
+  simulate,
+  summarize,
+  type Summary,
   formatBytes,
   rgbaToRgb,
   samGrid,
@@ -17,8 +22,7 @@ import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, choice, int, list, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
 import { isNir, loadModel, openInput } from '../load.js';
-import { checkRequest, resolveTimesteps, simulate } from '../simulate.js';
-import { buildSummary, type Summary } from '../summary.js';
+import { Progress } from '../progress.js';
 
 export const EXPLAIN_HELP = `Usage: spikelens explain MODEL IMAGE... --layer L[,L2] --out DIR [options]
 
@@ -116,10 +120,12 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
       const img = source.image!;
       if (img.width * img.height * T > LIMITS.renderPixels)
         throw new UsageError(`${file}: ${T} overlays of ${img.width}x${img.height} are more than the ${LIMITS.renderPixels} pixels explain renders per layer: use a smaller image or fewer --timesteps`);
+      const bar = new Progress(io.stderr, `${stems[i]} (${i + 1}/${images.length})`, T, !values.quiet);
       const result = await simulate({
-        model, source, seed, timesteps, record: [], sam: layers, samFlag: '--layer', gamma, ncs, threads,
-        progress: { stream: io.stderr, enabled: !values.quiet, label: `${stems[i]} (${i + 1}/${images.length})` },
+        model, source, seed, timesteps, sam: layers, samFlag: '--layer', gamma, ncs, threads,
+        onStep: ({ t }) => bar.update(t + 1),
       });
+      bar.done();
       const pred = result.predictions[0];
       const predText = labels ? labels[pred] : String(pred);
       const base = { width: img.width, height: img.height, pixels: rgbaToRgb(img.rgba, img.width, img.height) };
@@ -143,7 +149,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
         await put(join(stems[i], `${sam.layer}.grid.png`), encodePng(grid.width, grid.height, grid.rgba));
         await put(join(stems[i], `${sam.layer}.sam.npy`), writeNpy(raw, [T, 1, H, W]));
       }
-      perImage.push({ ...buildSummary(result, { model, seed, gamma, ncs, input: file, sam: layers }), image: file, files });
+      perImage.push({ ...summarize(result, { input: file, sam: { layers, gamma, ncs } }), image: file, files });
       if (!values.json) io.out(`${file}: predicted ${predText}; ${files.length} files in ${join(outDir, stems[i])}`);
     }
     const summary = { schema: 'spikelens.explain/1', model: model.name, layers, colormap: cmap, alpha, normalize: mode, images: perImage };

@@ -1,12 +1,25 @@
-import { LIMITS, UsageError, formatBytes, sizeOf, writeNpy, type Model, type NpyData } from '@spikelens/sam';
+import {
+  LIMITS,
+  UsageError,
+  checkRequest,
+  formatBytes,
+  recordAll,
+  resolveTimesteps,
+  simulate,
+  sizeOf,
+  summarize,
+  writeNpy,
+  type Model,
+  type NpyData,
+  type SimulateResult,
+} from '@spikelens/sam';
 import { NpyWriter, checkOutputDir, withOutputDir } from '@spikelens/sam/node';
 import { join } from 'node:path';
 import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, choice, int, list, num, parse, size, str } from '../args.js';
 import type { Io } from '../io.js';
 import { isNir, loadModel, openInput, type InputSource } from '../load.js';
-import { checkRequest, recordAll, resolveTimesteps, simulate, type SimulateResult } from '../simulate.js';
-import { buildSummary } from '../summary.js';
+import { Progress } from '../progress.js';
 
 export const RUN_HELP = `Usage: spikelens run MODEL --input FILE --out DIR [options]
 
@@ -105,6 +118,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
         w.write((t * source.batch + b0) * sizeOf(shape), frame);
       };
       let result: SimulateResult;
+      const bar = new Progress(io.stderr, 'run', source.batch * T, !values.quiet);
       try {
         result = await simulate({
           model, source, seed, timesteps, record, sam: samLayers, gamma, ncs, threads, chunk,
@@ -113,13 +127,14 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
             membrane: (layer, t, b0, frame) => at(`${layer}.v.npy`, t, b0, frame),
             sam: (layer, t, b0, map) => at(`${layer}.sam.npy`, t, b0, map),
           },
-          progress: { stream: io.stderr, enabled: !values.quiet, label: 'run' },
+          onStep: ({ net, t, b0 }) => bar.update(b0 * T + (t + 1) * net.batch),
         });
       } finally {
         for (const w of writers.values()) w.close();
+        bar.done();
       }
       await out.write('output.npy', writeNpy(result.scores, [source.batch, result.classes]));
-      const summary = buildSummary(result, { model, seed, gamma, ncs, input: inputFile, sam: samLayers });
+      const summary = summarize(result, { input: inputFile, sam: { layers: samLayers, gamma, ncs } });
       await out.write('summary.json', JSON.stringify(summary, null, 2) + '\n');
       return { result: { ...result, summary }, files: writers.size + 2 };
     });
