@@ -1,6 +1,7 @@
 /**
- * The NIR paper's N-MNIST CNN (cnn_sinabs.nir, exported from Sinabs), from ../shared/nir/paper-cnn beside the
- * checkout. It comes from another project and is not committed here: without it these tests say they skipped.
+ * The NIR paper's N-MNIST CNN (cnn_sinabs.nir, exported from Sinabs), from the shared test material beside the
+ * checkout (or $SPIKELENS_SHARED). It comes from another project and is not committed here: without it these tests
+ * say they skipped.
  * Its README lists what can be checked without N-MNIST: the graph, its shapes and stored values; the recorded
  * activity and accuracies need inputs that are not available.
  */
@@ -8,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNir, readHdf5, nirChain } from '../../src/formats/nir/index.js';
-import type { H5Group, H5Value } from '../../src/formats/nir/hdf5.js';
+import type { H5Dataset, H5Group } from '../../src/formats/nir/hdf5.js';
 import { readNpy } from '../../src/formats/npy.js';
 import { Network } from '../../src/network.js';
 import { SamObserver } from '../../src/observers.js';
@@ -31,36 +32,40 @@ describe.runIf(present)('the NIR paper CNN (cnn_sinabs.nir)', () => {
   const graph = present ? (JSON.parse(readFileSync(join(DIR, 'graph.json'), 'utf8')) as GraphJson) : null!;
 
   it('is read as the chain its README gives, from edges stored in no order, with digit node names', async () => {
-    const chain = nirChain(await readHdf5(bytes, FILE), FILE);
+    const chain = await readHdf5(bytes, FILE, (root) => nirChain(root, FILE));
     expect([chain.input.name, ...chain.nodes.map((n) => n.name), chain.output.name]).toEqual(graph.chain);
     expect(graph.edges_as_stored.map((e) => e[0])).not.toEqual(graph.chain.slice(0, -1));
     expect(chain.nodes.map((n) => n.type)).toEqual(graph.chain.slice(1, -1).map((n) => graph.nodes[n].type));
   });
 
   it('has the stored values the README describes: zero biases, IF with r and v_threshold of 1 and no v_reset, float32 weights', async () => {
-    const root = await readHdf5(bytes, FILE);
-    const nodes = ((root.entries.get('node') as H5Group).entries.get('nodes') as H5Group).entries;
-    const field = (node: string, f: string) => (nodes.get(node) as H5Group).entries.get(f) as H5Value | undefined;
-    for (const [name, spec] of Object.entries(graph.nodes)) {
-      const g = nodes.get(name) as H5Group;
-      expect(new Set([...g.entries.keys()].filter((k) => k !== 'type')), name).toEqual(new Set(Object.keys(spec.fields)));
-      if (spec.type === 'IF') {
-        expect(field(name, 'v_reset')).toBeUndefined();
-        for (const f of ['r', 'v_threshold']) expect(new Set(field(name, f)!.data as Float32Array), `${name}.${f}`).toEqual(new Set([1]));
-      }
-      if ('bias' in spec.fields) expect(new Set(field(name, 'bias')!.data as Float32Array), `${name}.bias`).toEqual(new Set([0]));
-      for (const [f, meta] of Object.entries(spec.fields)) {
-        const v = field(name, f)!;
-        expect(v.shape, `${name}.${f} shape`).toEqual(meta.shape);
-        if (meta.dtype === '<f4') expect(v.kind === 'number' && v.data instanceof Float32Array, `${name}.${f} float32`).toBe(true);
-        if (meta.n_unique !== undefined) {
-          const data = v.data as Float32Array;
-          expect(new Set(data).size, `${name}.${f} distinct values`).toBe(meta.n_unique);
-          expect(Math.min(...data)).toBe(meta.min);
-          expect(Math.max(...data)).toBe(meta.max);
+    await readHdf5(bytes, FILE, (root) => {
+      const nodes = ((root.entries.get('node') as H5Group).entries.get('nodes') as H5Group).entries;
+      const dataset = (node: string, f: string) => (nodes.get(node) as H5Group).entries.get(f) as H5Dataset | undefined;
+      const field = (node: string, f: string) => dataset(node, f)?.read();
+      for (const [name, spec] of Object.entries(graph.nodes)) {
+        const g = nodes.get(name) as H5Group;
+        expect(new Set([...g.entries.keys()].filter((k) => k !== 'type')), name).toEqual(new Set(Object.keys(spec.fields)));
+        if (spec.type === 'IF') {
+          expect(field(name, 'v_reset')).toBeUndefined();
+          for (const f of ['r', 'v_threshold']) expect(new Set(field(name, f)!.data as Float32Array), `${name}.${f}`).toEqual(new Set([1]));
+        }
+        if ('bias' in spec.fields) expect(new Set(field(name, 'bias')!.data as Float32Array), `${name}.bias`).toEqual(new Set([0]));
+        for (const [f, meta] of Object.entries(spec.fields)) {
+          // The header gives the shape before anything is read.
+          expect(dataset(name, f)!.shape, `${name}.${f} header shape`).toEqual(meta.shape);
+          const v = field(name, f)!;
+          expect(v.shape, `${name}.${f} shape`).toEqual(meta.shape);
+          if (meta.dtype === '<f4') expect(v.kind === 'number' && v.data instanceof Float32Array, `${name}.${f} float32`).toBe(true);
+          if (meta.n_unique !== undefined) {
+            const data = v.data as Float32Array;
+            expect(new Set(data).size, `${name}.${f} distinct values`).toBe(meta.n_unique);
+            expect(Math.min(...data)).toBe(meta.min);
+            expect(Math.max(...data)).toBe(meta.max);
+          }
         }
       }
-    }
+    });
   });
 
   it('loads with every preset, with the output shapes graph.json records', async () => {

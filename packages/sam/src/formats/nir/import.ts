@@ -1,16 +1,21 @@
 /**
- * NIR graph -> the one in-memory model of SPEC §2. The chain of NIR nodes becomes a spikelens graph (JSON) with its
- * tensors, which then goes through the same parser and checks as a .safetensors model; what NIR cannot say (time
- * step, reset rule and timing, input encoding, time steps, labels) comes from the options and the preset.
+ * NIR graph -> the one in-memory model (docs/model-format.md). The chain of NIR nodes becomes a spikelens graph
+ * (JSON) with its tensors, which then goes through the same parser and checks as a .safetensors model; what NIR
+ * cannot say (time step, reset rule and timing, input encoding, time steps, labels) comes from the options, the
+ * preset or the file's own spikelens hints (docs/nir.md).
+ *
+ * Every size is checked before anything is allocated from it: a shape against LIMITS.layerNeurons, a field's
+ * dataset against the shape it must have (then LIMITS.tensorBytes when it is read), and only the fields a node
+ * uses are read.
  */
 import { InputError, UsageError } from '../../errors.js';
+import { LIMITS, boundedProduct } from '../../limits.js';
 import type { EncodingKind, Model, Readout, ResetRule } from '../../model.js';
 import { modelToSafetensors, parseModel } from '../graph.js';
 import type { SafetensorsInput } from '../safetensors.js';
 import { nirChain, type NirChain, type NirNode } from './graph.js';
-import type { H5Value } from './hdf5.js';
-import { readHdf5 } from './hdf5.js';
-import { PRESETS, PRESET_NAMES, below, eulerBeta, type Discretisation, type Integration, type PresetName } from './presets.js';
+import { clip, readHdf5, showShape, type H5Dataset } from './hdf5.js';
+import { PRESETS, PRESET_NAMES, below, eulerBeta, eulerStep, type Discretisation, type Integration, type PresetName } from './presets.js';
 
 export interface NirImportOptions {
   /** Default 'snntorch'. */
@@ -46,14 +51,29 @@ export interface NirImport {
 /** NIR node types spikelens runs. */
 export const NIR_TYPES = ['Input', 'Output', 'Conv2d', 'Linear', 'Affine', 'AvgPool2d', 'SumPool2d', 'Flatten', 'LIF', 'IF', 'LI', 'I', 'CubaLIF', 'Scale', 'Threshold'] as const;
 
-/** Reads a .nir file (HDF5) into a spikelens model. */
+/** What `meta.preset` of an imported model says when the file's spikelens hints decided, not a preset. */
+export const HINTS_PRESET = 'file-hints';
+
+/** Reads a .nir file (HDF5) into a spikelens model; only the datasets the graph uses are read. */
 export async function readNir(bytes: Uint8Array, file: string, options: NirImportOptions = {}): Promise<NirImport> {
-  const root = await readHdf5(bytes, file);
-  return nirToModel(nirChain(root, file), file, options);
+  return readHdf5(bytes, file, (root) => nirToModel(nirChain(root, file), file, options));
 }
 
-/** The time step and reset rule spikelens wrote into a file's neuron nodes, when every neuron agrees on them. */
-export function fileHints(chain: NirChain): { dt: number; reset?: ResetRule; resetDelay?: boolean } | null {
+/** A number dataset's values (its class checked by the caller). */
+function numbersOf(v: H5Dataset): number[] {
+  const value = v.read();
+  return value.kind === 'number' ? Array.from(value.data) : [];
+}
+
+function nodeError(file: string, node: NirNode, message: string): InputError {
+  return new InputError(file, `node "${clip(node.name)}" (${node.type}): ${message}`);
+}
+
+/**
+ * The time step and reset rule spikelens wrote into a file's neuron nodes, when every neuron agrees on them. A hint
+ * that is there but is no time step (NaN, 0, negative, not one number) is a problem of the file: an InputError.
+ */
+export function fileHints(chain: NirChain, file = ''): { dt: number; reset?: ResetRule; resetDelay?: boolean } | null {
   const dts = new Set<number>();
   const resets = new Set<ResetRule>();
   const delays = new Set<boolean>();
@@ -61,9 +81,18 @@ export function fileHints(chain: NirChain): { dt: number; reset?: ResetRule; res
     const dt = n.metadata.get('dt');
     const reset = n.metadata.get('reset');
     const delay = n.metadata.get('reset_delay');
-    if (dt && dt.kind === 'number') dts.add(dt.data[0]);
-    if (reset && reset.kind === 'string' && ['subtract', 'zero', 'none'].includes(reset.data[0])) resets.add(reset.data[0] as ResetRule);
-    if (delay && delay.kind === 'number') delays.add(delay.data[0] !== 0);
+    if (dt) {
+      if (dt.class !== 'number' || dt.count !== 1)
+        throw nodeError(file, n, `metadata "dt" is ${dt.class === 'number' ? `a ${showShape(dt.shape)} array` : `a ${dt.class} dataset`}, expected one time step > 0`);
+      const v = numbersOf(dt)[0];
+      if (!(Number.isFinite(v) && v > 0)) throw nodeError(file, n, `metadata "dt" is ${v}, expected a time step > 0`);
+      dts.add(v);
+    }
+    if (reset && reset.class === 'string' && reset.count === 1) {
+      const r = reset.read().data[0] as string;
+      if (['subtract', 'zero', 'none'].includes(r)) resets.add(r as ResetRule);
+    }
+    if (delay && delay.class === 'number' && delay.count === 1) delays.add(numbersOf(delay)[0] !== 0);
   }
   if (dts.size !== 1 || resets.size > 1 || delays.size > 1) return null;
   return {
@@ -75,7 +104,7 @@ export function fileHints(chain: NirChain): { dt: number; reset?: ResetRule; res
 
 export function discretisation(o: NirImportOptions): Discretisation {
   const name = o.preset ?? 'snntorch';
-  if (!PRESET_NAMES.includes(name)) throw new UsageError(`unknown preset "${name}" (one of ${PRESET_NAMES.join(', ')})`);
+  if (!PRESET_NAMES.includes(name)) throw new UsageError(`unknown preset "${clip(String(name))}" (one of ${PRESET_NAMES.join(', ')})`);
   const p = PRESETS[name];
   if (o.dt !== undefined && !(Number.isFinite(o.dt) && o.dt > 0)) throw new UsageError(`dt must be a number > 0, not ${o.dt}`);
   return {
@@ -87,13 +116,75 @@ export function discretisation(o: NirImportOptions): Discretisation {
   };
 }
 
+let fireField: boolean | undefined;
+
+/**
+ * Whether this build's model format has the `fireAtThreshold` neuron field (spike at v >= threshold, subtract the
+ * threshold itself), probed once. Until it has, a library firing at v >= threshold is emulated (presets.ts).
+ */
+function modelHasFireAtThreshold(): boolean {
+  fireField ??= (() => {
+    try {
+      const graph = { format: 'spikelens.model/1', input: { shape: [1] }, layers: [{ name: 'n', op: 'lif', beta: 0.5, fireAtThreshold: true }] };
+      parseModel(modelToSafetensors(graph, []), '');
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  return fireField;
+}
+
 const f32 = Math.fround;
+
+interface FloatOptions {
+  readonly allowInf?: boolean;
+  /** A problem with the dataset's shape (what was expected), or null; checked before reading. */
+  readonly expect?: (shape: readonly number[]) => string | null;
+  /** Where the field is, when not among the node's fields (its metadata). */
+  readonly from?: ReadonlyMap<string, H5Dataset>;
+}
+
+/** A float field's values with its shape (as stored, float32). */
+interface Floats {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/**
+ * A layer's per-neuron parameters are held at the coarsest granularity any of them needs: one value (1), one per
+ * channel (C) or one per neuron (N); nothing is expanded past what the file stores.
+ */
+class Layout {
+  readonly C: number;
+  readonly N: number;
+  constructor(readonly shape: readonly number[]) {
+    this.C = shape[0];
+    this.N = shape.reduce((a, b) => a * b, 1);
+  }
+  /** The size of the per-channel form of a value of `shape` (leading axes of 1 dropped), or null. */
+  grainOf(shape: readonly number[]): number | null {
+    const s = squeeze(shape, this.shape.length);
+    if (s.reduce((a, b) => a * b, 1) === 1) return 1;
+    if (s.length === this.shape.length && s.every((x, i) => x === this.shape[i])) return this.N;
+    if (s.length === 1 && s[0] === this.C && this.shape.length === 3) return this.C;
+    return null;
+  }
+}
+
+/** A shape with leading axes of 1 dropped down to `rank` dimensions. */
+function squeeze(shape: readonly number[], rank: number): readonly number[] {
+  let s = shape;
+  while (s.length > rank && s[0] === 1) s = s.slice(1);
+  return s;
+}
 
 class Builder {
   readonly layers: Record<string, unknown>[] = [];
   readonly tensors: SafetensorsInput[] = [];
   readonly warnings: string[] = [];
   private readonly names = new Set<string>(['input']);
+  private readonly said = new Set<string>();
   /** Use the exact decays spikelens recorded in the nodes' metadata (when reading with its hints). */
   exact = false;
   constructor(
@@ -102,137 +193,145 @@ class Builder {
   ) {}
 
   fail(node: NirNode, message: string): never {
-    throw new InputError(this.file, `node "${node.name}" (${node.type}): ${message}`);
+    throw nodeError(this.file, node, message);
   }
 
-  /** A unique valid layer name for a NIR node name. */
+  /** A warning said once per import. */
+  warnOnce(message: string): void {
+    if (!this.said.has(message)) this.warnings.push(message);
+    this.said.add(message);
+  }
+
+  /** A unique valid layer name for a NIR node name (at most LIMITS.nameChars characters). */
   layerName(raw: string): string {
     let name = raw.replace(/[^A-Za-z0-9_.-]/g, '_');
     if (!/^[A-Za-z0-9_]/.test(name)) name = `_${name}`;
+    if (name.length > LIMITS.nameChars - 8) name = name.slice(0, LIMITS.nameChars - 8);
     let unique = name;
     for (let k = 2; this.names.has(unique); k++) unique = `${name}_${k}`;
-    if (unique !== raw) this.warnings.push(`node "${raw}" is called layer "${unique}" (spikelens layer names are [A-Za-z0-9_][A-Za-z0-9_.-]*)`);
+    if (unique !== raw) this.warnings.push(`node "${clip(raw)}" is called layer "${clip(unique)}" (spikelens layer names are [A-Za-z0-9_][A-Za-z0-9_.-]*, at most ${LIMITS.nameChars} characters)`);
     this.names.add(unique);
     return unique;
   }
 
-  tensor(name: string, shape: number[], data: Float32Array): string {
-    this.tensors.push({ name, dtype: 'F32', shape, data });
+  tensor(name: string, shape: readonly number[], data: Float32Array): string {
+    this.tensors.push({ name, dtype: 'F32', shape: [...shape], data });
     return name;
   }
 
-  value(node: NirNode, field: string): H5Value | undefined {
-    return node.fields.get(field);
+  /** A layer's output shape, checked against LIMITS.layerNeurons before anything of that size is made. */
+  neurons(node: NirNode, shape: number[], what = 'its output'): number[] {
+    if (!(boundedProduct(shape, LIMITS.layerNeurons) <= LIMITS.layerNeurons))
+      this.fail(node, `${what} ${showShape(shape)} has more than the ${LIMITS.layerNeurons} elements per sample a layer may have`);
+    return shape;
   }
 
-  /** A float field as float32, checked finite (Infinity allowed where `allowInf`). */
-  floats(node: NirNode, field: string, opts: { allowInf?: boolean } = {}): { shape: number[]; data: Float32Array } {
-    const v = this.value(node, field);
-    if (!v) this.fail(node, `missing field "${field}"`);
-    if (v.kind !== 'number') this.fail(node, `field "${field}" is a string, expected numbers`);
-    const data = v.data instanceof Float32Array ? v.data : Float32Array.from(v.data, (x) => f32(x));
+  /** A field's dataset, checked to hold numbers. */
+  dataset(node: NirNode, field: string, from: ReadonlyMap<string, H5Dataset> = node.fields): H5Dataset | undefined {
+    const v = from.get(field);
+    if (v && v.class !== 'number') this.fail(node, `field "${field}" is a ${v.class} dataset, expected numbers`);
+    return v;
+  }
+
+  /**
+   * A float field as float32, checked finite (Infinity allowed where `allowInf`). `expect`, when given, checks the
+   * dataset's shape from its header before its values are read.
+   */
+  floats(node: NirNode, field: string, opts: FloatOptions = {}): Floats {
+    const label = opts.from ? `metadata "${field}"` : `field "${field}"`;
+    const v = this.dataset(node, field, opts.from);
+    if (!v) this.fail(node, `missing ${label}`);
+    const problem = opts.expect?.(v.shape);
+    if (problem) this.fail(node, `${label} has shape ${showShape(v.shape)}, expected ${problem}`);
+    const value = v.read();
+    const raw = value.data as Float32Array | Float64Array;
+    const data = raw instanceof Float32Array ? raw : Float32Array.from(raw, (x) => f32(x));
     for (let i = 0; i < data.length; i++) {
       const x = data[i];
-      if (Number.isNaN(x) || (!opts.allowInf && !Number.isFinite(x)))
-        this.fail(node, `field "${field}" element ${i} is ${x}, expected a finite number`);
+      if (Number.isNaN(x) || (!opts.allowInf && !Number.isFinite(x))) this.fail(node, `${label} element ${i} is ${x}, expected a finite number`);
     }
     return { shape: v.shape, data };
   }
 
-  optionalFloats(node: NirNode, field: string, opts: { allowInf?: boolean } = {}): { shape: number[]; data: Float32Array } | null {
-    return node.fields.has(field) ? this.floats(node, field, opts) : null;
+  /**
+   * A per-neuron parameter of a layer: 0-d, one per channel, or the layer's shape (after leading 1s), checked from
+   * the dataset's header before it is read; `fallback` when the field is absent.
+   */
+  neuronField(node: NirNode, field: string, layout: Layout, opts: FloatOptions & { fallback?: number } = {}): Floats {
+    if (!(opts.from ?? node.fields).has(field) && opts.fallback !== undefined) return { shape: [], data: Float32Array.of(opts.fallback) };
+    const want = `[] or the layer's ${showShape(layout.shape)}${layout.shape.length === 3 ? ` or [${layout.C}]` : ''}`;
+    return this.floats(node, field, { ...opts, expect: (s) => (layout.grainOf(s) === null ? want : null) });
+  }
+
+  /** The values of `fields` brought to one granularity (the finest any of them has). */
+  align(layout: Layout, fields: (Floats | null)[]): Float32Array[] {
+    const grain = Math.max(1, ...fields.map((f) => (f ? layout.grainOf(f.shape)! : 1)));
+    return fields.map((f) => (f ? expand(f, layout, grain) : new Float32Array(0)));
   }
 
   /** An integer field; a 0-d value or a single one repeated to `count` (a pair for 2-d ops). */
   ints(node: NirNode, field: string, count: number, fallback?: number[]): number[] {
-    const v = this.value(node, field);
+    const v = this.dataset(node, field);
     if (!v) {
       if (fallback) return fallback;
       this.fail(node, `missing field "${field}"`);
     }
-    if (v.kind !== 'number') this.fail(node, `field "${field}" is a string, expected integers`);
-    const values = Array.from(v.data);
-    if (values.some((x) => !Number.isSafeInteger(x))) this.fail(node, `field "${field}" holds ${values.join(', ')}, expected integers`);
-    if (values.length === 1 && count > 1) return Array(count).fill(values[0]);
-    if (values.length !== count) this.fail(node, `field "${field}" has ${values.length} values, expected ${count}`);
-    return values;
-  }
-
-  /**
-   * A per-neuron parameter of a layer of `shape`: 0-d broadcasts; a leading batch axis of 1 is dropped. Returned as
-   * one value per neuron.
-   */
-  neuronValues(node: NirNode, field: string, shape: number[], values: { shape: number[]; data: Float32Array }): Float32Array {
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (values.data.length === 1) return new Float32Array(n).fill(values.data[0]);
-    let s = values.shape;
-    while (s.length > shape.length && s[0] === 1) s = s.slice(1);
-    const same = s.length === shape.length && s.every((x, i) => x === shape[i]);
-    const perChannel = s.length === 1 && s[0] === shape[0] && shape.length === 3;
-    if (!same && !perChannel) this.fail(node, `field "${field}" has shape [${values.shape.join(',')}], expected [] or the layer's [${shape.join(',')}]`);
-    if (same) return values.data;
-    const hw = n / shape[0];
-    const out = new Float32Array(n);
-    for (let c = 0; c < shape[0]; c++) out.fill(values.data[c], c * hw, (c + 1) * hw);
-    return out;
+    if (v.count !== 1 && v.count !== count) this.fail(node, `field "${field}" has ${v.count} values, expected ${count}`);
+    const values = numbersOf(v);
+    if (values.some((x) => !Number.isSafeInteger(x))) this.fail(node, `field "${field}" holds ${clip(values.join(', '), 60)}, expected integers`);
+    return values.length === 1 && count > 1 ? Array(count).fill(values[0]) : values;
   }
 
   /** A neuron parameter for the graph JSON: a number when uniform, a [C] tensor when per channel, else per neuron. */
-  param(layer: string, field: string, shape: number[], values: Float32Array): number | string {
+  param(layer: string, field: string, layout: Layout, values: Float32Array): number | string {
     if (values.every((x) => Object.is(x, values[0]))) return values[0];
-    if (shape.length === 3) {
-      const [C] = shape;
-      const hw = values.length / C;
-      let perChannel = true;
-      for (let c = 0; c < C && perChannel; c++)
-        for (let i = 1; i < hw; i++)
-          if (!Object.is(values[c * hw + i], values[c * hw])) {
-            perChannel = false;
-            break;
-          }
-      if (perChannel) return this.tensor(`${layer}.${field}`, [C], Float32Array.from({ length: C }, (_, c) => values[c * hw]));
-    }
-    return this.tensor(`${layer}.${field}`, shape, values);
+    const { shape, C, N } = layout;
+    if (values.length !== N || shape.length !== 3) return this.tensor(`${layer}.${field}`, values.length === N ? shape : [C], values);
+    const hw = N / C;
+    for (let c = 0; c < C; c++)
+      for (let i = 1; i < hw; i++) if (!Object.is(values[c * hw + i], values[c * hw])) return this.tensor(`${layer}.${field}`, shape, values);
+    return this.tensor(`${layer}.${field}`, [C], Float32Array.from({ length: C }, (_, c) => values[c * hw]));
   }
 
-  /** An affine layer `x*gain + shift` before a neuron, when the gain is not 1 or there is a leak current. */
-  inputAffine(node: NirNode, layer: string, shape: number[], gain: Float64Array, shift: Float64Array): void {
-    const unit = gain.every((g) => g === 1) && shift.every((s) => s === 0);
-    if (unit) return;
-    const C = shape[0];
-    const per = gain.length / C;
-    const scale = new Float32Array(C);
-    const add = new Float32Array(C);
-    for (let c = 0; c < C; c++) {
-      scale[c] = f32(gain[c * per]);
-      add[c] = f32(shift[c * per]);
-      for (let i = 1; i < per; i++)
-        if (f32(gain[c * per + i]) !== scale[c] || f32(shift[c * per + i]) !== add[c])
-          this.fail(node, `its input gain or leak current differs within channel ${c}; spikelens applies them per channel`);
-    }
-    const name = this.layerName(`${layer}.in`);
-    this.layers.push({ name, op: 'affine', scale: this.tensor(`${name}.scale`, [C], scale), shift: this.tensor(`${name}.shift`, [C], add) });
+  /** `x*scale + shift` as an affine layer `name` (a new layer), one value per channel; nothing for the identity. */
+  affine(node: NirNode, name: string, layout: Layout, scale: Float64Array, shift: Float64Array, what: string): void {
+    if (scale.every((g) => g === 1) && shift.every((s) => s === 0)) return;
+    this.affineLayer(node, this.layerName(name), layout, scale, shift, what);
   }
 
-  /** The exact decay a spikelens-written node records in its metadata, when reading with its hints. */
-  recorded(node: NirNode, key: 'beta' | 'alpha', shape: number[]): Float32Array | null {
-    const v = node.metadata.get(key);
-    if (!this.exact || !v || v.kind !== 'number') return null;
-    const n = shape.reduce((a, x) => a * x, 1);
-    return v.data.length === n ? Float32Array.from(v.data) : null;
+  /** An affine layer of an already chosen name. */
+  affineLayer(node: NirNode, name: string, layout: Layout, scale: Float64Array, shift: Float64Array, what: string): void {
+    const per = (values: Float64Array, field: string): number | string => {
+      const v = Float32Array.from(values, (x) => f32(x));
+      if (v.every((x) => x === v[0])) return v[0];
+      if (v.length === layout.C) return this.tensor(`${name}.${field}`, [layout.C], v);
+      const hw = layout.N / layout.C;
+      const out = new Float32Array(layout.C);
+      for (let c = 0; c < layout.C; c++) {
+        out[c] = v[c * hw];
+        for (let i = 1; i < hw; i++) if (v[c * hw + i] !== out[c]) this.fail(node, `its ${what} differs within channel ${c}; spikelens applies it per channel`);
+      }
+      return this.tensor(`${name}.${field}`, [layout.C], out);
+    };
+    this.layers.push({ name, op: 'affine', scale: per(scale, 'scale'), shift: per(shift, 'shift') });
   }
 
-  /** Per-neuron decay, input gain and leak current of one time constant, by the integration rule. */
-  decay(node: NirNode, tau: Float32Array, field: string): { beta: Float32Array; step: Float64Array } {
-    const { dt, integration } = this.d;
+  /**
+   * One time constant read by the integration rule: the decay (the exact one spikelens recorded, when reading with
+   * its hints) and the step s that multiplies the input (the gain is r*s) and v_leak (the leak current is s*v_leak).
+   * Euler: beta = fl(1 - s), s = dt/tau (formed as the preset says). Exponential: beta = fl(exp(-dt/tau)) and
+   * s = 1 - beta of that float32 beta, so a constant input x settles at r*x and the leak at v_leak. LIF, LI, and
+   * CubaLIF's two time constants all go through here, so they agree for the same tau.
+   */
+  decay(node: NirNode, tau: Float32Array, field: string, recorded: Float32Array | null): { beta: Float32Array; s: Float64Array } {
+    const { dt, integration, step } = this.d;
     const beta = new Float32Array(tau.length);
-    const step = new Float64Array(tau.length);
+    const s = new Float64Array(tau.length);
     let lost = 0;
     for (let i = 0; i < tau.length; i++) {
       const t = tau[i];
       if (!(t > 0)) this.fail(node, `field "${field}" element ${i} is ${t}, expected a time constant > 0`);
-      beta[i] = integration === 'euler' ? eulerBeta(dt, t) : f32(Math.exp(-dt / t));
-      step[i] = integration === 'euler' ? dt / t : 1 - Math.exp(-dt / t);
+      beta[i] = integration === 'euler' ? eulerBeta(dt, t, step) : f32(Math.exp(-dt / t));
       // Does the float32 beta still say what tau was? Exporters compute tau = dt/(1-beta) in float64 or float32
       // (snnTorch: torch float32); within 4 float32 ulps of the stored tau counts as given back.
       if (integration === 'euler' && Number.isFinite(t)) {
@@ -240,86 +339,120 @@ class Builder {
         const back = [f32(dt / (1 - beta[i])), f32(f32(dt) / f32(1 - beta[i]))];
         if (back.every((x) => !(Math.abs(x - t) <= tol))) lost++;
       }
+      if (beta[i] < 0)
+        this.fail(node, `dt ${dt}${this.exact ? " (the file's hint)" : ''} is larger than ${field} (${t}): beta would be ${beta[i]}; give a smaller --dt`);
     }
     if (lost) {
       this.warnings.push(
-        `node "${node.name}": dt/(1-beta) does not give back the stored ${field} for ${lost} of ${tau.length} neurons: the float32 beta has lost it (is dt ${dt} right for this file?)`,
+        `node "${clip(node.name)}": dt/(1-beta) does not give back the stored ${field} for ${lost} of its ${tau.length} values: the float32 beta has lost it (is dt ${dt} right for this file?)`,
       );
     }
-    for (let i = 0; i < beta.length; i++)
-      if (beta[i] < 0) this.fail(node, `dt ${dt} is larger than ${field} (${tau[i]}): beta would be ${beta[i]}; give a smaller --dt`);
-    return { beta, step };
+    if (recorded) beta.set(recorded);
+    for (let i = 0; i < tau.length; i++) s[i] = integration === 'euler' ? eulerStep(dt, tau[i], step) : 1 - beta[i];
+    return { beta, s };
   }
 
   /** The input gain to use, by the preset's rule (NIR's own, none, or none after checking NIR's is 1). */
   gain(node: NirNode, computed: Float64Array, what: string): Float64Array {
     // r and tau both infinite (snnTorch's r = tau/dt for a beta of 1): r*dt/tau is 1 by construction.
     const raw = computed.map((g) => (Number.isNaN(g) ? 1 : g));
-    for (let i = 0; i < raw.length; i++)
-      if (!Number.isFinite(raw[i])) this.fail(node, `its ${what} is ${raw[i]} for neuron ${i}`);
+    for (let i = 0; i < raw.length; i++) if (!Number.isFinite(raw[i])) this.fail(node, `its ${what} is ${raw[i]} for value ${i}`);
     if (this.d.gain === 'unit') return raw.map(() => 1);
     if (this.d.gain === 'unit-checked') {
       let worst = 0;
       for (const g of raw) worst = Math.max(worst, Math.abs(g - 1));
       if (worst > 1e-3)
-        this.warnings.push(`node "${node.name}": its ${what} is up to ${(1 + worst).toPrecision(6)}, not 1; the preset applies none (a different dt or exporter?)`);
+        this.warnings.push(`node "${clip(node.name)}": its ${what} is up to ${(1 + worst).toPrecision(6)}, not 1; the preset applies none (a different dt or exporter?)`);
       return raw.map(() => 1);
     }
     return raw.map((g) => (Math.abs(g - 1) <= 1e-6 ? 1 : g));
   }
 
-  /** Thresholds as spikelens compares them: the next float32 below, for a library that fires at v >= threshold. */
-  thresholds(values: Float32Array): Float32Array {
-    return this.d.fireAtThreshold ? values.map(below) : values;
+  /**
+   * The threshold and spike test of a spiking layer, for a library that fires at v >= threshold: the model's own
+   * `fireAtThreshold` when the format has it; else the next float32 below (exact) when nothing is subtracted; else,
+   * with a subtract reset, the real threshold (what the library subtracts) and a warning.
+   */
+  spikeTest(node: NirNode, thr: Float32Array, reset: ResetRule): { threshold: Float32Array; extra: Record<string, unknown> } {
+    if (!this.d.fireAtThreshold) return { threshold: thr, extra: {} };
+    if (modelHasFireAtThreshold()) return { threshold: thr, extra: { fireAtThreshold: true } };
+    if (reset !== 'subtract') return { threshold: thr.map(below), extra: {} };
+    this.warnOnce(
+      'the library fires at v >= threshold and subtracts the threshold; spikelens keeps the threshold it subtracts and fires at v > threshold, so a membrane landing exactly on a threshold does not fire here',
+    );
+    return { threshold: thr, extra: {} };
+  }
+
+  /** The exact decay a spikelens-written node records in its metadata, when reading with its hints. */
+  recorded(node: NirNode, key: 'beta' | 'alpha', layout: Layout): Floats | null {
+    if (!this.exact) return null;
+    const v = node.metadata.get(key);
+    if (!v || v.class !== 'number' || layout.grainOf(v.shape) === null) return null;
+    return this.floats(node, key, { from: node.metadata });
   }
 }
 
-function shapeOf(node: NirNode, b: Builder, field: string): number[] {
-  const v = node.fields.get(field);
-  if (!v || v.kind !== 'number') b.fail(node, `missing field "${field}"`);
-  const s = Array.from(v.data);
-  if (!s.every((x) => Number.isSafeInteger(x) && x >= 1)) b.fail(node, `field "${field}" is [${s.join(',')}], expected positive sizes`);
-  return s;
+/** `f` at granularity `grain` (1, C or N) of `layout`; `f`'s own granularity is at most `grain`. */
+function expand(f: Floats, layout: Layout, grain: number): Float32Array {
+  const own = layout.grainOf(f.shape)!;
+  if (own === grain) return f.data;
+  if (own === 1) return new Float32Array(grain).fill(f.data[0]);
+  // per channel to per neuron
+  const hw = layout.N / layout.C;
+  const out = new Float32Array(layout.N);
+  for (let c = 0; c < layout.C; c++) out.fill(f.data[c], c * hw, (c + 1) * hw);
+  return out;
+}
+
+/** The Input node's shape: at most LIMITS.rank positive sizes, at most LIMITS.layerNeurons elements. */
+function inputShape(node: NirNode, b: Builder): number[] {
+  const v = b.dataset(node, 'shape');
+  if (!v) b.fail(node, 'missing field "shape"');
+  if (v.count > LIMITS.rank) b.fail(node, `field "shape" has ${v.count} values, more than ${LIMITS.rank} dimensions`);
+  const s = numbersOf(v);
+  if (!s.every((x) => Number.isSafeInteger(x) && x >= 1)) b.fail(node, `field "shape" is ${showShape(s)}, expected positive sizes`);
+  return b.neurons(node, s, 'field "shape"');
 }
 
 /** Turns the chain into a spikelens model. */
 export function nirToModel(chain: NirChain, file: string, options: NirImportOptions = {}): NirImport {
   // Without a preset or flags, a file spikelens wrote is read with the dt and reset it recorded.
-  const hints = options.preset === undefined && options.dt === undefined && options.reset === undefined && options.resetDelay === undefined ? fileHints(chain) : null;
+  const hints = options.preset === undefined && options.dt === undefined && options.reset === undefined && options.resetDelay === undefined ? fileHints(chain, file) : null;
   const o: NirImportOptions = hints ? { ...options, ...hints } : options;
   const d = discretisation(o);
   const b = new Builder(file, d);
   b.exact = hints !== null;
   if (hints) b.warnings.push(`no preset given: using the time step (${hints.dt}) and reset rule the file's spikelens metadata records`);
-  let shape = shapeOf(chain.input, b, 'shape');
+  if (chain.nodes.length > LIMITS.layers) throw new InputError(file, `the graph has ${chain.nodes.length} nodes, more than the ${LIMITS.layers} layers a model may have`);
+  let shape = inputShape(chain.input, b);
   while (shape.length > 3 && shape[0] === 1) shape = shape.slice(1);
   if (shape.length === 2 && shape[0] === 1) shape = shape.slice(1);
-  if (shape.length !== 1 && shape.length !== 3)
-    b.fail(chain.input, `input shape [${shape.join(',')}]: spikelens takes [C, H, W] or [N] per sample`);
-  const inputShape = shape;
+  if (shape.length !== 1 && shape.length !== 3) b.fail(chain.input, `input shape ${showShape(shape)}: spikelens takes [C, H, W] or [N] per sample`);
+  const modelInput = shape;
   let neurons = 0;
   let last: NirNode | null = null;
   for (const node of chain.nodes) {
     const name = b.layerName(node.name);
     const conv = () => {
-      if (shape.length !== 3) b.fail(node, `needs a [C, H, W] input, got [${shape.join(',')}]`);
+      if (shape.length !== 3) b.fail(node, `needs a [C, H, W] input, got ${showShape(shape)}`);
       return shape as [number, number, number];
     };
+    const layout = new Layout(shape);
     switch (node.type) {
       case 'Conv2d': {
         const [C, H, W] = conv();
-        const w = b.floats(node, 'weight');
-        if (w.shape.length !== 4) b.fail(node, `field "weight" has shape [${w.shape.join(',')}], expected [Cout, Cin/groups, kH, kW]`);
+        const w = b.floats(node, 'weight', { expect: (s) => (s.length === 4 && s.every((x) => x >= 1) ? null : '[Cout, Cin/groups, kH, kW]') });
         const [Cout, cinG, kH, kW] = w.shape;
         const groups = b.ints(node, 'groups', 1, [1])[0];
         if (groups < 1 || C % groups !== 0 || cinG * groups !== C)
-          b.fail(node, `weight [${w.shape.join(',')}] with groups ${groups} does not take the ${C} input channels`);
+          b.fail(node, `weight ${showShape(w.shape)} with groups ${groups} does not take the ${C} input channels`);
         const stride = b.ints(node, 'stride', 2, [1, 1]);
         const dilation = b.ints(node, 'dilation', 2, [1, 1]);
         let padding: number[] = [0, 0];
         const pv = node.fields.get('padding');
-        if (pv && pv.kind === 'string') {
-          const mode = pv.data[0];
+        if (pv && pv.class === 'string') {
+          if (pv.count !== 1) b.fail(node, `field "padding" holds ${pv.count} strings, expected one`);
+          const mode = pv.read().data[0] as string;
           if (mode === 'valid') padding = [0, 0];
           else if (mode === 'same') {
             if (stride.some((s) => s !== 1)) b.fail(node, `"same" padding with stride [${stride.join(',')}]: PyTorch defines it for stride 1 only`);
@@ -329,39 +462,35 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
                 b.fail(node, `"same" padding of a ${kH}x${kW} kernel (dilation ${dilation.join('x')}) is asymmetric (${total} pixels on axis ${a}); spikelens pads symmetrically`);
               return total / 2;
             });
-          } else b.fail(node, `padding "${mode}": expected "same", "valid" or numbers`);
+          } else b.fail(node, `padding "${clip(mode)}": expected "same", "valid" or numbers`);
         } else padding = b.ints(node, 'padding', 2, [0, 0]);
         if (node.fields.has('input_shape')) {
           const is = b.ints(node, 'input_shape', 2);
           if (is[0] !== H || is[1] !== W) b.fail(node, `field "input_shape" is [${is.join(',')}], but its input is ${H}x${W}`);
         }
-        const bias = b.optionalFloats(node, 'bias');
+        const bias = node.fields.has('bias') ? b.floats(node, 'bias', { expect: (s) => (boundedProduct(s, Cout) === 1 || boundedProduct(s, Cout) === Cout ? null : `[${Cout}]`) }) : null;
         let biasName: string | null = null;
-        if (bias) {
-          const bv = bias.data.length === 1 ? new Float32Array(Cout).fill(bias.data[0]) : bias.data;
-          if (bv.length !== Cout) b.fail(node, `field "bias" has ${bias.data.length} values, expected ${Cout}`);
-          biasName = b.tensor(`${name}.bias`, [Cout], bv);
-        }
+        if (bias) biasName = b.tensor(`${name}.bias`, [Cout], bias.data.length === 1 ? new Float32Array(Cout).fill(bias.data[0]) : bias.data);
         b.layers.push({ name, op: 'conv2d', weight: b.tensor(`${name}.weight`, w.shape, w.data), bias: biasName, stride, padding, dilation, groups });
         const out = (n: number, k: number, a: number) => Math.floor((n + 2 * padding[a] - dilation[a] * (k - 1) - 1) / stride[a]) + 1;
         shape = [Cout, out(H, kH, 0), out(W, kW, 1)];
-        if (shape[1] < 1 || shape[2] < 1) b.fail(node, `its output would be ${shape[1]}x${shape[2]}`);
+        if (!(shape[1] >= 1 && shape[2] >= 1)) b.fail(node, `its output would be ${shape[1]}x${shape[2]}`);
+        b.neurons(node, shape);
         break;
       }
       case 'Linear':
       case 'Affine': {
-        if (shape.length !== 1) b.fail(node, `needs a flat input (a Flatten node before it), got [${shape.join(',')}]`);
-        const w = b.floats(node, 'weight');
-        if (w.shape.length !== 2 || w.shape[1] !== shape[0]) b.fail(node, `field "weight" has shape [${w.shape.join(',')}], expected [out, ${shape[0]}]`);
+        if (shape.length !== 1) b.fail(node, `needs a flat input (a Flatten node before it), got ${showShape(shape)}`);
+        const w = b.floats(node, 'weight', { expect: (s) => (s.length === 2 && s[0] >= 1 && s[1] === shape[0] ? null : `[out, ${shape[0]}]`) });
+        const out = w.shape[0];
+        b.neurons(node, [out]);
         let biasName: string | null = null;
         if (node.type === 'Affine') {
-          const bias = b.floats(node, 'bias');
-          const bv = bias.data.length === 1 ? new Float32Array(w.shape[0]).fill(bias.data[0]) : bias.data;
-          if (bv.length !== w.shape[0]) b.fail(node, `field "bias" has ${bias.data.length} values, expected ${w.shape[0]}`);
-          biasName = b.tensor(`${name}.bias`, [w.shape[0]], bv);
+          const bias = b.floats(node, 'bias', { expect: (s) => (boundedProduct(s, out) === 1 || boundedProduct(s, out) === out ? null : `[${out}]`) });
+          biasName = b.tensor(`${name}.bias`, [out], bias.data.length === 1 ? new Float32Array(out).fill(bias.data[0]) : bias.data);
         }
         b.layers.push({ name, op: 'linear', weight: b.tensor(`${name}.weight`, w.shape, w.data), bias: biasName });
-        shape = [w.shape[0]];
+        shape = [out];
         break;
       }
       case 'AvgPool2d':
@@ -373,109 +502,120 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
         b.layers.push({ name, op: node.type === 'AvgPool2d' ? 'avgpool2d' : 'sumpool2d', kernel, stride, padding });
         const out = (n: number, a: number) => Math.floor((n + 2 * padding[a] - kernel[a]) / stride[a]) + 1;
         shape = [C, out(H, 0), out(W, 1)];
-        if (shape[1] < 1 || shape[2] < 1) b.fail(node, `its output would be ${shape[1]}x${shape[2]}`);
+        if (!(shape[1] >= 1 && shape[2] >= 1)) b.fail(node, `its output would be ${shape[1]}x${shape[2]}`);
+        b.neurons(node, shape);
         break;
       }
       case 'Flatten': {
         const start = b.ints(node, 'start_dim', 1, [0])[0];
         const end = b.ints(node, 'end_dim', 1, [-1])[0];
+        // Only input_type's rank is used: its header says it, nothing is read.
         const it = node.fields.get('input_type');
-        const typeRank = it && it.kind === 'number' ? it.data.length : null;
+        const typeRank = it && it.class === 'number' ? it.count : null;
         const rank = shape.length;
         const endNorm = end < 0 ? rank + end : end;
         const whole = start === 0 && endNorm === rank - 1;
         // start_dim 1 counts a batch axis when input_type has one (or says nothing): it still flattens everything.
         const batched = start === 1 && (end === -1 || end === rank) && (typeRank === null || typeRank === rank + 1);
-        if (!whole && !batched) b.fail(node, `flattens dims ${start}..${end} of [${shape.join(',')}]; spikelens flattens a whole sample only`);
-        if (batched) b.warnings.push(`node "${node.name}": start_dim 1 read as counting a batch axis: the whole sample is flattened`);
+        if (!whole && !batched) b.fail(node, `flattens dims ${start}..${end} of ${showShape(shape)}; spikelens flattens a whole sample only`);
+        if (batched) b.warnings.push(`node "${clip(node.name)}": start_dim 1 read as counting a batch axis: the whole sample is flattened`);
         b.layers.push({ name, op: 'flatten' });
-        shape = [shape.reduce((a, x) => a * x, 1)];
+        shape = [layout.N];
         break;
       }
       case 'Scale': {
-        const s = b.floats(node, 'scale');
-        const values = b.neuronValues(node, 'scale', shape, s);
-        const C = shape[0];
-        const per = values.length / C;
-        const scale = new Float32Array(C);
-        for (let c = 0; c < C; c++) {
-          scale[c] = values[c * per];
-          for (let i = 1; i < per; i++) if (values[c * per + i] !== scale[c]) b.fail(node, `its scale differs within channel ${c}; spikelens scales per channel`);
-        }
-        b.layers.push({ name, op: 'affine', scale: b.tensor(`${name}.scale`, [C], scale), shift: 0 });
+        const [scale] = b.align(layout, [b.neuronField(node, 'scale', layout)]);
+        b.affineLayer(node, name, layout, Float64Array.from(scale), new Float64Array(scale.length), 'scale');
         break;
       }
       case 'Threshold': {
-        const thr = b.neuronValues(node, 'threshold', shape, b.floats(node, 'threshold'));
+        const [thr] = b.align(layout, [b.neuronField(node, 'threshold', layout)]);
         // NIR's Threshold node is a strict z = x > threshold in every reading.
-        b.layers.push({ name, op: 'lif', beta: 0, threshold: b.param(name, 'threshold', shape, thr), reset: 'none', resetDelay: false });
+        b.layers.push({ name, op: 'lif', beta: 0, threshold: b.param(name, 'threshold', layout, thr), reset: 'none', resetDelay: false });
         neurons++;
         break;
       }
       case 'LIF':
+      case 'LI':
       case 'CubaLIF': {
         const cuba = node.type === 'CubaLIF';
+        const spiking = node.type !== 'LI';
         const tauField = cuba ? 'tau_mem' : 'tau';
-        const tau = b.neuronValues(node, tauField, shape, b.floats(node, tauField, { allowInf: true }));
+        const inf = { allowInf: true };
         // snnTorch writes r = tau/dt, infinite for a beta of 1 (tau infinite too): the gain is then 1 by construction.
-        const r = b.neuronValues(node, 'r', shape, b.optionalFloats(node, 'r', { allowInf: true }) ?? { shape: [], data: Float32Array.of(1) });
-        const leak = b.neuronValues(node, 'v_leak', shape, b.optionalFloats(node, 'v_leak') ?? { shape: [], data: Float32Array.of(0) });
-        const thr = b.thresholds(b.neuronValues(node, 'v_threshold', shape, b.floats(node, 'v_threshold')));
-        const vr = b.neuronValues(node, 'v_reset', shape, b.optionalFloats(node, 'v_reset') ?? { shape: [], data: Float32Array.of(0) });
-        const mem = b.decay(node, tau, tauField);
-        mem.beta = b.recorded(node, 'beta', shape) ?? mem.beta;
-        let gain = b.gain(node, Float64Array.from(r, (x, i) => x * (d.integration === 'euler' ? mem.step[i] : 1 - mem.beta[i])), 'input gain r*dt/tau');
+        const [tau, r, leak, thrRaw, vr, beta0, tauSyn, win, alpha0] = b.align(layout, [
+          b.neuronField(node, tauField, layout, inf),
+          b.neuronField(node, 'r', layout, { ...inf, fallback: 1 }),
+          b.neuronField(node, 'v_leak', layout, { fallback: 0 }),
+          spiking ? b.neuronField(node, 'v_threshold', layout) : null,
+          spiking ? b.neuronField(node, 'v_reset', layout, { fallback: 0 }) : null,
+          b.recorded(node, 'beta', layout),
+          cuba ? b.neuronField(node, 'tau_syn', layout, inf) : null,
+          cuba ? b.neuronField(node, 'w_in', layout, { ...inf, fallback: 1 }) : null,
+          cuba ? b.recorded(node, 'alpha', layout) : null,
+        ]);
+        const mem = b.decay(node, tau, tauField, beta0.length ? beta0 : null);
+        let gain = b.gain(node, Float64Array.from(r, (x, i) => x * mem.s[i]), `input gain r*dt/${tauField}`);
+        const shift = Float64Array.from(leak, (v, i) => v * mem.s[i]);
+        const leaky = shift.some((x) => x !== 0);
         let alpha: Float32Array | null = null;
         if (cuba) {
-          const tauSyn = b.neuronValues(node, 'tau_syn', shape, b.floats(node, 'tau_syn', { allowInf: true }));
-          const win = b.neuronValues(node, 'w_in', shape, b.optionalFloats(node, 'w_in', { allowInf: true }) ?? { shape: [], data: Float32Array.of(1) });
-          const syn = b.decay(node, tauSyn, 'tau_syn');
-          alpha = b.recorded(node, 'alpha', shape) ?? syn.beta;
-          const synGain = b.gain(node, Float64Array.from(win, (x, i) => x * syn.step[i]), 'synaptic gain w_in*dt/tau_syn');
+          const syn = b.decay(node, tauSyn, 'tau_syn', alpha0.length ? alpha0 : null);
+          alpha = syn.beta;
+          const synGain = b.gain(node, Float64Array.from(win, (x, i) => x * syn.s[i]), 'synaptic gain w_in*dt/tau_syn');
           gain = gain.map((g, i) => g * synGain[i]);
         }
-        const shift = Float64Array.from(leak, (v, i) => v * mem.step[i]);
-        b.inputAffine(node, name, shape, gain, shift);
-        b.layers.push({
-          name,
-          op: cuba ? 'cubalif' : 'lif',
-          ...(alpha ? { alpha: b.param(name, 'alpha', shape, alpha) } : {}),
-          beta: b.param(name, 'beta', shape, mem.beta),
-          threshold: b.param(name, 'threshold', shape, thr),
-          vReset: b.param(name, 'vReset', shape, vr),
+        if (!spiking) {
+          b.affine(node, `${name}.in`, layout, gain, shift, 'input gain or leak current');
+          b.layers.push({ name, op: 'li', beta: b.param(name, 'beta', layout, mem.beta) });
+          break;
+        }
+        const { threshold, extra } = b.spikeTest(node, thrRaw, d.reset);
+        const neuron = {
+          beta: b.param(name, 'beta', layout, mem.beta),
+          threshold: b.param(name, 'threshold', layout, threshold),
+          vReset: b.param(name, 'vReset', layout, vr),
           reset: d.reset,
           resetDelay: d.resetDelay,
-        });
+          ...extra,
+        };
+        if (cuba && leaky) {
+          // NIR: tau_mem dv/dt = (v_leak - v) + r*i. The leak enters the membrane, after the synaptic filter: the
+          // cubalif op has no place for it, so the node becomes its two halves, which cubalif is bit for bit
+          // (docs/semantics.md): li (the synaptic current, decay alpha) -> affine (+ leak current) -> lif.
+          b.affine(node, `${name}.in`, layout, gain, new Float64Array(gain.length), 'input gain');
+          const syn = b.layerName(`${name}.syn`);
+          b.layers.push({ name: syn, op: 'li', beta: b.param(syn, 'beta', layout, alpha!) });
+          b.affine(node, `${name}.leak`, layout, new Float64Array(shift.length).fill(1), shift, 'leak current');
+          b.layers.push({ name, op: 'lif', ...neuron });
+          if (o.preset === 'norse')
+            b.warnOnce(`node "${clip(node.name)}": Norse's importer also leaks the synaptic current towards v_leak; spikelens follows NIR's equations (the leak enters the membrane only)`);
+        } else {
+          b.affine(node, `${name}.in`, layout, gain, shift, 'input gain or leak current');
+          b.layers.push({ name, op: cuba ? 'cubalif' : 'lif', ...(alpha ? { alpha: b.param(name, 'alpha', layout, alpha) } : {}), ...neuron });
+        }
         neurons++;
         break;
       }
       case 'IF': {
-        const r = b.neuronValues(node, 'r', shape, b.optionalFloats(node, 'r') ?? { shape: [], data: Float32Array.of(1) });
-        const thr = b.thresholds(b.neuronValues(node, 'v_threshold', shape, b.floats(node, 'v_threshold')));
-        const vr = b.neuronValues(node, 'v_reset', shape, b.optionalFloats(node, 'v_reset') ?? { shape: [], data: Float32Array.of(0) });
+        const [r, thrRaw, vr] = b.align(layout, [
+          b.neuronField(node, 'r', layout, { fallback: 1 }),
+          b.neuronField(node, 'v_threshold', layout),
+          b.neuronField(node, 'v_reset', layout, { fallback: 0 }),
+        ]);
         const gain = Float64Array.from(r, (x) => (d.ifGain === 'unit' ? 1 : d.ifGain === 'r' ? x : x * d.dt));
-        b.inputAffine(node, name, shape, gain.map((g) => (Math.abs(g - 1) <= 1e-6 ? 1 : g)), new Float64Array(gain.length));
-        b.layers.push({ name, op: 'if', threshold: b.param(name, 'threshold', shape, thr), vReset: b.param(name, 'vReset', shape, vr), reset: d.reset, resetDelay: d.resetDelay });
+        b.affine(node, `${name}.in`, layout, gain.map((g) => (Math.abs(g - 1) <= 1e-6 ? 1 : g)), new Float64Array(gain.length), 'input gain');
+        const { threshold, extra } = b.spikeTest(node, thrRaw, d.reset);
+        b.layers.push({ name, op: 'if', threshold: b.param(name, 'threshold', layout, threshold), vReset: b.param(name, 'vReset', layout, vr), reset: d.reset, resetDelay: d.resetDelay, ...extra });
         neurons++;
         break;
       }
       case 'I': {
         // NIR's integrator, dv/dt = R*I: one Euler step adds r*dt times the input; no leak.
-        const r = b.neuronValues(node, 'r', shape, b.optionalFloats(node, 'r') ?? { shape: [], data: Float32Array.of(1) });
+        const [r] = b.align(layout, [b.neuronField(node, 'r', layout, { fallback: 1 })]);
         const gain = b.gain(node, Float64Array.from(r, (x) => x * d.dt), 'input gain r*dt');
-        b.inputAffine(node, name, shape, gain, new Float64Array(gain.length));
+        b.affine(node, `${name}.in`, layout, gain, new Float64Array(gain.length), 'input gain');
         b.layers.push({ name, op: 'li', beta: 1 });
-        break;
-      }
-      case 'LI': {
-        const tau = b.neuronValues(node, 'tau', shape, b.floats(node, 'tau', { allowInf: true }));
-        const r = b.neuronValues(node, 'r', shape, b.optionalFloats(node, 'r') ?? { shape: [], data: Float32Array.of(1) });
-        const leak = b.neuronValues(node, 'v_leak', shape, b.optionalFloats(node, 'v_leak') ?? { shape: [], data: Float32Array.of(0) });
-        const mem = b.decay(node, tau, 'tau');
-        const gain = b.gain(node, Float64Array.from(r, (x, i) => x * (d.integration === 'euler' ? mem.step[i] : 1 - mem.beta[i])), 'input gain r*dt/tau');
-        mem.beta = b.recorded(node, 'beta', shape) ?? mem.beta;
-        b.inputAffine(node, name, shape, gain, Float64Array.from(leak, (v, i) => v * mem.step[i]));
-        b.layers.push({ name, op: 'li', beta: b.param(name, 'beta', shape, mem.beta) });
         break;
       }
       default:
@@ -485,10 +625,11 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
   }
   if (!last) throw new InputError(file, 'the graph has no nodes between its Input and Output');
   const outShape = chain.output.fields.get('shape');
-  if (outShape && outShape.kind === 'number') {
-    const want = Array.from(outShape.data).reduce((a, x) => a * x, 1);
+  if (outShape && outShape.class === 'number' && outShape.count <= LIMITS.rank) {
+    const dims = numbersOf(outShape);
+    const want = boundedProduct(dims, LIMITS.layerNeurons);
     const got = shape.reduce((a, x) => a * x, 1);
-    if (want !== got) b.warnings.push(`the Output node says shape [${Array.from(outShape.data).join(',')}], the graph computes [${shape.join(',')}]`);
+    if (want !== got) b.warnings.push(`the Output node says shape ${showShape(dims)}, the graph computes ${showShape(shape)}`);
   }
   if (neurons && d.caveats.length) b.warnings.push(...d.caveats);
 
@@ -498,7 +639,7 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
     format: 'spikelens.model/1',
     name: o.name ?? base,
     input: {
-      shape: inputShape,
+      shape: modelInput,
       preprocess: { scale: o.scale ?? 1, mean: [...(o.mean ?? [0])], std: [...(o.std ?? [1])] },
       encoding: { kind: o.encoding ?? 'direct', gain: o.gain ?? 1 },
       labels: o.labels ? [...o.labels] : null,
@@ -506,7 +647,7 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
     timesteps: o.timesteps ?? null,
     readout,
     layers: b.layers,
-    meta: { source: 'nir', nirVersion: chain.version, preset: o.preset ?? 'snntorch', dt: d.dt, integration: d.integration, reset: d.reset, resetDelay: d.resetDelay },
+    meta: { source: 'nir', nirVersion: chain.version, preset: hints ? HINTS_PRESET : (o.preset ?? 'snntorch'), dt: d.dt, integration: d.integration, reset: d.reset, resetDelay: d.resetDelay },
   };
   const safetensors = modelToSafetensors(graph, b.tensors);
   const model = parseModel(safetensors, file);
