@@ -121,7 +121,9 @@ export interface CoreExports {
   relu_backward(x: number, dy: number, dx: number, n: number): void;
   /**
    * `lif` with resetDelay 0 that also writes the pre-reset membrane `u`; surrogate 3 (smooth, tests only) spikes
-   * `s = sigmoid(4*(u - thr))`. `v`: v_{t-1} in, v_t out.
+   * `s = sigmoid(4*(u - thr))`. `v`: v_{t-1} in, v_t out. reset 0 subtract, 1 zero, 2 none (also zero and none with
+   * resetDelay 1: the same spikes, `u` being the delayed form's membrane), 3 subtract with resetDelay 1 (`s`: the
+   * previous spikes in; `u = v`, and `u` may equal `v`).
    */
   lif_forward_train(
     I: number, s: number, v: number, u: number, beta: number, thr: number, vr: number, B: number, C: number, HW: number,
@@ -130,6 +132,8 @@ export interface CoreExports {
   /**
    * One LIF step back: `du = ds*sg(u) + gv*dv/du`; `dI = du`; `gv` (dL/dv_t in) becomes `beta*du` (dL/dv_{t-1});
    * `dbeta += du*vprev` (0 = skip). surrogate 0 triangle, 1 atan, 2 fast-sigmoid, 3 smooth; keepReset 0/1.
+   * reset 3 (subtract with resetDelay 1): `du = ds*sg(u) + gv*(beta - keepReset*thr*sg(u))`, `gv` (dL/dv_{t+1} in)
+   * becomes `du` itself (dL/dv_t).
    */
   lif_backward(
     ds: number, u: number, s: number, vprev: number, gv: number, dI: number, dbeta: number,

@@ -508,22 +508,24 @@ describe("relu_backward", () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-const subtract = 0, zero = 1, none = 2;
+const subtract = 0, zero = 1, none = 2, subtractDelay = 3;
 
 describe("lif_forward_train", () => {
-  it("equals the twin bit for bit for every surrogate, reset and layout over several steps", () => {
+  it("equals the twin bit for bit for every surrogate, reset (delayed subtract too) and layout over several steps", () => {
     fc.assert(
       fc.property(
-        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1),
+        layerArb, fc.constantFrom(subtract, zero, none, subtractDelay), fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1),
         fc.integer({ min: 1, max: 4 }), seedArb,
         ({ B, C, HW }, reset, sur, perNeuron, T, seed) => {
           const rand = random(seed);
           const n = B * C * HW;
           const np = perNeuron ? C * HW : C;
           const beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5), vr = normals(rand, np, 0.3);
-          const s = new Float32Array(n), v = normals(rand, n), u = new Float32Array(n);
+          // the delayed subtract reads the previous spikes (0/1, or smooth ones); the other modes ignore s on entry
+          const s0 = reset !== subtractDelay ? null : sur === 3 ? uniforms(rand, n, 0, 1) : spikes(rand, n, 0.4, "binary");
+          const s = s0 ? s0.slice() : new Float32Array(n), v = normals(rand, n), u = new Float32Array(n);
           arena.reset();
-          const Ip = arena.f32(n), sp = arena.f32(n), vp = arena.f32(v), up = arena.f32(n);
+          const Ip = arena.f32(n), sp = s0 ? arena.f32(s0) : arena.f32(n), vp = arena.f32(v), up = arena.f32(n);
           const bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
           for (let t = 0; t < T; t++) {
             const I = normals(rand, n, 1.5);
@@ -601,7 +603,7 @@ describe("lif_backward", () => {
   it("equals the twin bit for bit for every surrogate, reset rule, keepReset and parameter layout", () => {
     fc.assert(
       fc.property(
-        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1),
+        layerArb, fc.constantFrom(subtract, zero, none, subtractDelay), fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1),
         fc.constantFrom(0, 1), fc.constantFrom(0, 1, 2), seedArb,
         ({ B, C, HW }, reset, sur, keep, perNeuron, mode, seed) => {
           const rand = random(seed);
@@ -622,7 +624,7 @@ describe("lif_backward", () => {
           if (dbeta) expectSameBits(got.dbeta!, dbeta, "dbeta");
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
   });
 
@@ -715,5 +717,211 @@ describe("li_backward", () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// resetDelay true and cubalif in training (ABI.md, "Backward kernels"): the delayed subtract is mode 3 of
+// lif_forward_train / lif_backward; zero and none with resetDelay true are modes 1 and 2; cubalif is li then the
+// lif step forward, lif_backward then li_backward (alpha as beta) back.
+const mem = (p: number, n: number) => new Float32Array(core.memory.buffer, p, n);
+const copyF32 = (src: number, dst: number, n: number) => mem(dst, n).set(mem(src, n));
+
+describe("lif_forward_train with resetDelay true", () => {
+  it("mode 3 is lif's delayed subtract bit for bit for the step surrogates, with u = v (u may be v)", () => {
+    fc.assert(
+      fc.property(layerArb, fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), fc.boolean(), seedArb, ({ B, C, HW }, sur, perNeuron, alias, seed) => {
+        const rand = random(seed);
+        const n = B * C * HW;
+        const np = perNeuron ? C * HW : C;
+        const beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5), vr = normals(rand, np, 0.3);
+        const v0 = normals(rand, n);
+        arena.reset();
+        const bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
+        const s1 = arena.f32(new Float32Array(n)), v1 = arena.f32(v0), s2 = arena.f32(new Float32Array(n)), v2 = arena.f32(v0);
+        const up = alias ? v2 : arena.f32(n);
+        const Ip = arena.f32(n);
+        for (let t = 0; t < 5; t++) {
+          mem(Ip, n).set(normals(rand, n, 1.5));
+          core.exports.lif(Ip, s1, v1, bp, tp, rp, B, C, HW, perNeuron, subtract, 1);
+          core.exports.lif_forward_train(Ip, s2, v2, up, bp, tp, rp, B, C, HW, perNeuron, subtractDelay, sur);
+          expectSameBits(arena.readF32(s2, n), arena.readF32(s1, n), `s at step ${t}`);
+          expectSameBits(arena.readF32(v2, n), arena.readF32(v1, n), `v at step ${t}`);
+          expectSameBits(arena.readF32(up, n), arena.readF32(v1, n), `u at step ${t}`);
+        }
+        arena.checkGuards();
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it("zero and none with resetDelay true are modes 1 and 2: the same spikes, u the delayed form's membrane", () => {
+    fc.assert(
+      fc.property(layerArb, fc.constantFrom(zero, none), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), seedArb, ({ B, C, HW }, reset, sur, perNeuron, seed) => {
+        const rand = random(seed);
+        const n = B * C * HW;
+        const np = perNeuron ? C * HW : C;
+        const beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5), vr = normals(rand, np, 0.3);
+        const v0 = normals(rand, n);
+        arena.reset();
+        const bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
+        const s1 = arena.f32(new Float32Array(n)), v1 = arena.f32(v0), s2 = arena.f32(n), v2 = arena.f32(v0), up = arena.f32(n);
+        const Ip = arena.f32(n);
+        for (let t = 0; t < 6; t++) {
+          mem(Ip, n).set(normals(rand, n, 1.5));
+          core.exports.lif(Ip, s1, v1, bp, tp, rp, B, C, HW, perNeuron, reset, 1);
+          core.exports.lif_forward_train(Ip, s2, v2, up, bp, tp, rp, B, C, HW, perNeuron, reset, sur);
+          expectSameBits(arena.readF32(s2, n), arena.readF32(s1, n), `s at step ${t}`);
+          expectSameBits(arena.readF32(up, n), arena.readF32(v1, n), `u at step ${t}`);
+        }
+        arena.checkGuards();
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it("cubalif's training step (li, then lif_forward_train on the current) is the cubalif kernel bit for bit", () => {
+    fc.assert(
+      fc.property(
+        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), seedArb,
+        ({ B, C, HW }, reset, delay, sur, perNeuron, seed) => {
+          const rand = random(seed);
+          const n = B * C * HW;
+          const np = perNeuron ? C * HW : C;
+          const alpha = uniforms(rand, np, 0.2, 1), beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5);
+          const vr = normals(rand, np, 0.3);
+          const v0 = normals(rand, n);
+          const mode = delay && reset === subtract ? subtractDelay : reset;
+          arena.reset();
+          const ap = arena.f32(alpha), bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
+          const i1 = arena.f32(new Float32Array(n)), s1 = arena.f32(new Float32Array(n)), v1 = arena.f32(v0);
+          const i2 = arena.f32(new Float32Array(n)), s2 = arena.f32(new Float32Array(n)), v2 = arena.f32(v0);
+          const up = mode === subtractDelay ? v2 : arena.f32(n);
+          const Ip = arena.f32(n);
+          for (let t = 0; t < 5; t++) {
+            mem(Ip, n).set(normals(rand, n, 1.5));
+            core.exports.cubalif(Ip, i1, s1, v1, ap, bp, tp, rp, B, C, HW, perNeuron, reset, delay);
+            core.exports.li(Ip, i2, ap, B, C, HW, perNeuron);
+            core.exports.lif_forward_train(i2, s2, v2, up, bp, tp, rp, B, C, HW, perNeuron, mode, sur);
+            expectSameBits(arena.readF32(i2, n), arena.readF32(i1, n), `i at step ${t}`);
+            expectSameBits(arena.readF32(s2, n), arena.readF32(s1, n), `s at step ${t}`);
+            // the delayed zero's membrane is the immediate form's u
+            expectSameBits(arena.readF32(delay && reset === zero ? up : v2, n), arena.readF32(v1, n), `v at step ${t}`);
+          }
+          arena.checkGuards();
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+});
+
+describe("lif_backward with resetDelay true", () => {
+  it("mode 3 carries dL/dv itself: g = ds*sg + gv*beta, minus gv*thr*sg with the reset kept", () => {
+    const a = {
+      ds: new Float32Array([0, 1]), u: new Float32Array([1, 1]), s: new Float32Array([1, 0]), vprev: new Float32Array([2, 3]),
+      gv: new Float32Array([0.5, 0.5]), dbeta: new Float32Array([0]), beta: new Float32Array([0.5]),
+      thr: new Float32Array([1]), vr: new Float32Array([0.25]),
+    };
+    // triangle at u = thr: sg = 0.3
+    const det = wasmLifBack({ ...a }, 1, 1, 2, 0, subtractDelay, 0, 0);
+    expect(Array.from(det.dI)).toEqual([0.25, Math.fround(Math.fround(0.3) + 0.25)]);
+    expect(Array.from(det.gv)).toEqual(Array.from(det.dI));
+    expect(det.dbeta![0]).toBeCloseTo(0.25 * 2 + 0.55 * 3, 5);
+    const kept = wasmLifBack({ ...a }, 1, 1, 2, 0, subtractDelay, 0, 1);
+    expect(kept.dI[0]).toBeCloseTo(0.5 * (0.5 - 0.3), 6);
+    expect(kept.dI[1]).toBeCloseTo(0.3 + 0.5 * (0.5 - 0.3), 6);
+    expect(Array.from(kept.gv)).toEqual(Array.from(kept.dI));
+  });
+
+  it("BPTT through the delayed subtract and zero, lif and cubalif, matches central differences of a float64 forward", () => {
+    // Smooth spikes, reset kept: the kernels' gradient of L = sum over t, i of c_t*s_t with respect to every input
+    // current and to beta, against the float64 definitions (docs/semantics.md §3 with s = sigmoid(4*(v - thr)):
+    // subtract v_t = beta*v_{t-1} + x_t - thr*s_{t-1}; zero v_t = beta*(v_{t-1} + s_{t-1}*(vr - v_{t-1})) + x_t;
+    // cubalif x_t = i_t = alpha*i_{t-1} + I_t).
+    const B = 2, C = 3, HW = 5, T = 6, n = B * C * HW;
+    for (const [reset, cuba] of [[subtract, false], [zero, false], [subtract, true], [zero, true]] as const) {
+      for (const perNeuron of [0, 1]) {
+        const rand = random(97 + reset * 7 + (cuba ? 3 : 0) + perNeuron);
+        const np = perNeuron ? C * HW : C;
+        const beta = uniforms(rand, np, 0.5, 0.95), thr = uniforms(rand, np, 0.4, 1.1), vr = normals(rand, np, 0.2);
+        const alpha = uniforms(rand, np, 0.3, 0.9);
+        const I = Array.from({ length: T }, () => normals(rand, n, cuba ? 0.5 : 0.9));
+        const c = Array.from({ length: T }, () => normals(rand, n));
+        const k = (i: number) => (perNeuron ? i % (C * HW) : Math.floor(i / HW) % C);
+        const ref = (I64: Float64Array[], beta64: Float64Array): number => {
+          const v = Float64Array.from({ length: n }, (_, i) => vr[k(i)]);
+          const p = new Float64Array(n), syn = new Float64Array(n);
+          let L = 0;
+          for (let t = 0; t < T; t++) {
+            for (let i = 0; i < n; i++) {
+              const q = k(i);
+              let x = I64[t][i];
+              if (cuba) x = syn[i] = alpha[q] * syn[i] + x;
+              if (reset === subtract) v[i] = beta64[q] * v[i] + x - thr[q] * p[i];
+              else v[i] = beta64[q] * (v[i] + p[i] * (vr[q] - v[i])) + x;
+              p[i] = 1 / (1 + Math.exp(-4 * (v[i] - thr[q])));
+              L += c[t][i] * p[i];
+            }
+          }
+          return L;
+        };
+
+        arena.reset();
+        const mode = reset === subtract ? subtractDelay : zero;
+        const bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr), ap = arena.f32(alpha);
+        const vInit = arena.f32(Float32Array.from({ length: n }, (_, i) => vr[k(i)]));
+        const zeros = arena.f32(new Float32Array(n));
+        const Ip = I.map((x) => arena.f32(x)), cp = c.map((x) => arena.f32(x));
+        const xs = cuba ? I.map(() => arena.f32(n)) : Ip;
+        const ss = I.map(() => arena.f32(n)), vs = I.map(() => arena.f32(n));
+        const us = mode === subtractDelay ? vs : I.map(() => arena.f32(n));
+        for (let t = 0; t < T; t++) {
+          if (cuba) {
+            copyF32(t ? xs[t - 1] : zeros, xs[t], n);
+            core.exports.li(Ip[t], xs[t], ap, B, C, HW, perNeuron);
+          }
+          copyF32(t ? vs[t - 1] : vInit, vs[t], n);
+          copyF32(t ? ss[t - 1] : zeros, ss[t], n);
+          core.exports.lif_forward_train(xs[t], ss[t], vs[t], us[t], bp, tp, rp, B, C, HW, perNeuron, mode, 3);
+        }
+        const gv = arena.f32(new Float32Array(n)), gi = arena.f32(new Float32Array(n)), dbeta = arena.f32(new Float32Array(np));
+        const dx = I.map(() => arena.f32(n));
+        for (let t = T - 1; t >= 0; t--) {
+          core.exports.lif_backward(cp[t], us[t], ss[t], t ? vs[t - 1] : vInit, gv, dx[t], dbeta, bp, tp, rp, B, C, HW, perNeuron, mode, 3, 1);
+          if (cuba) core.exports.li_backward(dx[t], gi, dx[t], zeros, 0, ap, B, C, HW, perNeuron);
+        }
+        arena.checkGuards();
+        const what = `${reset === subtract ? "subtract" : "zero"} delayed${cuba ? ", cubalif" : ""}, perNeuron ${perNeuron}`;
+        const I64 = I.map((x) => Float64Array.from(x));
+        const beta64 = Float64Array.from(beta);
+        const h = 1e-5;
+        const fd = (arr: Float64Array, i: number) => {
+          const keep = arr[i];
+          arr[i] = keep + h;
+          const up = ref(I64, beta64);
+          arr[i] = keep - h;
+          const down = ref(I64, beta64);
+          arr[i] = keep;
+          return (up - down) / (2 * h);
+        };
+        const gI = dx.map((p) => arena.readF32(p, n));
+        const scale = Math.max(...gI.map((g) => Math.max(...g.map(Math.abs))));
+        expect(scale, what).toBeGreaterThan(0.05);
+        for (let t = 0; t < T; t++) {
+          for (let i = 0; i < n; i++) {
+            const num = fd(I64[t], i);
+            expect(Math.abs(gI[t][i] - num), `${what}: dI[${t}][${i}] ${gI[t][i]} vs ${num}`).toBeLessThanOrEqual(1e-4 * scale + 1e-4 * Math.abs(num));
+          }
+        }
+        const gb = arena.readF32(dbeta, np);
+        const bScale = Math.max(...gb.map(Math.abs));
+        expect(bScale, what).toBeGreaterThan(0.05);
+        for (let q = 0; q < np; q++) {
+          const num = fd(beta64, q);
+          expect(Math.abs(gb[q] - num), `${what}: dbeta[${q}] ${gb[q]} vs ${num}`).toBeLessThanOrEqual(1e-4 * bScale + 1e-4 * Math.abs(num));
+        }
+      }
+    }
   });
 });

@@ -2,6 +2,9 @@ import { at } from "../memory";
 
 const SUBTRACT = 0;
 const ZERO = 1;
+// Subtract reset with resetDelay true (docs/semantics.md §3): the spike of step t-1 is subtracted while step t
+// integrates. Zero and none with resetDelay true need no mode of their own: they are modes 1 and 2 (ABI.md).
+const SUBTRACT_DELAY = 3;
 const SMOOTH = 3;
 
 // e^x for the smooth surrogate, from plain f32 mul/add/sub/floor only (so the TypeScript twin reproduces it bit for
@@ -56,6 +59,8 @@ const PI: f32 = 3.141592653589793;
 // lif_forward_train: `lif` with resetDelay false (the same float operations, so s and v are bit-identical for the
 // step-function surrogates) that also writes the pre-reset membrane u. Smooth: s = sigmoid(4*(u - thr)), subtract
 // v = fl(u - fl(thr*s)), zero v = fl(u + fl(s*fl(vr - u))), none v = u.
+// Mode 3 (subtract, resetDelay true) reads the previous spikes from s: v = fl(fl(fl(beta*v) + I) - fl(thr*s_prev)),
+// then s from v (step or smooth) and u = v: `lif`'s delayed subtract, bit for bit for the step surrogates.
 @inline function trainRun(
   perElement: bool, reset: i32, smooth: bool,
   Ip: usize, sp: usize, vp: usize, up: usize, n: i32, bp: usize, tp: usize, rp: usize,
@@ -68,24 +73,15 @@ const PI: f32 = 3.141592653589793;
   for (; i + 4 <= n; i += 4) {
     const beta = perElement ? v128.load(at(bp, i)) : beta0;
     const thr = perElement ? v128.load(at(tp, i)) : thr0;
-    const u = f32x4.add(f32x4.mul(beta, v128.load(at(vp, i))), v128.load(at(Ip, i)));
+    let u = f32x4.add(f32x4.mul(beta, v128.load(at(vp, i))), v128.load(at(Ip, i)));
+    if (reset == SUBTRACT_DELAY) u = f32x4.sub(u, f32x4.mul(thr, v128.load(at(sp, i))));
+    const fired = f32x4.gt(u, thr);
+    const s = smooth ? sigmoidVec(u, thr) : v128.and(fired, one);
     let v = u;
-    let s: v128;
-    if (smooth) {
-      s = sigmoidVec(u, thr);
-      if (reset == SUBTRACT) v = f32x4.sub(u, f32x4.mul(thr, s));
-      else if (reset == ZERO) {
-        const vr = perElement ? v128.load(at(rp, i)) : vr0;
-        v = f32x4.add(u, f32x4.mul(s, f32x4.sub(vr, u)));
-      }
-    } else {
-      const fired = f32x4.gt(u, thr);
-      s = v128.and(fired, one);
-      if (reset == SUBTRACT) v = f32x4.sub(u, f32x4.mul(thr, s));
-      else if (reset == ZERO) {
-        const vr = perElement ? v128.load(at(rp, i)) : vr0;
-        v = v128.bitselect(vr, u, fired);
-      }
+    if (reset == SUBTRACT) v = f32x4.sub(u, f32x4.mul(thr, s));
+    else if (reset == ZERO) {
+      const vr = perElement ? v128.load(at(rp, i)) : vr0;
+      v = smooth ? f32x4.add(u, f32x4.mul(s, f32x4.sub(vr, u))) : v128.bitselect(vr, u, fired);
     }
     v128.store(at(up, i), u);
     v128.store(at(sp, i), s);
@@ -95,18 +91,12 @@ const PI: f32 = 3.141592653589793;
     const beta = load<f32>(perElement ? at(bp, i) : bp);
     const thr = load<f32>(perElement ? at(tp, i) : tp);
     const vr = load<f32>(perElement ? at(rp, i) : rp);
-    const u = beta * load<f32>(at(vp, i)) + load<f32>(at(Ip, i));
+    let u = beta * load<f32>(at(vp, i)) + load<f32>(at(Ip, i));
+    if (reset == SUBTRACT_DELAY) u = u - thr * load<f32>(at(sp, i));
+    const s: f32 = smooth ? sigmoidScalar(u, thr) : u > thr ? <f32>1 : <f32>0;
     let v = u;
-    let s: f32;
-    if (smooth) {
-      s = sigmoidScalar(u, thr);
-      if (reset == SUBTRACT) v = u - thr * s;
-      else if (reset == ZERO) v = u + s * (vr - u);
-    } else {
-      s = u > thr ? 1 : 0;
-      if (reset == SUBTRACT) v = u - thr * s;
-      else if (reset == ZERO && s != 0) v = vr;
-    }
+    if (reset == SUBTRACT) v = u - thr * s;
+    else if (reset == ZERO) v = smooth ? u + s * (vr - u) : s != 0 ? vr : u;
     store<f32>(at(up, i), u);
     store<f32>(at(sp, i), s);
     store<f32>(at(vp, i), v);
@@ -171,6 +161,8 @@ export function lif_forward_train(
 
 // du = fl(fl(ds*sg) + fl(gv*dvdu)); dvdu: subtract 1 (detached) or fl(1 - fl(thr*sg)) (kept); zero fl(1 - s), kept
 // fl(fl(1 - s) + fl(fl(vr - u)*sg)); none 1. Writes dI = du and gv = fl(beta*du); returns du.
+// Mode 3 (delayed subtract, u = v_t): g = fl(fl(ds*sg) + fl(gv*m)), m = beta (detached) or fl(beta - fl(thr*sg))
+// (kept); writes dI = g and gv = g (dL/dv_t, not times beta); returns g.
 @inline function lifBackVec(
   surrogate: i32, reset: i32, keep: bool, o: usize,
   ds: usize, u: usize, s: usize, gv: usize, dI: usize, beta: v128, thr: v128, vr: v128,
@@ -179,6 +171,14 @@ export function lif_forward_train(
   const uu = v128.load(u + o);
   const ss = v128.load(s + o);
   const sg = sgVec(surrogate, uu, ss, thr);
+  if (reset == SUBTRACT_DELAY) {
+    // gv holds dL/dv_{t+1} itself; dv_{t+1}/dv_t = beta, minus thr*sg through s_t when the reset is kept.
+    const m = keep ? f32x4.sub(beta, f32x4.mul(thr, sg)) : beta;
+    const g = f32x4.add(f32x4.mul(v128.load(ds + o), sg), f32x4.mul(v128.load(gv + o), m));
+    v128.store(dI + o, g);
+    v128.store(gv + o, g);
+    return g;
+  }
   let dvdu = one;
   if (reset == SUBTRACT) {
     if (keep) dvdu = f32x4.sub(one, f32x4.mul(thr, sg));
@@ -199,6 +199,13 @@ export function lif_forward_train(
   const uu = load<f32>(u + o);
   const ss = load<f32>(s + o);
   const sg = sgScalar(surrogate, uu, ss, thr);
+  if (reset == SUBTRACT_DELAY) {
+    const m = keep ? beta - thr * sg : beta;
+    const g = load<f32>(ds + o) * sg + load<f32>(gv + o) * m;
+    store<f32>(dI + o, g);
+    store<f32>(gv + o, g);
+    return g;
+  }
   let dvdu: f32 = 1;
   if (reset == SUBTRACT) {
     if (keep) dvdu = <f32>1 - thr * sg;

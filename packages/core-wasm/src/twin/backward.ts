@@ -195,7 +195,8 @@ export function surrogate(kind: number, u: number, s: number, thr: number): numb
 
 /**
  * `lif` with resetDelay false that also writes u = fl(fl(beta*v) + I). Surrogate 3 (smooth): s = smoothSpike(u, thr),
- * subtract v = fl(u - fl(thr*s)), zero v = fl(u + fl(s*fl(vr - u))), none v = u.
+ * subtract v = fl(u - fl(thr*s)), zero v = fl(u + fl(s*fl(vr - u))), none v = u. Reset 3 (subtract with resetDelay
+ * true): s holds the previous spikes on entry, v = u = fl(fl(fl(beta*v) + I) - fl(thr*s_prev)), then s from u.
  */
 export function lifForwardTrain(
   I: Float32Array, s: Float32Array, v: Float32Array, u: Float32Array,
@@ -207,6 +208,13 @@ export function lifForwardTrain(
       for (let p = 0; p < HW; p++) {
         const i = (b * C + c) * HW + p;
         const k = perNeuron ? c * HW + p : c;
+        if (reset === 3) {
+          const ui = f(f(f(beta[k] * v[i]) + I[i]) - f(thr[k] * s[i]));
+          s[i] = surrogateKind === 3 ? smoothSpike(ui, thr[k]) : ui > thr[k] ? 1 : 0;
+          u[i] = ui;
+          v[i] = ui;
+          continue;
+        }
         const ui = f(f(beta[k] * v[i]) + I[i]);
         u[i] = ui;
         if (surrogateKind === 3) {
@@ -230,7 +238,8 @@ export function lifForwardTrain(
 /**
  * One LIF step back. du = fl(fl(ds*sg) + fl(gv*dvdu)) with dvdu = subtract: 1, kept fl(1 - fl(thr*sg)); zero:
  * fl(1 - s), kept fl(fl(1 - s) + fl(fl(vr - u)*sg)); none: 1. dI = du; gv = fl(beta*du); dbeta += (sum from +0 of
- * fl(du*vprev) over b, or over (b, p) for per-channel params).
+ * fl(du*vprev) over b, or over (b, p) for per-channel params). Reset 3 (subtract with resetDelay true, u = v_t):
+ * du = fl(fl(ds*sg) + fl(gv*m)), m = beta or (kept) fl(beta - fl(thr*sg)); dI = du; gv = du; dbeta as above.
  */
 export function lifBackward(
   ds: Float32Array, u: Float32Array, s: Float32Array, vprev: Float32Array, gv: Float32Array, dI: Float32Array,
@@ -246,6 +255,15 @@ export function lifBackward(
         const i = (b * C + c) * HW + p;
         const k = perElement ? c * HW + p : c;
         const sg = surrogate(surrogateKind, u[i], s[i], thr[k]);
+        if (reset === 3) {
+          const m = keepReset ? f(beta[k] - f(thr[k] * sg)) : beta[k];
+          const g = f(f(ds[i] * sg) + f(gv[i] * m));
+          const vp = vprev[i];
+          dI[i] = g;
+          gv[i] = g;
+          acc[k] = f(acc[k] + f(g * vp));
+          continue;
+        }
         let dvdu = 1;
         if (reset === 0) {
           if (keepReset) dvdu = f(1 - f(thr[k] * sg));

@@ -19,7 +19,7 @@ export interface DiffNetworkOptions {
   readonly surrogate?: Surrogate;
   /** Let the gradient flow through the reset as well (snnTorch and SpikingJelly detach it; so does the default). */
   readonly keepReset?: boolean;
-  /** Learn one beta per channel of every lif layer. */
+  /** Learn one beta per channel of every lif and cubalif layer (not with per-neuron parameters). */
   readonly trainBeta?: boolean;
   /** Record dL/d(input) at every step (for gradient maps and adversarial inputs). */
   readonly inputGrad?: boolean;
@@ -379,15 +379,16 @@ export class DiffNetwork {
         const bwd = (t: number): void => ex.relu_backward(prev.outs[t], grad, inGrad, n);
         return { layer, outs, grad, inGrad, fwd, bwd };
       }
-      case 'cubalif':
-        throw new UsageError(`layer "${layer.name}": training does not support cubalif layers yet`);
       case 'lif':
-      case 'if': {
-        if (layer.resetDelay) throw new UsageError(`layer "${layer.name}": training supports resetDelay false only`);
+      case 'if':
+      case 'cubalif': {
         const { C, HW } = dims(layer.outShape);
-        const perNeuron = layer.beta.per === 'neuron' || layer.threshold.per === 'neuron' || layer.vReset.per === 'neuron';
+        const alphaParam = layer.op === 'cubalif' ? layer.alpha : undefined;
+        if (layer.op === 'cubalif' && !alphaParam) throw new UsageError(`layer "${layer.name}": cubalif without alpha`);
+        const perNeuron =
+          layer.beta.per === 'neuron' || layer.threshold.per === 'neuron' || layer.vReset.per === 'neuron' || alphaParam?.per === 'neuron';
         const pn = perNeuron ? 1 : 0;
-        const learnBeta = this.trainBeta && layer.op === 'lif' && !perNeuron;
+        const learnBeta = this.trainBeta && layer.op !== 'if' && !perNeuron;
         const betaInit = expandParam(layer.beta, C, HW, perNeuron);
         const beta = learnBeta
           ? this.addParam(`${layer.name}.beta`, [C], betaInit, false, [0, 1])
@@ -397,23 +398,48 @@ export class DiffNetwork {
         const vOne = expandParam(layer.vReset, C, HW, true);
         const vInit = arena.allocF32(B * outSize);
         for (let b = 0; b < B; b++) arena.f32(vInit + b * outSize * 4, outSize).set(vOne);
+        // resetDelay true (docs/training.md): the delayed subtract is the kernels' mode 3, which reads the previous
+        // step's spikes and records the membrane itself as u. Zero and none run the immediate form: the same spikes
+        // and the same gradients, its pre-reset membrane u being the delayed form's membrane.
+        const delayed = layer.resetDelay && layer.reset === 'subtract';
+        const reset = delayed ? 3 : RESET[layer.reset];
         const outs = stepOuts();
-        const us = stepOuts();
         const vs = stepOuts();
+        const us = delayed ? vs : stepOuts();
         const gv = arena.allocF32(B * outSize);
         const grad = arena.allocF32(B * outSize);
         const n = B * outSize;
-        const reset = RESET[layer.reset];
+        // cubalif: the synaptic current i_t = fl(fl(alpha*i_{t-1}) + I_t) feeds the lif step (li then lif, as the
+        // inference kernel); back, dL/di_t = dL/d(lif input)_t + alpha*dL/di_{t+1} (li_backward, alpha as its beta).
+        // alpha is not trained, so one buffer holds the current and no step keeps its own.
+        const alpha = alphaParam ? arena.putF32(expandParam(alphaParam, C, HW, perNeuron)) : 0;
+        const syn = alphaParam ? arena.allocF32(n) : 0;
+        const gi = alphaParam ? arena.allocF32(n) : 0;
         const name = layer.name;
         this.spikeCounts.set(name, 0);
         const fwd = (t: number): void => {
+          let input = prev.outs[t];
+          if (syn) {
+            if (t === 0) arena.f32(syn, n).fill(0);
+            ex.li(input, syn, alpha, B, C, HW, pn);
+            input = syn;
+          }
           arena.f32(vs[t], n).set(arena.f32(t === 0 ? vInit : vs[t - 1], n));
-          ex.lif_forward_train(prev.outs[t], outs[t], vs[t], us[t], beta.ptr, thr, vr, B, C, HW, pn, reset, this.surrogate);
+          if (delayed) {
+            if (t === 0) arena.f32(outs[0], n).fill(0);
+            else arena.f32(outs[t], n).set(arena.f32(outs[t - 1], n));
+          }
+          ex.lif_forward_train(input, outs[t], vs[t], us[t], beta.ptr, thr, vr, B, C, HW, pn, reset, this.surrogate);
           this.spikeCounts.set(name, this.spikeCounts.get(name)! + ex.count_nonzero(outs[t], n));
         };
-        const bwd = (t: number): void =>
+        const bwd = (t: number): void => {
           ex.lif_backward(grad, us[t], outs[t], t === 0 ? vInit : vs[t - 1], gv, inGrad, beta.grad, beta.ptr, thr, vr, B, C, HW, pn, reset, this.surrogate, this.keepReset);
-        const clearState = (): void => void arena.f32(gv, n).fill(0);
+          if (syn) ex.li_backward(inGrad, gi, inGrad, syn, 0, alpha, B, C, HW, pn);
+        };
+        const clearState = (): void => {
+          arena.f32(gv, n).fill(0);
+          if (gi) arena.f32(gi, n).fill(0);
+        };
         return Object.assign({ layer, outs, grad, inGrad, fwd, bwd }, { clearState });
       }
       case 'li': {

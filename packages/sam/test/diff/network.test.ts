@@ -240,3 +240,206 @@ describe('DiffNetwork gradients at every step', () => {
     expect(Math.abs(rhs)).toBeGreaterThan(0);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// resetDelay true and cubalif (docs/training.md): conv -> neuron -> avgpool -> flatten -> linear -> neuron ->
+// linear -> li on [2,6,6], both neuron layers of the kind under test. `per`: 'channel' ([C] tensors, so beta is
+// trainable), 'neuron' (beta and vReset per neuron, threshold and alpha per channel: the kernels get them expanded),
+// 'alpha' (cubalif only: alpha per neuron, the rest per channel).
+type NeuronKind = {
+  op: 'lif' | 'if' | 'cubalif';
+  reset: 'subtract' | 'zero' | 'none';
+  resetDelay: boolean;
+  per: 'channel' | 'neuron' | 'alpha';
+};
+
+function neuronModel(o: NeuronKind & { encoding: 'direct' | 'poisson'; readout: 'final' | 'mean'; T: number; seed: number }) {
+  const r = rng(o.seed);
+  const w = (n: number, s: number) => Float32Array.from({ length: n }, () => Math.fround((r() * 2 - 1) * s));
+  const u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => Math.fround(lo + r() * (hi - lo)));
+  const tensors: { name: string; dtype: 'F32'; shape: number[]; data: Float32Array }[] = [
+    { name: 'conv1.weight', dtype: 'F32', shape: [3, 2, 3, 3], data: w(54, 0.8) },
+    { name: 'conv1.bias', dtype: 'F32', shape: [3], data: w(3, 0.2) },
+    { name: 'fc1.weight', dtype: 'F32', shape: [8, 27], data: w(216, 0.9) },
+    { name: 'fc1.bias', dtype: 'F32', shape: [8], data: w(8, 0.3) },
+    { name: 'fc2.weight', dtype: 'F32', shape: [3, 8], data: w(24, 0.9) },
+  ];
+  const neuron = (name: string, shape: number[]) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const param = (field: string, perNeuron: boolean, lo: number, hi: number): string => {
+      const sh = perNeuron ? shape : [shape[0]];
+      tensors.push({ name: `${name}.${field}`, dtype: 'F32', shape: sh, data: u(perNeuron ? size : shape[0], lo, hi) });
+      return `${name}.${field}`;
+    };
+    const layer: Record<string, unknown> = {
+      name,
+      op: o.op,
+      reset: o.reset,
+      resetDelay: o.resetDelay,
+      threshold: param('threshold', false, 0.35, 0.7),
+      vReset: param('vReset', o.per === 'neuron', -0.1, 0.15),
+    };
+    if (o.op !== 'if') layer.beta = param('beta', o.per === 'neuron', 0.6, 0.95);
+    if (o.op === 'cubalif') layer.alpha = param('alpha', o.per === 'alpha', 0.3, 0.8);
+    return layer;
+  };
+  const graph = {
+    format: 'spikelens.model/1',
+    name: 'neurons',
+    input: { shape: [2, 6, 6], preprocess: { scale: 1 / 255, mean: [0.2], std: [0.5] }, encoding: { kind: o.encoding, gain: 1 } },
+    timesteps: o.T,
+    readout: o.readout,
+    layers: [
+      { name: 'conv1', op: 'conv2d', weight: 'conv1.weight', bias: 'conv1.bias', padding: [1, 1] },
+      neuron('n1', [3, 6, 6]),
+      { name: 'pool1', op: 'avgpool2d', kernel: [2, 2] },
+      { name: 'flat', op: 'flatten' },
+      { name: 'fc1', op: 'linear', weight: 'fc1.weight', bias: 'fc1.bias' },
+      neuron('n2', [8]),
+      { name: 'fc2', op: 'linear', weight: 'fc2.weight' },
+      { name: 'out', op: 'li', beta: 0.9 },
+    ],
+  };
+  return parseModel(modelToSafetensors(graph, tensors), 'neurons.safetensors');
+}
+
+const smallPixels = (seed: number) => {
+  const r = rng(seed);
+  return Float32Array.from({ length: B * 72 }, () => Math.floor(r() * 256));
+};
+
+const kindName = (k: NeuronKind) => `${k.op} ${k.reset} resetDelay ${k.resetDelay} per ${k.per}`;
+
+describe('DiffNetwork with resetDelay true and cubalif', () => {
+  it('computes the same forward pass as the inference Network, bit for bit (step surrogates)', async () => {
+    const kinds: NeuronKind[] = [];
+    for (const per of ['channel', 'neuron'] as const) {
+      for (const reset of ['subtract', 'zero', 'none'] as const) {
+        kinds.push({ op: 'lif', reset, resetDelay: true, per });
+        for (const resetDelay of [false, true]) kinds.push({ op: 'cubalif', reset, resetDelay, per });
+      }
+      kinds.push({ op: 'if', reset: 'subtract', resetDelay: true, per });
+    }
+    kinds.push({ op: 'cubalif', reset: 'subtract', resetDelay: true, per: 'alpha' });
+    kinds.push({ op: 'cubalif', reset: 'zero', resetDelay: false, per: 'alpha' });
+    let i = 0;
+    for (const kind of kinds) {
+      const encoding = i % 3 === 2 ? 'poisson' : 'direct';
+      const surrogate = (['triangle', 'atan', 'fast-sigmoid'] as const)[i % 3];
+      const readout = i % 2 ? 'mean' : 'final';
+      i++;
+      const T = 6;
+      const m = neuronModel({ ...kind, encoding, readout, T, seed: 11 + i });
+      const g = await DiffNetwork.create(m, { batch: B, timesteps: T, surrogate });
+      const px = smallPixels(i);
+      const scores = g.forward(px, keys, 3);
+      const net = await Network.create(m, { batch: B, seed: 3 });
+      net.setInput({ kind: 'pixels', data: px });
+      net.run();
+      const what = `${kindName(kind)}, ${encoding}, ${surrogate}`;
+      expect(Array.from(scores), what).toEqual(Array.from(net.scores()));
+      for (const [layer, size] of [['n1', 108], ['n2', 8]] as const) {
+        const count = g.spikeCounts.get(layer)!;
+        expect(count, `${what}: ${layer}`).toBe(net.spikeCounts.get(layer));
+        expect(count, `${what}: ${layer} spikes`).toBeGreaterThan(0);
+        expect(count, `${what}: ${layer} not saturated`).toBeLessThan(B * T * size);
+      }
+      // the same DiffNetwork runs again from the start (state reset between passes)
+      expect(Array.from(g.forward(px, keys, 3)), `${what}: second pass`).toEqual(Array.from(scores));
+    }
+  });
+
+  it('gives gradients that match central differences (smooth spikes, reset path kept), parameters and input', async () => {
+    const kinds: NeuronKind[] = [
+      { op: 'lif', reset: 'subtract', resetDelay: true, per: 'channel' },
+      { op: 'lif', reset: 'zero', resetDelay: true, per: 'channel' },
+      { op: 'cubalif', reset: 'subtract', resetDelay: false, per: 'channel' },
+      { op: 'cubalif', reset: 'subtract', resetDelay: true, per: 'channel' },
+      { op: 'cubalif', reset: 'zero', resetDelay: true, per: 'channel' },
+    ];
+    for (const [k, kind] of kinds.entries()) {
+      const T = 5;
+      const readout = k % 2 ? 'mean' : 'final';
+      const m = neuronModel({ ...kind, encoding: 'direct', readout, T, seed: 40 + k });
+      const g = await DiffNetwork.create(m, { batch: B, timesteps: T, surrogate: 'smooth', keepReset: true, trainBeta: true, inputGrad: true });
+      const what = kindName(kind);
+      expect(g.params.map((p) => p.name), what).toEqual(expect.arrayContaining(['n1.beta', 'n2.beta']));
+      const px = smallPixels(30 + k);
+      const loss = (): number => softmaxCrossEntropy(g.forward(px, keys, 0), labels);
+      const scores = g.forward(px, keys, 0);
+      const dScores = new Float32Array(scores.length);
+      softmaxCrossEntropy(scores, labels, dScores);
+      g.zeroGrad();
+      g.backward(dScores);
+      const dx = new Float64Array(px.length);
+      for (let t = 0; t < T; t++) g.inputGradient(t).forEach((v, i) => (dx[i] += v));
+      let checked = 0;
+      for (const p of g.params) {
+        const analytic = Float64Array.from(p.grad);
+        const scale = Math.max(...analytic.map(Math.abs));
+        expect(scale, `${what}: ${p.name} some gradient`).toBeGreaterThan(0);
+        for (let i = 0; i < p.data.length; i += Math.max(1, Math.floor(p.data.length / 5))) {
+          const keep = p.data[i];
+          const h = 1e-2 * Math.max(1, Math.abs(keep));
+          p.data[i] = keep + h;
+          g.syncWeights();
+          const up = loss();
+          p.data[i] = keep - h;
+          g.syncWeights();
+          const down = loss();
+          p.data[i] = keep;
+          g.syncWeights();
+          const numeric = (up - down) / (2 * h);
+          expect(Math.abs(numeric - analytic[i]), `${what} ${p.name}[${i}]: ${numeric} vs ${analytic[i]}`).toBeLessThanOrEqual(
+            0.05 * scale + 0.05 * Math.abs(numeric),
+          );
+          checked++;
+        }
+      }
+      expect(checked, what).toBeGreaterThan(25);
+      // the input: direct input is the same current at every step, so the sum over steps, through the preprocessing
+      const top = Math.max(...dx.map(Math.abs));
+      expect(top, what).toBeGreaterThan(0);
+      for (let i = 3; i < px.length; i += 19) {
+        const keep = px[i];
+        px[i] = keep + 0.5;
+        const up = loss();
+        px[i] = keep - 0.5;
+        const down = loss();
+        px[i] = keep;
+        const numeric = up - down;
+        const analytic = dx[i] / 255 / 0.5;
+        expect(Math.abs(numeric - analytic), `${what} pixel ${i}: ${numeric} vs ${analytic}`).toBeLessThanOrEqual(
+          0.05 * (top / 255 / 0.5) + 0.05 * Math.abs(numeric),
+        );
+      }
+    }
+  });
+
+  it('gives finite, nonzero gradients with the step surrogates and the reset detached (the default)', async () => {
+    for (const [k, surrogate] of (['atan', 'triangle', 'fast-sigmoid'] as const).entries()) {
+      for (const kind of [
+        { op: 'lif', reset: 'subtract', resetDelay: true, per: 'channel' },
+        { op: 'cubalif', reset: 'subtract', resetDelay: true, per: 'neuron' },
+        { op: 'cubalif', reset: 'zero', resetDelay: false, per: 'channel' },
+      ] as const) {
+        const m = neuronModel({ ...kind, encoding: 'direct', readout: 'final', T: 4, seed: 60 + k });
+        const g = await DiffNetwork.create(m, { batch: B, timesteps: 4, surrogate, trainBeta: true, inputGrad: true });
+        const scores = g.forward(smallPixels(7 + k), keys, 0);
+        const d = new Float32Array(scores.length);
+        softmaxCrossEntropy(scores, labels, d);
+        g.zeroGrad();
+        g.backward(d);
+        const what = `${kindName(kind)}, ${surrogate}`;
+        for (const p of g.params) {
+          expect(p.grad.every(Number.isFinite), `${what}: ${p.name} finite`).toBe(true);
+          expect(p.grad.some((v) => v !== 0), `${what}: ${p.name} nonzero`).toBe(true);
+        }
+        expect(g.params.some((p) => p.name === 'n1.beta'), what).toBe(kind.per === 'channel');
+        const dPixel = g.pixelGradient();
+        expect(dPixel.every(Number.isFinite), what).toBe(true);
+        expect(dPixel.some((v) => v !== 0), what).toBe(true);
+      }
+    }
+  });
+});
