@@ -15,7 +15,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Adam, DiffNetwork, flatLength, readGrads, readWeights, shardStep, shuffle, writeWeights, type Dataset } from '@spikelens/sam';
+import { DiffNetwork } from '@spikelens/sam';
+import { Adam, flatLength, readGrads, readWeights, shardStep, shuffle, writeWeights, type Dataset } from '@spikelens/sam/train';
 import { initialModel, loadDataset, trainModel, type TrainConfig, type TrainProgress } from '@spikelens/sam/node';
 import { stats, type Stats } from './measure.js';
 

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Evaluation } from '@spikelens/sam';
+import type { Evaluation } from '@spikelens/sam/train';
 
 /**
  * The machine a card's figures (training time above all) were measured on: the CPU model and the cores Node may use

@@ -61,41 +61,7 @@ export type { ConvGeometry } from './geometry.js';
 export { imageToPixels, imageInput, imageShape, rgbaToRgb, baseImage, pixelsToRgba } from './image.js';
 export type { Channels } from './image.js';
 export * from './render/index.js';
-export { ARCH_NAMES, describeArch, buildArch } from './train/arch.js';
-export type { ArchOptions } from './train/arch.js';
 export { DiffNetwork, SURROGATES } from './diff/network.js';
-export type { Surrogate, DiffNetworkOptions, Param as TrainParam } from './diff/network.js';
-export { evaluate } from './train/evaluate.js';
-export type { Evaluation } from './train/evaluate.js';
-export { convertToSnn } from './train/convert.js';
-export type { ConvertOptions } from './train/convert.js';
-export { flatLength, readWeights, writeWeights, readGrads, gatherPixels, shardStep } from './train/shard.js';
-export type { ShardResult } from './train/shard.js';
-export {
-  parseIdxImages,
-  parseIdxLabels,
-  IDX_IMAGES_MAGIC,
-  IDX_LABELS_MAGIC,
-  makeDataset,
-  subset,
-  shuffle,
-  batches,
-  IMAGE_HEIGHT,
-  IMAGE_WIDTH,
-  IMAGE_PIXELS,
-  parseFashionClass,
-  splitFashion,
-  FASHION_CLASSES,
-  FASHION_TEST_PER_CLASS,
-  softmaxCrossEntropy,
-  accuracy,
-  countCorrect,
-  detExp,
-  detLog,
-  Sgd,
-  Adam,
-  lrAt,
-} from './train/index.js';
-export type { IdxImages, Dataset, Optimizer, OptimizerState, SgdOptions, AdamOptions, Schedule } from './train/index.js';
+export type { Surrogate, DiffNetworkOptions, Param as DiffParam } from './diff/network.js';
 export { readNir, writeNir, nirToModel, discretisation, NIR_TYPES, PRESETS, PRESET_NAMES } from './formats/nir/index.js';
 export type { NirImport, NirImportOptions, NirExportOptions, Discretisation, Integration, PresetName } from './formats/nir/index.js';

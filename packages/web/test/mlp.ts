@@ -1,5 +1,6 @@
 /** A small model for the tests of flat-input models and of models without maps. */
-import { buildArch, modelToSafetensors } from '@spikelens/sam';
+import { modelToSafetensors } from '@spikelens/sam';
+import { buildArch } from '@spikelens/sam/train';
 
 /**
  * The `mlp` architecture of `spikelens train` (input [1,28,28], flatten, linear 784->256, lif, linear, li), freshly

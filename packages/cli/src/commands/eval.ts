@@ -1,6 +1,7 @@
-import { InputError, LIMITS, UsageError, evaluate, parseJson } from '@spikelens/sam';
+import { InputError, LIMITS, UsageError, parseJson } from '@spikelens/sam';
+import { evaluate } from '@spikelens/sam/train';
 import { loadDataset, readBytes, writeFilesAtomic } from '@spikelens/sam/node';
-import type { Evaluation } from '@spikelens/sam';
+import type { Evaluation } from '@spikelens/sam/train';
 import { COMMON, choice, int, parse } from '../args.js';
 import type { Io } from '../io.js';
 import { isNir, loadModel } from '../load.js';

@@ -1,4 +1,5 @@
-import { ARCH_NAMES, SURROGATES, UsageError, convertToSnn, describeArch, evaluate, parseModel } from '@spikelens/sam';
+import { SURROGATES, UsageError, parseModel } from '@spikelens/sam';
+import { ARCH_NAMES, convertToSnn, describeArch, evaluate } from '@spikelens/sam/train';
 import { loadDataset, readBytes, trainModel, writeFilesAtomic, type TrainConfig } from '@spikelens/sam/node';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
