@@ -2,6 +2,11 @@
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /**
+   * A warning line: held until the command ends, printed (to `err`) only if it succeeds, so a failed command says
+   * one line whatever it warned about on the way.
+   */
+  warn(line: string): void;
   readonly stderr: NodeJS.WriteStream;
 }
 
@@ -27,6 +32,7 @@ export const processIo: Io = {
     listen();
     if (!closed.err) process.stderr.write(line + '\n');
   },
+  warn: (line) => processIo.err(line),
   get stderr() {
     listen();
     return process.stderr;

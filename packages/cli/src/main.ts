@@ -49,9 +49,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   const where = command ? `spikelens ${name}` : 'spikelens';
+  const warnings: string[] = [];
+  const held: Io = { out: (l) => io.out(l), err: (l) => io.err(l), warn: (l) => void warnings.push(l), stderr: io.stderr };
   try {
     if (!command) throw new UsageError(`unknown command "${name.slice(0, 40)}"`);
-    return await command.run(rest, io);
+    const code = await command.run(rest, held);
+    for (const w of warnings) io.err(oneLineMessage(w, 1000));
+    return code;
   } catch (err) {
     if (err instanceof UsageError) {
       const help = ` (see '${where} --help')`;

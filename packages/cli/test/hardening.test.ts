@@ -235,6 +235,17 @@ describe('14. options in our words', () => {
   });
 });
 
+describe('warnings of a command that then fails', () => {
+  it('are not printed: the failure is one line', async () => {
+    const nir = join(dir, 'warn.nir');
+    expect((await cli(['convert', MNIST, '-o', nir])).code).toBe(0);
+    const ok = await cli(['info', nir, '--preset', 'norse']);
+    expect(ok.code).toBe(0);
+    expect(ok.err.some((l) => l.startsWith('warning: '))).toBe(true);
+    await refused(['run', nir, '--preset', 'norse', '--input', join(dir, 'missing.npy')], 3, 20_000, /missing\.npy: cannot read/);
+  });
+});
+
 describe('15. eval of a .nir model takes --timesteps', () => {
   it('spikelens eval model.nir --timesteps 4', async () => {
     const nir = join(dir, 'eval.nir');

@@ -18,6 +18,7 @@ export async function cli(argv: string[]): Promise<CliResult> {
   const io: Io = {
     out: (l) => void out.push(l),
     err: (l) => void err.push(l),
+    warn: (l) => void err.push(l),
     stderr: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
   };
   const code = await main(argv, io);

@@ -43,7 +43,7 @@ export async function convertCommand(argv: readonly string[], io: Io): Promise<n
     if (values['no-hints']) throw new UsageError('--no-hints applies when writing .nir');
     const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
     const r = await readNir(await readBytes(inFile), inFile, nirOptions(values, true, timesteps));
-    for (const w of r.warnings) io.err(`warning: ${inFile}: ${w}`);
+    for (const w of r.warnings) io.warn(`warning: ${inFile}: ${w}`);
     await writeFilesAtomic([{ path: outFile, data: r.safetensors }]);
     io.out(`${inFile} -> ${outFile}: ${r.model.layers.length} layers (${r.model.layers.map((l) => l.op).join(', ')})`);
     return 0;

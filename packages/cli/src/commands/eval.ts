@@ -53,7 +53,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
   const file = positionals[0];
   if (values['update-card'] && isNir(file)) throw new UsageError('--update-card applies to .safetensors models (their card is MODEL.json)');
-  const model = await loadModel(file, nirOptions(values, isNir(file), timesteps), io.err);
+  const model = await loadModel(file, nirOptions(values, isNir(file), timesteps), io.warn);
   const test = await loadDataset(dataset, 'test');
   const bar = new Progress(io.stderr, 'eval', limit || test.count, !values.quiet);
   const ev = await evaluate(model, test, { limit, batch, seed, timesteps, onBatch: (d) => bar.update(d) });

@@ -98,7 +98,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
 
   const [modelFile, ...images] = positionals;
   await checkOutputDir(outDir);
-  const model = await loadModel(modelFile, nirOptions(values, isNir(modelFile), timesteps), io.err);
+  const model = await loadModel(modelFile, nirOptions(values, isNir(modelFile), timesteps), io.warn);
   const labels = model.input.labels;
   const stems = uniqueStems(images);
   const T = resolveTimesteps(model, { kind: 'pixels', file: images[0] }, timesteps);

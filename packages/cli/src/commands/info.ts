@@ -56,7 +56,7 @@ export async function infoCommand(argv: readonly string[], io: Io): Promise<numb
   const file = positionals[0];
   const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
   if (timesteps !== undefined && !isNir(file)) throw new UsageError('--timesteps applies to .nir models only (a .safetensors model has its own)');
-  const model = await loadModel(file, nirOptions(values, isNir(file), timesteps), io.err);
+  const model = await loadModel(file, nirOptions(values, isNir(file), timesteps), io.warn);
   const d = describe(model);
   const { input } = model;
   if (values.json) {

@@ -85,7 +85,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   await checkOutputDir(outDir);
 
   const modelFile = positionals[0];
-  const model = await loadModel(modelFile, nirOptions(values, isNir(modelFile), timesteps), io.err);
+  const model = await loadModel(modelFile, nirOptions(values, isNir(modelFile), timesteps), io.warn);
   const source = await openInput(inputFile, model);
   try {
     const record = recordArg[0] === 'all' ? recordAll(model, source) : recordArg;
