@@ -8,6 +8,7 @@
 import * as twin from '@spikelens/core-wasm/twin';
 import {
   DEFAULT_EVENT_THRESHOLD, convFanout, convGeometry, dims, expandParam, isSpiking, layerEventThreshold, poolGeometry, preprocess, sizeOf,
+  spikeComparison,
 } from '@spikelens/sam';
 import type { Layer, Model, NetworkInput } from '@spikelens/sam';
 
@@ -240,6 +241,7 @@ export class TwinNetwork {
         const perNeuron = [layer.beta, layer.threshold, layer.vReset, ...(layer.alpha ? [layer.alpha] : [])].some((p) => p.per === 'neuron');
         const beta = expandParam(layer.beta, C, HW, perNeuron);
         const thr = expandParam(layer.threshold, C, HW, perNeuron);
+        const cmp = expandParam(spikeComparison(layer), C, HW, perNeuron);
         const vr = expandParam(layer.vReset, C, HW, perNeuron);
         const vInit = expandParam(layer.vReset, C, HW, true);
         const out = new Float32Array(B * outSize); // this step's spikes (the previous step's on entry)
@@ -249,8 +251,8 @@ export class TwinNetwork {
         const alpha = layer.alpha ? expandParam(layer.alpha, C, HW, perNeuron) : null;
         const syn = new Float32Array(alpha ? B * outSize : 0);
         const exec = alpha
-          ? (): void => twin.cubalif(x, syn, out, v, alpha, beta, thr, vr, B, C, HW, perNeuron ? 1 : 0, reset, delay)
-          : (): void => twin.lif(x, out, v, beta, thr, vr, B, C, HW, perNeuron ? 1 : 0, reset, delay);
+          ? (): void => twin.cubalif(x, syn, out, v, alpha, beta, thr, cmp, vr, B, C, HW, perNeuron ? 1 : 0, reset, delay)
+          : (): void => twin.lif(x, out, v, beta, thr, cmp, vr, B, C, HW, perNeuron ? 1 : 0, reset, delay);
         const resetState = (): void => {
           syn.fill(0);
           out.fill(0);

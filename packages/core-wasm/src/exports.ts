@@ -57,10 +57,12 @@ export interface CoreExports {
   affine(x: number, y: number, scale: number, shift: number, B: number, C: number, HW: number): void;
   /**
    * One LIF step (docs/semantics.md §3). `s`: previous spikes in, this step's out; `v`: membrane. Params have C values
-   * (perNeuron 0) or C*HW (1). reset 0 subtract, 1 zero, 2 none; resetDelay 0 or 1.
+   * (perNeuron 0) or C*HW (1). A neuron spikes when `v > cmp`; the subtract reset takes `thr`. `cmp` (the layout of
+   * `thr`) is `thr` itself, or the next float32 below it for a layer that fires at `v >= thr`. reset 0 subtract,
+   * 1 zero, 2 none; resetDelay 0 or 1.
    */
   lif(
-    I: number, s: number, v: number, beta: number, thr: number, vr: number, B: number, C: number, HW: number,
+    I: number, s: number, v: number, beta: number, thr: number, cmp: number, vr: number, B: number, C: number, HW: number,
     perNeuron: number, reset: number, resetDelay: number,
   ): void;
   /** `v = fl(fl(beta*v) + I)`. */
@@ -70,7 +72,7 @@ export interface CoreExports {
    * `alpha` has the layout of the other params.
    */
   cubalif(
-    I: number, i: number, s: number, v: number, alpha: number, beta: number, thr: number, vr: number,
+    I: number, i: number, s: number, v: number, alpha: number, beta: number, thr: number, cmp: number, vr: number,
     B: number, C: number, HW: number, perNeuron: number, reset: number, resetDelay: number,
   ): void;
   /** `y = max(0, x)`. */
@@ -120,17 +122,17 @@ export interface CoreExports {
   /** `dx = x > 0 ? dy : 0`. */
   relu_backward(x: number, dy: number, dx: number, n: number): void;
   /**
-   * `lif` with resetDelay 0 that also writes the pre-reset membrane `u`; surrogate 3 (smooth, tests only) spikes
-   * `s = sigmoid(4*(u - thr))`. `v`: v_{t-1} in, v_t out. reset 0 subtract, 1 zero, 2 none (also zero and none with
+   * `lif` with resetDelay 0 that also writes the pre-reset membrane `u` (spike `u > cmp`, subtract `thr`, as `lif`);
+   * surrogate 3 (smooth, tests only) spikes `s = sigmoid(4*(u - thr))`. `v`: v_{t-1} in, v_t out. reset 0 subtract, 1 zero, 2 none (also zero and none with
    * resetDelay 1: the same spikes, `u` being the delayed form's membrane), 3 subtract with resetDelay 1 (`s`: the
    * previous spikes in; `u = v`, and `u` may equal `v`).
    */
   lif_forward_train(
-    I: number, s: number, v: number, u: number, beta: number, thr: number, vr: number, B: number, C: number, HW: number,
-    perNeuron: number, reset: number, surrogate: number,
+    I: number, s: number, v: number, u: number, beta: number, thr: number, cmp: number, vr: number,
+    B: number, C: number, HW: number, perNeuron: number, reset: number, surrogate: number,
   ): void;
   /**
-   * One LIF step back: `du = ds*sg(u) + gv*dv/du`; `dI = du`; `gv` (dL/dv_t in) becomes `beta*du` (dL/dv_{t-1});
+   * One LIF step back (the surrogate centred on `thr`, whatever `cmp` the forward used): `du = ds*sg(u) + gv*dv/du`; `dI = du`; `gv` (dL/dv_t in) becomes `beta*du` (dL/dv_{t-1});
    * `dbeta += du*vprev` (0 = skip). surrogate 0 triangle, 1 atan, 2 fast-sigmoid, 3 smooth; keepReset 0/1.
    * reset 3 (subtract with resetDelay 1): `du = ds*sg(u) + gv*(beta - keepReset*thr*sg(u))`, `gv` (dL/dv_{t+1} in)
    * becomes `du` itself (dL/dv_t).

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCore, type Core } from "../src/index.js";
 import * as twin from "../src/twin.js";
+import { below } from "../src/twin/neurons.js";
 import { Arena } from "./arena.js";
 import { convArb as baseConvArb, type Conv } from "./conv-arb.js";
 import { expectSameBits, normals, outSize, random, spikes, uniforms } from "./util.js";
@@ -510,28 +511,49 @@ describe("relu_backward", () => {
 // ---------------------------------------------------------------------------------------------------------------
 const subtract = 0, zero = 1, none = 2, subtractDelay = 3;
 
+// cmp, the threshold the membrane must exceed: thr (spike at v > thr), the float32 below thr (fireAtThreshold: spike
+// at v >= thr), or values of its own.
+type CmpKind = "thr" | "below" | "free";
+const cmpArb = fc.constantFrom<CmpKind>("thr", "below", "free");
+const cmpOf = (kind: CmpKind, thr: Float32Array, rand: () => number): Float32Array =>
+  kind === "thr" ? thr : kind === "below" ? thr.map(below) : uniforms(rand, thr.length, 0.2, 1.5);
+
+/**
+ * Neuron parameters, and a draw of inputs: on a coarse dyadic grid (beta 1/2, 3/4 or 1; thresholds, currents and
+ * membranes multiples of 1/8) so membranes land exactly on their thresholds, or uniforms and normals.
+ */
+function neuronSet(rand: () => number, dyadic: boolean, np: number, n: number) {
+  const grid = (k: number, lo: number, hi: number) => Float32Array.from({ length: k }, () => (lo + Math.floor(rand() * (hi - lo + 1))) / 8);
+  const p = dyadic
+    ? { beta: Float32Array.from({ length: np }, () => [0.5, 0.75, 1][Math.floor(rand() * 3)]), thr: grid(np, 2, 12), vr: grid(np, -2, 2) }
+    : { beta: uniforms(rand, np, 0.3, 1.1), thr: uniforms(rand, np, 0.2, 1.5), vr: normals(rand, np, 0.3) };
+  const draw = () => (dyadic ? grid(n, -8, 12) : normals(rand, n, 1.5));
+  return { ...p, v0: dyadic ? grid(n, -4, 8) : normals(rand, n), draw };
+}
+
 describe("lif_forward_train", () => {
-  it("equals the twin bit for bit for every surrogate, reset (delayed subtract too) and layout over several steps", () => {
+  it("equals the twin bit for bit for every surrogate, reset (delayed subtract too), layout and cmp over several steps", () => {
     fc.assert(
       fc.property(
         layerArb, fc.constantFrom(subtract, zero, none, subtractDelay), fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1),
-        fc.integer({ min: 1, max: 4 }), seedArb,
-        ({ B, C, HW }, reset, sur, perNeuron, T, seed) => {
+        fc.integer({ min: 1, max: 4 }), cmpArb, fc.boolean(), seedArb,
+        ({ B, C, HW }, reset, sur, perNeuron, T, cmpKind, dyadic, seed) => {
           const rand = random(seed);
           const n = B * C * HW;
           const np = perNeuron ? C * HW : C;
-          const beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5), vr = normals(rand, np, 0.3);
+          const { beta, thr, vr, v0, draw } = neuronSet(rand, dyadic, np, n);
+          const cmp = cmpOf(cmpKind, thr, rand);
           // the delayed subtract reads the previous spikes (0/1, or smooth ones); the other modes ignore s on entry
           const s0 = reset !== subtractDelay ? null : sur === 3 ? uniforms(rand, n, 0, 1) : spikes(rand, n, 0.4, "binary");
-          const s = s0 ? s0.slice() : new Float32Array(n), v = normals(rand, n), u = new Float32Array(n);
+          const s = s0 ? s0.slice() : new Float32Array(n), v = v0.slice(), u = new Float32Array(n);
           arena.reset();
           const Ip = arena.f32(n), sp = s0 ? arena.f32(s0) : arena.f32(n), vp = arena.f32(v), up = arena.f32(n);
-          const bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
+          const bp = arena.f32(beta), tp = arena.f32(thr), cp = arena.f32(cmp), rp = arena.f32(vr);
           for (let t = 0; t < T; t++) {
-            const I = normals(rand, n, 1.5);
+            const I = draw();
             new Float32Array(core.memory.buffer, Ip, n).set(I);
-            core.exports.lif_forward_train(Ip, sp, vp, up, bp, tp, rp, B, C, HW, perNeuron, reset, sur);
-            twin.lifForwardTrain(I, s, v, u, beta, thr, vr, B, C, HW, perNeuron, reset, sur);
+            core.exports.lif_forward_train(Ip, sp, vp, up, bp, tp, cp, rp, B, C, HW, perNeuron, reset, sur);
+            twin.lifForwardTrain(I, s, v, u, beta, thr, cmp, vr, B, C, HW, perNeuron, reset, sur);
             expectSameBits(arena.readF32(up, n), u, `u at step ${t}`);
             expectSameBits(arena.readF32(sp, n), s, `s at step ${t}`);
             expectSameBits(arena.readF32(vp, n), v, `v at step ${t}`);
@@ -539,28 +561,28 @@ describe("lif_forward_train", () => {
           arena.checkGuards();
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 
-  it("gives the lif kernel's s and v (resetDelay 0) for the step surrogates", () => {
+  it("gives the lif kernel's s and v (resetDelay 0) for the step surrogates, for every cmp", () => {
     fc.assert(
       fc.property(
-        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), seedArb,
-        ({ B, C, HW }, reset, sur, perNeuron, seed) => {
+        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), cmpArb, fc.boolean(), seedArb,
+        ({ B, C, HW }, reset, sur, perNeuron, cmpKind, dyadic, seed) => {
           const rand = random(seed);
           const n = B * C * HW;
           const np = perNeuron ? C * HW : C;
-          const beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5), vr = normals(rand, np, 0.3);
-          const v0 = normals(rand, n);
+          const { beta, thr, vr, v0, draw } = neuronSet(rand, dyadic, np, n);
+          const cmp = cmpOf(cmpKind, thr, rand);
           arena.reset();
-          const bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
+          const bp = arena.f32(beta), tp = arena.f32(thr), cp = arena.f32(cmp), rp = arena.f32(vr);
           const s1 = arena.f32(new Float32Array(n)), v1 = arena.f32(v0), s2 = arena.f32(n), v2 = arena.f32(v0), up = arena.f32(n);
           const Ip = arena.f32(n);
           for (let t = 0; t < 3; t++) {
-            new Float32Array(core.memory.buffer, Ip, n).set(normals(rand, n, 1.5));
-            core.exports.lif(Ip, s1, v1, bp, tp, rp, B, C, HW, perNeuron, reset, 0);
-            core.exports.lif_forward_train(Ip, s2, v2, up, bp, tp, rp, B, C, HW, perNeuron, reset, sur);
+            new Float32Array(core.memory.buffer, Ip, n).set(draw());
+            core.exports.lif(Ip, s1, v1, bp, tp, cp, rp, B, C, HW, perNeuron, reset, 0);
+            core.exports.lif_forward_train(Ip, s2, v2, up, bp, tp, cp, rp, B, C, HW, perNeuron, reset, sur);
             expectSameBits(arena.readF32(s2, n), arena.readF32(s1, n), "s");
             expectSameBits(arena.readF32(v2, n), arena.readF32(v1, n), "v");
           }
@@ -579,6 +601,72 @@ describe("lif_forward_train", () => {
     }
     for (let z = -80; z < 80; z += 0.37) {
       expect(Math.abs(twin.expCore(Math.fround(z)) / Math.exp(Math.fround(z)) - 1)).toBeLessThan(1e-6);
+    }
+  });
+});
+
+describe("lif_forward_train on the threshold", () => {
+  // u lands exactly on thr or one float32 ulp either side; cmp = thr (spike at u > thr) or below(thr) (u >= thr).
+  const next = (x: number, dir: 1 | -1): number => {
+    if (x === 0) return dir * 2 ** -149;
+    const f = new Float32Array([x]);
+    const u = new Uint32Array(f.buffer);
+    u[0] += (x > 0) === (dir > 0) ? 1 : -1;
+    return f[0];
+  };
+  const run = (L: Float32Array, p: { thr: Float32Array; cmp: Float32Array }, C: number, HW: number, perNeuron: number, mode: number, sur: number) => {
+    const n = L.length;
+    arena.reset();
+    const np = p.thr.length;
+    const Ip = arena.f32(L), sp = arena.f32(new Float32Array(n)), vp = arena.f32(new Float32Array(n)), up = arena.f32(n);
+    const bp = arena.f32(new Float32Array(np).fill(1)), tp = arena.f32(p.thr), cp = arena.f32(p.cmp), rp = arena.f32(new Float32Array(np).fill(0.25));
+    core.exports.lif_forward_train(Ip, sp, vp, up, bp, tp, cp, rp, 1, C, HW, perNeuron, mode, sur);
+    arena.checkGuards();
+    return { s: arena.readF32(sp, n), v: arena.readF32(vp, n), u: arena.readF32(up, n) };
+  };
+
+  it("fires at u >= thr with cmp = below(thr), at u > thr with cmp = thr, subtracting thr itself, in every mode", () => {
+    for (const t of [1, 0.75, 0, -0, 2 ** -149, -(2 ** -149), -0.5]) {
+      for (const fire of [false, true]) {
+        for (const mode of [subtract, zero, none, subtractDelay]) {
+          for (const sur of [0, 1, 2]) {
+            for (const [C, HW, perNeuron] of [[1, 5, 0], [1, 6, 1], [6, 1, 0], [2, 7, 0]]) {
+              const n = C * HW;
+              const thr = new Float32Array(perNeuron ? n : C).fill(t);
+              const p = { thr, cmp: fire ? thr.map(below) : thr };
+              const L = Float32Array.from({ length: n }, (_, i) => [t, next(t, -1), next(t, 1)][i % 3]);
+              const got = run(L, p, C, HW, perNeuron, mode, sur);
+              const what = `thr ${Object.is(t, -0) ? "-0" : t}, fire ${fire}, mode ${mode}, surrogate ${sur}, ${C}x${HW}/${perNeuron}`;
+              for (let i = 0; i < n; i++) {
+                const u = Math.fround(0 + L[i]);
+                const spike = fire ? u >= Math.fround(t) : u > Math.fround(t);
+                expect(got.s[i], `${what}: neuron ${i}`).toBe(spike ? 1 : 0);
+                const v = !spike || mode === none || mode === subtractDelay ? u : mode === zero ? 0.25 : Math.fround(u - Math.fround(t));
+                expect(got.v[i], `${what}: neuron ${i} membrane`).toBe(v);
+              }
+              // and the twin agrees bit for bit
+              const s = new Float32Array(n), v = new Float32Array(n), u = new Float32Array(n);
+              const np = thr.length;
+              twin.lifForwardTrain(L, s, v, u, new Float32Array(np).fill(1), p.thr, p.cmp, new Float32Array(np).fill(0.25), 1, C, HW, perNeuron, mode, sur);
+              expectSameBits(got.s, s, `${what}: twin s`);
+              expectSameBits(got.v, v, `${what}: twin v`);
+              expectSameBits(got.u, u, `${what}: twin u`);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("the smooth surrogate's spike is centred on thr and ignores cmp", () => {
+    const thr = new Float32Array([1]);
+    const L = Float32Array.of(1, next(1, -1), next(1, 1), 0.5, 1.5);
+    for (const mode of [subtract, zero, none, subtractDelay]) {
+      const a = run(L, { thr, cmp: thr }, 1, 5, 0, mode, 3);
+      const b = run(L, { thr, cmp: thr.map(below) }, 1, 5, 0, mode, 3);
+      expectSameBits(b.s, a.s, `mode ${mode}: s`);
+      expectSameBits(b.v, a.v, `mode ${mode}: v`);
+      expect(a.s[0]).toBe(0.5);
     }
   });
 });
@@ -728,23 +816,23 @@ const mem = (p: number, n: number) => new Float32Array(core.memory.buffer, p, n)
 const copyF32 = (src: number, dst: number, n: number) => mem(dst, n).set(mem(src, n));
 
 describe("lif_forward_train with resetDelay true", () => {
-  it("mode 3 is lif's delayed subtract bit for bit for the step surrogates, with u = v (u may be v)", () => {
+  it("mode 3 is lif's delayed subtract bit for bit for the step surrogates and every cmp, with u = v (u may be v)", () => {
     fc.assert(
-      fc.property(layerArb, fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), fc.boolean(), seedArb, ({ B, C, HW }, sur, perNeuron, alias, seed) => {
+      fc.property(layerArb, fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), fc.boolean(), cmpArb, fc.boolean(), seedArb, ({ B, C, HW }, sur, perNeuron, alias, cmpKind, dyadic, seed) => {
         const rand = random(seed);
         const n = B * C * HW;
         const np = perNeuron ? C * HW : C;
-        const beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5), vr = normals(rand, np, 0.3);
-        const v0 = normals(rand, n);
+        const { beta, thr, vr, v0, draw } = neuronSet(rand, dyadic, np, n);
+        const cmp = cmpOf(cmpKind, thr, rand);
         arena.reset();
-        const bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
+        const bp = arena.f32(beta), tp = arena.f32(thr), cp = arena.f32(cmp), rp = arena.f32(vr);
         const s1 = arena.f32(new Float32Array(n)), v1 = arena.f32(v0), s2 = arena.f32(new Float32Array(n)), v2 = arena.f32(v0);
         const up = alias ? v2 : arena.f32(n);
         const Ip = arena.f32(n);
         for (let t = 0; t < 5; t++) {
-          mem(Ip, n).set(normals(rand, n, 1.5));
-          core.exports.lif(Ip, s1, v1, bp, tp, rp, B, C, HW, perNeuron, subtract, 1);
-          core.exports.lif_forward_train(Ip, s2, v2, up, bp, tp, rp, B, C, HW, perNeuron, subtractDelay, sur);
+          mem(Ip, n).set(draw());
+          core.exports.lif(Ip, s1, v1, bp, tp, cp, rp, B, C, HW, perNeuron, subtract, 1);
+          core.exports.lif_forward_train(Ip, s2, v2, up, bp, tp, cp, rp, B, C, HW, perNeuron, subtractDelay, sur);
           expectSameBits(arena.readF32(s2, n), arena.readF32(s1, n), `s at step ${t}`);
           expectSameBits(arena.readF32(v2, n), arena.readF32(v1, n), `v at step ${t}`);
           expectSameBits(arena.readF32(up, n), arena.readF32(v1, n), `u at step ${t}`);
@@ -755,22 +843,22 @@ describe("lif_forward_train with resetDelay true", () => {
     );
   });
 
-  it("zero and none with resetDelay true are modes 1 and 2: the same spikes, u the delayed form's membrane", () => {
+  it("zero and none with resetDelay true are modes 1 and 2: the same spikes, u the delayed form's membrane, for every cmp", () => {
     fc.assert(
-      fc.property(layerArb, fc.constantFrom(zero, none), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), seedArb, ({ B, C, HW }, reset, sur, perNeuron, seed) => {
+      fc.property(layerArb, fc.constantFrom(zero, none), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), cmpArb, fc.boolean(), seedArb, ({ B, C, HW }, reset, sur, perNeuron, cmpKind, dyadic, seed) => {
         const rand = random(seed);
         const n = B * C * HW;
         const np = perNeuron ? C * HW : C;
-        const beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5), vr = normals(rand, np, 0.3);
-        const v0 = normals(rand, n);
+        const { beta, thr, vr, v0, draw } = neuronSet(rand, dyadic, np, n);
+        const cmp = cmpOf(cmpKind, thr, rand);
         arena.reset();
-        const bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
+        const bp = arena.f32(beta), tp = arena.f32(thr), cp = arena.f32(cmp), rp = arena.f32(vr);
         const s1 = arena.f32(new Float32Array(n)), v1 = arena.f32(v0), s2 = arena.f32(n), v2 = arena.f32(v0), up = arena.f32(n);
         const Ip = arena.f32(n);
         for (let t = 0; t < 6; t++) {
-          mem(Ip, n).set(normals(rand, n, 1.5));
-          core.exports.lif(Ip, s1, v1, bp, tp, rp, B, C, HW, perNeuron, reset, 1);
-          core.exports.lif_forward_train(Ip, s2, v2, up, bp, tp, rp, B, C, HW, perNeuron, reset, sur);
+          mem(Ip, n).set(draw());
+          core.exports.lif(Ip, s1, v1, bp, tp, cp, rp, B, C, HW, perNeuron, reset, 1);
+          core.exports.lif_forward_train(Ip, s2, v2, up, bp, tp, cp, rp, B, C, HW, perNeuron, reset, sur);
           expectSameBits(arena.readF32(s2, n), arena.readF32(s1, n), `s at step ${t}`);
           expectSameBits(arena.readF32(up, n), arena.readF32(v1, n), `u at step ${t}`);
         }
@@ -780,29 +868,29 @@ describe("lif_forward_train with resetDelay true", () => {
     );
   });
 
-  it("cubalif's training step (li, then lif_forward_train on the current) is the cubalif kernel bit for bit", () => {
+  it("cubalif's training step (li, then lif_forward_train on the current) is the cubalif kernel bit for bit, for every cmp", () => {
     fc.assert(
       fc.property(
-        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), seedArb,
-        ({ B, C, HW }, reset, delay, sur, perNeuron, seed) => {
+        layerArb, fc.constantFrom(subtract, zero, none), fc.constantFrom(0, 1), fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1), cmpArb, fc.boolean(), seedArb,
+        ({ B, C, HW }, reset, delay, sur, perNeuron, cmpKind, dyadic, seed) => {
           const rand = random(seed);
           const n = B * C * HW;
           const np = perNeuron ? C * HW : C;
-          const alpha = uniforms(rand, np, 0.2, 1), beta = uniforms(rand, np, 0.3, 1.1), thr = uniforms(rand, np, 0.2, 1.5);
-          const vr = normals(rand, np, 0.3);
-          const v0 = normals(rand, n);
+          const { beta, thr, vr, v0, draw } = neuronSet(rand, dyadic, np, n);
+          const alpha = dyadic ? Float32Array.from({ length: np }, () => (rand() < 0.5 ? 0.5 : 1)) : uniforms(rand, np, 0.2, 1);
+          const cmp = cmpOf(cmpKind, thr, rand);
           const mode = delay && reset === subtract ? subtractDelay : reset;
           arena.reset();
-          const ap = arena.f32(alpha), bp = arena.f32(beta), tp = arena.f32(thr), rp = arena.f32(vr);
+          const ap = arena.f32(alpha), bp = arena.f32(beta), tp = arena.f32(thr), cp = arena.f32(cmp), rp = arena.f32(vr);
           const i1 = arena.f32(new Float32Array(n)), s1 = arena.f32(new Float32Array(n)), v1 = arena.f32(v0);
           const i2 = arena.f32(new Float32Array(n)), s2 = arena.f32(new Float32Array(n)), v2 = arena.f32(v0);
           const up = mode === subtractDelay ? v2 : arena.f32(n);
           const Ip = arena.f32(n);
           for (let t = 0; t < 5; t++) {
-            mem(Ip, n).set(normals(rand, n, 1.5));
-            core.exports.cubalif(Ip, i1, s1, v1, ap, bp, tp, rp, B, C, HW, perNeuron, reset, delay);
+            mem(Ip, n).set(draw());
+            core.exports.cubalif(Ip, i1, s1, v1, ap, bp, tp, cp, rp, B, C, HW, perNeuron, reset, delay);
             core.exports.li(Ip, i2, ap, B, C, HW, perNeuron);
-            core.exports.lif_forward_train(i2, s2, v2, up, bp, tp, rp, B, C, HW, perNeuron, mode, sur);
+            core.exports.lif_forward_train(i2, s2, v2, up, bp, tp, cp, rp, B, C, HW, perNeuron, mode, sur);
             expectSameBits(arena.readF32(i2, n), arena.readF32(i1, n), `i at step ${t}`);
             expectSameBits(arena.readF32(s2, n), arena.readF32(s1, n), `s at step ${t}`);
             // the delayed zero's membrane is the immediate form's u
@@ -883,7 +971,7 @@ describe("lif_backward with resetDelay true", () => {
           }
           copyF32(t ? vs[t - 1] : vInit, vs[t], n);
           copyF32(t ? ss[t - 1] : zeros, ss[t], n);
-          core.exports.lif_forward_train(xs[t], ss[t], vs[t], us[t], bp, tp, rp, B, C, HW, perNeuron, mode, 3);
+          core.exports.lif_forward_train(xs[t], ss[t], vs[t], us[t], bp, tp, tp, rp, B, C, HW, perNeuron, mode, 3);
         }
         const gv = arena.f32(new Float32Array(n)), gi = arena.f32(new Float32Array(n)), dbeta = arena.f32(new Float32Array(np));
         const dx = I.map(() => arena.f32(n));

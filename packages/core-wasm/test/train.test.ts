@@ -112,7 +112,7 @@ function gradients(p: Params, xs: Float32Array[], cs: Float32Array[], reset: num
     twin.affine(a, z, p.scale, p.shift, B, C, HW);
     const vprev = v.slice();
     const u = new Float32Array(n);
-    twin.lifForwardTrain(z, sp, v, u, p.beta, p.thr, p.vr, B, C, HW, 0, reset, 3);
+    twin.lifForwardTrain(z, sp, v, u, p.beta, p.thr, p.thr, p.vr, B, C, HW, 0, reset, 3);
     const pool = new Float32Array(B * F);
     twin.pool2d(0, sp, pool, B, C, H, W, Hp, Wp, 2, 2, 2, 2, 0, 0);
     const y = new Float32Array(B * K);

@@ -1,7 +1,7 @@
 export { UsageError, InputError, exitCodeOf } from './errors.js';
 export { LIMITS, formatBytes, boundedProduct } from './limits.js';
 export type { LimitName } from './limits.js';
-export { isSpiking, sizeOf } from './model.js';
+export { isSpiking, sizeOf, spikeComparison } from './model.js';
 export type {
   Shape,
   Tensor,

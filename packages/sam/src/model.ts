@@ -75,6 +75,11 @@ export interface SpikingLayer extends LayerBase {
   readonly vReset: NeuronParam;
   readonly reset: ResetRule;
   readonly resetDelay: boolean;
+  /**
+   * Spike when v >= threshold (Sinabs, SpikingJelly) instead of v > threshold; a subtract reset still takes the
+   * threshold itself (docs/semantics.md §3). The parser's default is false.
+   */
+  readonly fireAtThreshold: boolean;
 }
 
 export interface LiLayer extends LayerBase {
@@ -121,6 +126,24 @@ export interface Model {
 
 export function isSpiking(layer: Layer): layer is SpikingLayer {
   return layer.op === 'lif' || layer.op === 'if' || layer.op === 'cubalif';
+}
+
+/** The largest float32 below `x` (a finite float32; 0 and -0 give -2^-149): `v >= x` is `v > below(x)` for every float32 v. */
+export function below(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer);
+  if (f[0] === 0) u[0] = 0x80000001; // the negative number nearest zero
+  else u[0] += f[0] > 0 ? -1 : 1;
+  return f[0];
+}
+
+/**
+ * What a spiking layer's membrane must exceed to spike (docs/semantics.md §3), the kernels' `cmp`: the threshold
+ * itself, or with `fireAtThreshold` the float32 below each threshold, which makes `v > cmp` exactly `v >= threshold`.
+ */
+export function spikeComparison(layer: SpikingLayer): NeuronParam {
+  if (!layer.fireAtThreshold) return layer.threshold;
+  return { per: layer.threshold.per, data: layer.threshold.data.map(below) };
 }
 
 export function sizeOf(shape: Shape): number {

@@ -5,7 +5,7 @@ import {
 import { Arena, ArenaFullError } from './arena.js';
 import { InputError, UsageError } from './errors.js';
 import type { Layer, Model, NeuronParam } from './model.js';
-import { isSpiking, sizeOf } from './model.js';
+import { isSpiking, sizeOf, spikeComparison } from './model.js';
 import { preprocess } from './preprocess.js';
 import { convFanout } from './work.js';
 import { convGeometry, dims, expandParam, poolGeometry } from './geometry.js';
@@ -624,6 +624,9 @@ export class Network {
         const v = arena.allocF32(B * outSize);
         const beta = this.param(layer.beta, C);
         const thr = this.param(layer.threshold, C);
+        // what v must exceed to spike: the threshold, or the float32 below it with fireAtThreshold (docs/semantics.md §3)
+        const cmpParam = spikeComparison(layer);
+        const cmp = layer.fireAtThreshold ? this.param(cmpParam, C) : thr;
         const vr = this.param(layer.vReset, C);
         // the kernel reads one flag for all of them: expand any per-channel parameter when another is per neuron
         const alpha = layer.alpha ? this.param(layer.alpha, C) : null;
@@ -632,6 +635,7 @@ export class Network {
           perNeuron && !q.perNeuron ? this.arena.putF32(expandParam(p, C, HW, true)) : q.ptr;
         const betaPtr = expand(beta, layer.beta);
         const thrPtr = expand(thr, layer.threshold);
+        const cmpPtr = layer.fireAtThreshold ? expand(cmp, cmpParam) : thrPtr;
         const vrPtr = expand(vr, layer.vReset);
         const reset = RESET[layer.reset];
         const delay = layer.resetDelay ? 1 : 0;
@@ -639,8 +643,8 @@ export class Network {
         const alphaPtr = alpha ? expand(alpha, layer.alpha!) : 0;
         const syn = alpha ? arena.allocF32(B * outSize) : 0;
         const exec = alpha
-          ? (): void => ex.cubalif(inPtr, syn, out, v, alphaPtr, betaPtr, thrPtr, vrPtr, B, C, HW, perNeuron, reset, delay)
-          : (): void => ex.lif(inPtr, out, v, betaPtr, thrPtr, vrPtr, B, C, HW, perNeuron, reset, delay);
+          ? (): void => ex.cubalif(inPtr, syn, out, v, alphaPtr, betaPtr, thrPtr, cmpPtr, vrPtr, B, C, HW, perNeuron, reset, delay)
+          : (): void => ex.lif(inPtr, out, v, betaPtr, thrPtr, cmpPtr, vrPtr, B, C, HW, perNeuron, reset, delay);
         const resetState = (): void => {
           if (syn) arena.f32(syn, B * outSize).fill(0);
           arena.f32(out, B * outSize).fill(0);

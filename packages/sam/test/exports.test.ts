@@ -108,6 +108,7 @@ describe('the built package', () => {
         "simulate",
         "sizeOf",
         "sniffFormat",
+        "spikeComparison",
         "summarize",
         "summaryScores",
         "textHeight",

@@ -392,6 +392,47 @@ describe('counting synaptic operations', () => {
   });
 });
 
+describe('fireAtThreshold (docs/semantics.md §3)', () => {
+  // One neuron: direct input fl(0.3) at every step into a lif with beta 1, threshold fl(0.3), subtract reset.
+  const oneNeuron = async (layer: Record<string, unknown>, T = 4) => {
+    const model = parseModel(modelToSafetensors({
+      format: 'spikelens.model/1', input: { shape: [1], encoding: { kind: 'direct' } }, timesteps: T, readout: 'count',
+      layers: [{ name: 'n', op: 'lif', beta: 1, threshold: 0.3, reset: 'subtract', ...layer }],
+    }, []), 'one.safetensors');
+    const net = await Network.create(model, { batch: 1 });
+    net.setInput({ kind: 'pixels', data: Float32Array.of(0.3) });
+    const rec = new Recorder(net, 'n', { spikes: true, membrane: true });
+    net.observe(rec);
+    net.run();
+    return { s: Array.from(rec.spikes!.data()), v: Array.from(rec.membrane!.data()), layer: model.layers[0] };
+  };
+
+  it('a membrane exactly at the threshold fires with fireAtThreshold, not without; the subtract leaves v - thr exactly', async () => {
+    const t = Math.fround(0.3);
+    // v = 0 + fl(0.3) = thr at step 0: v >= thr fires, and v - thr is exactly 0 (v - below(thr) would be 2^-25).
+    const at = await oneNeuron({ fireAtThreshold: true });
+    expect(at.layer).toMatchObject({ fireAtThreshold: true, threshold: { data: Float32Array.of(t) } });
+    expect(at.s).toEqual([1, 1, 1, 1]);
+    expect(at.v.map((v) => Object.is(v, 0))).toEqual([true, true, true, true]);
+    // v > thr: thr does not fire; 2*thr does (exact), and leaves thr.
+    const strict = await oneNeuron({});
+    expect(strict.layer).toMatchObject({ fireAtThreshold: false });
+    expect(strict.s).toEqual([0, 1, 1, 1]);
+    expect(strict.v).toEqual([t, t, t, t]);
+    expect(await oneNeuron({ fireAtThreshold: false })).toEqual(strict);
+  });
+
+  it('with a zero reset and with a delayed subtract too', async () => {
+    const t = Math.fround(0.3);
+    expect(await oneNeuron({ fireAtThreshold: true, reset: 'zero' })).toMatchObject({ s: [1, 1, 1, 1], v: [0, 0, 0, 0] });
+    expect(await oneNeuron({ reset: 'zero' })).toMatchObject({ s: [0, 1, 0, 1], v: [t, 0, t, 0] });
+    // delayed: v_t = v_{t-1} + I - thr*s_{t-1}, so the membrane stays on thr and fires at every step
+    expect(await oneNeuron({ fireAtThreshold: true, resetDelay: true })).toMatchObject({ s: [1, 1, 1, 1], v: [t, t, t, t] });
+    // v > thr: 2*thr fires at step 1 and, less thr plus thr, stays there
+    expect(await oneNeuron({ resetDelay: true })).toMatchObject({ s: [0, 1, 1, 1], v: [t, 2 * t, 2 * t, 2 * t] });
+  });
+});
+
 describe('cubalif layers', () => {
   it('equal an li layer (the synaptic current) feeding a lif layer, bit for bit', async () => {
     const r = rng(77);

@@ -57,25 +57,28 @@ const PI: f32 = 3.141592653589793;
 
 // ---------------------------------------------------------------------------------------------------------------
 // lif_forward_train: `lif` with resetDelay false (the same float operations, so s and v are bit-identical for the
-// step-function surrogates) that also writes the pre-reset membrane u. Smooth: s = sigmoid(4*(u - thr)), subtract
-// v = fl(u - fl(thr*s)), zero v = fl(u + fl(s*fl(vr - u))), none v = u.
+// step-function surrogates) that also writes the pre-reset membrane u. The step spikes when u > cmp (cmp: thr, or
+// the float32 below it for `fireAtThreshold`, docs/semantics.md §3); a subtract takes thr. Smooth: s = sigmoid(4*(u - thr)),
+// subtract v = fl(u - fl(thr*s)), zero v = fl(u + fl(s*fl(vr - u))), none v = u.
 // Mode 3 (subtract, resetDelay true) reads the previous spikes from s: v = fl(fl(fl(beta*v) + I) - fl(thr*s_prev)),
 // then s from v (step or smooth) and u = v: `lif`'s delayed subtract, bit for bit for the step surrogates.
 @inline function trainRun(
   perElement: bool, reset: i32, smooth: bool,
-  Ip: usize, sp: usize, vp: usize, up: usize, n: i32, bp: usize, tp: usize, rp: usize,
+  Ip: usize, sp: usize, vp: usize, up: usize, n: i32, bp: usize, tp: usize, cp: usize, rp: usize,
 ): void {
   const one = f32x4.splat(1);
   const beta0 = f32x4.splat(load<f32>(bp));
   const thr0 = f32x4.splat(load<f32>(tp));
+  const cmp0 = f32x4.splat(load<f32>(cp));
   const vr0 = f32x4.splat(load<f32>(rp));
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const beta = perElement ? v128.load(at(bp, i)) : beta0;
     const thr = perElement ? v128.load(at(tp, i)) : thr0;
+    const cmp = perElement ? v128.load(at(cp, i)) : cmp0;
     let u = f32x4.add(f32x4.mul(beta, v128.load(at(vp, i))), v128.load(at(Ip, i)));
     if (reset == SUBTRACT_DELAY) u = f32x4.sub(u, f32x4.mul(thr, v128.load(at(sp, i))));
-    const fired = f32x4.gt(u, thr);
+    const fired = f32x4.gt(u, cmp);
     const s = smooth ? sigmoidVec(u, thr) : v128.and(fired, one);
     let v = u;
     if (reset == SUBTRACT) v = f32x4.sub(u, f32x4.mul(thr, s));
@@ -90,10 +93,11 @@ const PI: f32 = 3.141592653589793;
   for (; i < n; i++) {
     const beta = load<f32>(perElement ? at(bp, i) : bp);
     const thr = load<f32>(perElement ? at(tp, i) : tp);
+    const cmp = load<f32>(perElement ? at(cp, i) : cp);
     const vr = load<f32>(perElement ? at(rp, i) : rp);
     let u = beta * load<f32>(at(vp, i)) + load<f32>(at(Ip, i));
     if (reset == SUBTRACT_DELAY) u = u - thr * load<f32>(at(sp, i));
-    const s: f32 = smooth ? sigmoidScalar(u, thr) : u > thr ? <f32>1 : <f32>0;
+    const s: f32 = smooth ? sigmoidScalar(u, thr) : u > cmp ? <f32>1 : <f32>0;
     let v = u;
     if (reset == SUBTRACT) v = u - thr * s;
     else if (reset == ZERO) v = smooth ? u + s * (vr - u) : s != 0 ? vr : u;
@@ -104,7 +108,7 @@ const PI: f32 = 3.141592653589793;
 }
 
 export function lif_forward_train(
-  I: usize, s: usize, v: usize, u: usize, beta: usize, thr: usize, vr: usize, B: i32, C: i32, HW: i32,
+  I: usize, s: usize, v: usize, u: usize, beta: usize, thr: usize, cmp: usize, vr: usize, B: i32, C: i32, HW: i32,
   perNeuron: i32, reset: i32, surrogate: i32,
 ): void {
   const smooth = surrogate == SMOOTH;
@@ -112,14 +116,14 @@ export function lif_forward_train(
     const N = C * HW;
     for (let b = 0; b < B; b++) {
       const o = b * N;
-      trainRun(true, reset, smooth, at(I, o), at(s, o), at(v, o), at(u, o), N, beta, thr, vr);
+      trainRun(true, reset, smooth, at(I, o), at(s, o), at(v, o), at(u, o), N, beta, thr, cmp, vr);
     }
     return;
   }
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < C; c++) {
       const o = (b * C + c) * HW;
-      trainRun(false, reset, smooth, at(I, o), at(s, o), at(v, o), at(u, o), HW, at(beta, c), at(thr, c), at(vr, c));
+      trainRun(false, reset, smooth, at(I, o), at(s, o), at(v, o), at(u, o), HW, at(beta, c), at(thr, c), at(cmp, c), at(vr, c));
     }
   }
 }
@@ -128,6 +132,8 @@ export function lif_forward_train(
 // Surrogate derivatives sg(u) (ABI.md), each as this exact sequence of f32 operations:
 // 0 triangle fl(fl(0.3 * max(0, fl(1 - |fl(fl(u/thr) - 1)|))) / thr); 1 atan fl(1 / fl(1 + fl(k*k))), k = fl(pi*fl(u - thr));
 // 2 fast-sigmoid fl(1 / fl(a*a)), a = fl(1 + fl(25*|fl(u - thr)|)); 3 smooth fl(fl(4*s) * fl(1 - s)).
+// They centre on the real threshold thr also when the forward compared with cmp (`fireAtThreshold`): the backward
+// reads the recorded s and never needs cmp.
 @inline function sgVec(surrogate: i32, u: v128, s: v128, thr: v128): v128 {
   const one = f32x4.splat(1);
   if (surrogate == 0) {

@@ -194,13 +194,14 @@ export function surrogate(kind: number, u: number, s: number, thr: number): numb
 }
 
 /**
- * `lif` with resetDelay false that also writes u = fl(fl(beta*v) + I). Surrogate 3 (smooth): s = smoothSpike(u, thr),
- * subtract v = fl(u - fl(thr*s)), zero v = fl(u + fl(s*fl(vr - u))), none v = u. Reset 3 (subtract with resetDelay
- * true): s holds the previous spikes on entry, v = u = fl(fl(fl(beta*v) + I) - fl(thr*s_prev)), then s from u.
+ * `lif` with resetDelay false that also writes u = fl(fl(beta*v) + I); the step spikes when u > cmp (as `lif`).
+ * Surrogate 3 (smooth): s = smoothSpike(u, thr), subtract v = fl(u - fl(thr*s)), zero v = fl(u + fl(s*fl(vr - u))),
+ * none v = u. Reset 3 (subtract with resetDelay true): s holds the previous spikes on entry,
+ * v = u = fl(fl(fl(beta*v) + I) - fl(thr*s_prev)), then s from u.
  */
 export function lifForwardTrain(
   I: Float32Array, s: Float32Array, v: Float32Array, u: Float32Array,
-  beta: Float32Array, thr: Float32Array, vr: Float32Array,
+  beta: Float32Array, thr: Float32Array, cmp: Float32Array, vr: Float32Array,
   B: number, C: number, HW: number, perNeuron: number, reset: number, surrogateKind: number,
 ): void {
   for (let b = 0; b < B; b++) {
@@ -210,7 +211,7 @@ export function lifForwardTrain(
         const k = perNeuron ? c * HW + p : c;
         if (reset === 3) {
           const ui = f(f(f(beta[k] * v[i]) + I[i]) - f(thr[k] * s[i]));
-          s[i] = surrogateKind === 3 ? smoothSpike(ui, thr[k]) : ui > thr[k] ? 1 : 0;
+          s[i] = surrogateKind === 3 ? smoothSpike(ui, thr[k]) : ui > cmp[k] ? 1 : 0;
           u[i] = ui;
           v[i] = ui;
           continue;
@@ -224,7 +225,7 @@ export function lifForwardTrain(
           else if (reset === 1) v[i] = f(ui + f(si * f(vr[k] - ui)));
           else v[i] = ui;
         } else {
-          const si = ui > thr[k] ? 1 : 0;
+          const si = ui > cmp[k] ? 1 : 0;
           s[i] = si;
           if (reset === 0) v[i] = f(ui - f(thr[k] * si));
           else if (reset === 1) v[i] = si !== 0 ? vr[k] : ui;

@@ -21,11 +21,12 @@ export function relu(x: Float32Array, y: Float32Array, n: number): void {
 
 /**
  * One LIF step, docs/semantics.md §3. s holds the previous step's spikes on entry and this step's on exit. Params have C values
- * (perNeuron 0) or C*HW (perNeuron 1). reset 0 subtract, 1 zero, 2 none.
+ * (perNeuron 0) or C*HW (perNeuron 1). reset 0 subtract, 1 zero, 2 none. A neuron spikes when v > cmp (thr itself, or
+ * `below(thr)` for a layer that fires at v >= thr); the subtract reset takes thr.
  */
 export function lif(
-  I: Float32Array, s: Float32Array, v: Float32Array, beta: Float32Array, thr: Float32Array, vr: Float32Array,
-  B: number, C: number, HW: number, perNeuron: number, reset: number, resetDelay: number,
+  I: Float32Array, s: Float32Array, v: Float32Array, beta: Float32Array, thr: Float32Array, cmp: Float32Array,
+  vr: Float32Array, B: number, C: number, HW: number, perNeuron: number, reset: number, resetDelay: number,
 ): void {
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < C; c++) {
@@ -34,14 +35,14 @@ export function lif(
         const k = perNeuron ? c * HW + p : c;
         if (!resetDelay || reset === 2) {
           v[i] = f(f(beta[k] * v[i]) + I[i]);
-          s[i] = v[i] > thr[k] ? 1 : 0;
+          s[i] = v[i] > cmp[k] ? 1 : 0;
           if (reset === 0) v[i] = f(v[i] - f(thr[k] * s[i]));
           else if (reset === 1) v[i] = s[i] !== 0 ? vr[k] : v[i];
         } else {
           const prev = s[i];
           if (reset === 0) v[i] = f(f(f(beta[k] * v[i]) + I[i]) - f(thr[k] * prev));
           else v[i] = f(f(beta[k] * (prev !== 0 ? vr[k] : v[i])) + I[i]);
-          s[i] = v[i] > thr[k] ? 1 : 0;
+          s[i] = v[i] > cmp[k] ? 1 : 0;
         }
       }
     }
@@ -65,8 +66,21 @@ export function li(
 /** `i = fl(fl(alpha*i) + I)`, then `lif` with input `i` (the core's `cubalif`). */
 export function cubalif(
   I: Float32Array, i: Float32Array, s: Float32Array, v: Float32Array, alpha: Float32Array, beta: Float32Array,
-  thr: Float32Array, vr: Float32Array, B: number, C: number, HW: number, perNeuron: number, reset: number, resetDelay: number,
+  thr: Float32Array, cmp: Float32Array, vr: Float32Array, B: number, C: number, HW: number, perNeuron: number,
+  reset: number, resetDelay: number,
 ): void {
   li(I, i, alpha, B, C, HW, perNeuron);
-  lif(i, s, v, beta, thr, vr, B, C, HW, perNeuron, reset, resetDelay);
+  lif(i, s, v, beta, thr, cmp, vr, B, C, HW, perNeuron, reset, resetDelay);
+}
+
+/**
+ * The largest float32 below `x` (x a finite float32; 0 and -0 give the negative denormal nearest zero), so that
+ * `v >= x` is exactly `v > below(x)` for every float32 v: the `cmp` of a layer that fires at the threshold.
+ */
+export function below(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer);
+  if (f[0] === 0) u[0] = 0x80000001;
+  else u[0] += f[0] > 0 ? -1 : 1;
+  return f[0];
 }

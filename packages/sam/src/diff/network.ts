@@ -2,7 +2,7 @@ import { createCore, type Core, type CoreSource } from '@spikelens/core-wasm';
 import { Arena } from '../arena.js';
 import { UsageError } from '../errors.js';
 import type { Layer, Model } from '../model.js';
-import { sizeOf } from '../model.js';
+import { sizeOf, spikeComparison } from '../model.js';
 import { preprocess } from '../preprocess.js';
 import { convGeometry, dims, expandParam, poolGeometry } from '../geometry.js';
 
@@ -175,6 +175,17 @@ export class DiffNetwork {
     const r = this.gradRecords.get(layer);
     if (!r) throw new UsageError(`layer "${layer}" was not named in gradLayers`);
     return this.arena.f32(r.ptr + t * r.n * 4, r.n);
+  }
+
+  /**
+   * The output of `layer` at step t of the last forward pass, `[batch, ...outShape]` (spikes of a spiking layer, the
+   * activation of a relu layer): a view into the core's memory, valid until the next forward pass.
+   */
+  layerOutput(layer: string, t: number): Float32Array {
+    const plan = this.plans.find((p) => p.layer.name === layer);
+    if (!plan) throw new UsageError(`the model has no layer "${layer}"`);
+    if (!Number.isInteger(t) || t < 0 || t >= this.timesteps) throw new RangeError(`step ${t} is not in 0..${this.timesteps - 1}`);
+    return this.arena.f32(plan.outs[t], this.batch * sizeOf(plan.layer.outShape));
   }
 
   /** Re-derive the core's packed weights after the parameters changed (an optimizer step, a load). */
@@ -394,6 +405,8 @@ export class DiffNetwork {
           ? this.addParam(`${layer.name}.beta`, [C], betaInit, false, [0, 1])
           : { ptr: arena.putF32(betaInit), grad: 0 };
         const thr = arena.putF32(expandParam(layer.threshold, C, HW, perNeuron));
+        // the kernels spike at v > cmp: the threshold, or the float32 below it with fireAtThreshold (as Network)
+        const cmp = layer.fireAtThreshold ? arena.putF32(expandParam(spikeComparison(layer), C, HW, perNeuron)) : thr;
         const vr = arena.putF32(expandParam(layer.vReset, C, HW, perNeuron));
         const vOne = expandParam(layer.vReset, C, HW, true);
         const vInit = arena.allocF32(B * outSize);
@@ -429,7 +442,7 @@ export class DiffNetwork {
             if (t === 0) arena.f32(outs[0], n).fill(0);
             else arena.f32(outs[t], n).set(arena.f32(outs[t - 1], n));
           }
-          ex.lif_forward_train(input, outs[t], vs[t], us[t], beta.ptr, thr, vr, B, C, HW, pn, reset, this.surrogate);
+          ex.lif_forward_train(input, outs[t], vs[t], us[t], beta.ptr, thr, cmp, vr, B, C, HW, pn, reset, this.surrogate);
           this.spikeCounts.set(name, this.spikeCounts.get(name)! + ex.count_nonzero(outs[t], n));
         };
         const bwd = (t: number): void => {

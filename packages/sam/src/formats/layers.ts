@@ -30,9 +30,9 @@ const FIELDS: Record<Op, readonly string[]> = {
   maxpool2d: ['kernel', 'stride', 'padding'],
   flatten: [],
   affine: ['scale', 'shift'],
-  lif: ['beta', 'threshold', 'reset', 'resetDelay', 'vReset'],
-  if: ['threshold', 'reset', 'resetDelay', 'vReset'],
-  cubalif: ['alpha', 'beta', 'threshold', 'reset', 'resetDelay', 'vReset'],
+  lif: ['beta', 'threshold', 'reset', 'resetDelay', 'vReset', 'fireAtThreshold'],
+  if: ['threshold', 'reset', 'resetDelay', 'vReset', 'fireAtThreshold'],
+  cubalif: ['alpha', 'beta', 'threshold', 'reset', 'resetDelay', 'vReset', 'fireAtThreshold'],
   li: ['beta'],
   relu: [],
 };
@@ -81,6 +81,7 @@ export function parseLayer(f: Fields, name: string, op: Op, inShape: Shape, tens
         vReset: neuronParam(f, 'vReset', 0, inShape, tensors),
         reset: f.choice('reset', RESETS, 'subtract'),
         resetDelay: f.boolean('resetDelay', false),
+        fireAtThreshold: f.boolean('fireAtThreshold', false),
       };
     }
     case 'li':

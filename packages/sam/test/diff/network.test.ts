@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { modelToSafetensors, parseModel } from '../../src/formats/index.js';
 import { Network } from '../../src/network.js';
 import { DiffNetwork } from '../../src/diff/network.js';
+import { Recorder } from '../../src/observers.js';
 import { softmaxCrossEntropy } from '../../src/train/loss.js';
 
 const rng = xorshift32;
@@ -245,18 +246,25 @@ describe('DiffNetwork gradients at every step', () => {
 // resetDelay true and cubalif (docs/training.md): conv -> neuron -> avgpool -> flatten -> linear -> neuron ->
 // linear -> li on [2,6,6], both neuron layers of the kind under test. `per`: 'channel' ([C] tensors, so beta is
 // trainable), 'neuron' (beta and vReset per neuron, threshold and alpha per channel: the kernels get them expanded),
-// 'alpha' (cubalif only: alpha per neuron, the rest per channel).
+// 'alpha' (cubalif only: alpha per neuron, the rest per channel). `fire`: the layers fire at v >= threshold
+// (fireAtThreshold); such models are built on a dyadic grid (weights, thresholds, vReset multiples of 1/8, beta and
+// alpha 1/2 or 3/4, pixels scaled by 1/256), so membranes land exactly on their thresholds.
 type NeuronKind = {
   op: 'lif' | 'if' | 'cubalif';
   reset: 'subtract' | 'zero' | 'none';
   resetDelay: boolean;
   per: 'channel' | 'neuron' | 'alpha';
+  fire?: boolean;
 };
 
-function neuronModel(o: NeuronKind & { encoding: 'direct' | 'poisson'; readout: 'final' | 'mean'; T: number; seed: number }) {
+function neuronModel(o: NeuronKind & { encoding: 'direct' | 'poisson'; readout: 'final' | 'mean'; T: number; seed: number; dyadic?: boolean }) {
   const r = rng(o.seed);
-  const w = (n: number, s: number) => Float32Array.from({ length: n }, () => Math.fround((r() * 2 - 1) * s));
-  const u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => Math.fround(lo + r() * (hi - lo)));
+  const dyadic = o.dyadic ?? o.fire === true;
+  const grid = (x: number) => (dyadic ? Math.round(x * 8) / 8 : Math.fround(x));
+  const w = (n: number, s: number) => Float32Array.from({ length: n }, () => grid((r() * 2 - 1) * s));
+  const u = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => grid(lo + r() * (hi - lo)));
+  // a decay: 1/2 or 3/4 on the dyadic grid
+  const decay = (n: number, lo: number, hi: number) => (dyadic ? Float32Array.from({ length: n }, () => [0.5, 0.75][Math.floor(r() * 2)]) : u(n, lo, hi));
   const tensors: { name: string; dtype: 'F32'; shape: number[]; data: Float32Array }[] = [
     { name: 'conv1.weight', dtype: 'F32', shape: [3, 2, 3, 3], data: w(54, 0.8) },
     { name: 'conv1.bias', dtype: 'F32', shape: [3], data: w(3, 0.2) },
@@ -266,9 +274,9 @@ function neuronModel(o: NeuronKind & { encoding: 'direct' | 'poisson'; readout: 
   ];
   const neuron = (name: string, shape: number[]) => {
     const size = shape.reduce((a, b) => a * b, 1);
-    const param = (field: string, perNeuron: boolean, lo: number, hi: number): string => {
+    const param = (field: string, perNeuron: boolean, lo: number, hi: number, gen = u): string => {
       const sh = perNeuron ? shape : [shape[0]];
-      tensors.push({ name: `${name}.${field}`, dtype: 'F32', shape: sh, data: u(perNeuron ? size : shape[0], lo, hi) });
+      tensors.push({ name: `${name}.${field}`, dtype: 'F32', shape: sh, data: gen(perNeuron ? size : shape[0], lo, hi) });
       return `${name}.${field}`;
     };
     const layer: Record<string, unknown> = {
@@ -278,15 +286,16 @@ function neuronModel(o: NeuronKind & { encoding: 'direct' | 'poisson'; readout: 
       resetDelay: o.resetDelay,
       threshold: param('threshold', false, 0.35, 0.7),
       vReset: param('vReset', o.per === 'neuron', -0.1, 0.15),
+      ...(o.fire ? { fireAtThreshold: true } : {}),
     };
-    if (o.op !== 'if') layer.beta = param('beta', o.per === 'neuron', 0.6, 0.95);
-    if (o.op === 'cubalif') layer.alpha = param('alpha', o.per === 'alpha', 0.3, 0.8);
+    if (o.op !== 'if') layer.beta = param('beta', o.per === 'neuron', 0.6, 0.95, decay);
+    if (o.op === 'cubalif') layer.alpha = param('alpha', o.per === 'alpha', 0.3, 0.8, decay);
     return layer;
   };
   const graph = {
     format: 'spikelens.model/1',
     name: 'neurons',
-    input: { shape: [2, 6, 6], preprocess: { scale: 1 / 255, mean: [0.2], std: [0.5] }, encoding: { kind: o.encoding, gain: 1 } },
+    input: { shape: [2, 6, 6], preprocess: dyadic ? { scale: 1 / 256, mean: [0.25], std: [0.5] } : { scale: 1 / 255, mean: [0.2], std: [0.5] }, encoding: { kind: o.encoding, gain: 1 } },
     timesteps: o.T,
     readout: o.readout,
     layers: [
@@ -308,10 +317,10 @@ const smallPixels = (seed: number) => {
   return Float32Array.from({ length: B * 72 }, () => Math.floor(r() * 256));
 };
 
-const kindName = (k: NeuronKind) => `${k.op} ${k.reset} resetDelay ${k.resetDelay} per ${k.per}`;
+const kindName = (k: NeuronKind) => `${k.op} ${k.reset} resetDelay ${k.resetDelay} per ${k.per}${k.fire ? ' fireAtThreshold' : ''}`;
 
 describe('DiffNetwork with resetDelay true and cubalif', () => {
-  it('computes the same forward pass as the inference Network, bit for bit (step surrogates)', async () => {
+  it('computes the same forward pass as the inference Network, bit for bit (step surrogates), fireAtThreshold too', async () => {
     const kinds: NeuronKind[] = [];
     for (const per of ['channel', 'neuron'] as const) {
       for (const reset of ['subtract', 'zero', 'none'] as const) {
@@ -322,6 +331,17 @@ describe('DiffNetwork with resetDelay true and cubalif', () => {
     }
     kinds.push({ op: 'cubalif', reset: 'subtract', resetDelay: true, per: 'alpha' });
     kinds.push({ op: 'cubalif', reset: 'zero', resetDelay: false, per: 'alpha' });
+    // v >= threshold, on dyadic models whose membranes land exactly on their thresholds: every reset and timing
+    const fires: NeuronKind[] = [];
+    for (const per of ['channel', 'neuron'] as const)
+      for (const reset of ['subtract', 'zero', 'none'] as const) for (const resetDelay of [false, true]) fires.push({ op: 'lif', reset, resetDelay, per, fire: true });
+    fires.push({ op: 'if', reset: 'subtract', resetDelay: false, per: 'channel', fire: true });
+    fires.push({ op: 'if', reset: 'zero', resetDelay: true, per: 'neuron', fire: true });
+    fires.push({ op: 'cubalif', reset: 'subtract', resetDelay: true, per: 'alpha', fire: true });
+    fires.push({ op: 'cubalif', reset: 'zero', resetDelay: false, per: 'neuron', fire: true });
+    kinds.push(...fires);
+    // how many fireAtThreshold models spike differently from the same model firing at v > threshold
+    let differs = 0;
     let i = 0;
     for (const kind of kinds) {
       const encoding = i % 3 === 2 ? 'poisson' : 'direct';
@@ -331,7 +351,8 @@ describe('DiffNetwork with resetDelay true and cubalif', () => {
       const T = 6;
       const m = neuronModel({ ...kind, encoding, readout, T, seed: 11 + i });
       const g = await DiffNetwork.create(m, { batch: B, timesteps: T, surrogate });
-      const px = smallPixels(i);
+      // on the dyadic grid, pixels 0, 64, 128 or 192: inputs -0.5, 0, 0.5 or 1
+      const px = kind.fire ? smallPixels(i).map((v) => v & 0xc0) : smallPixels(i);
       const scores = g.forward(px, keys, 3);
       const net = await Network.create(m, { batch: B, seed: 3 });
       net.setInput({ kind: 'pixels', data: px });
@@ -346,7 +367,22 @@ describe('DiffNetwork with resetDelay true and cubalif', () => {
       }
       // the same DiffNetwork runs again from the start (state reset between passes)
       expect(Array.from(g.forward(px, keys, 3)), `${what}: second pass`).toEqual(Array.from(scores));
+      if (kind.fire) {
+        // the spike trains of n1 and n2 with v >= threshold and with v > threshold
+        const trains = async (fire: boolean) => {
+          const n = await Network.create(neuronModel({ ...kind, fire, dyadic: true, encoding, readout, T, seed: 11 + i }), { batch: B, seed: 3 });
+          n.setInput({ kind: 'pixels', data: px });
+          const recs = ['n1', 'n2'].map((l) => new Recorder(n, l));
+          recs.forEach((r) => n.observe(r));
+          n.run();
+          return recs.flatMap((r) => Array.from(r.spikes!.data()));
+        };
+        const a = await trains(true);
+        const b = await trains(false);
+        if (a.some((x, k) => x !== b[k])) differs++;
+      }
     }
+    expect(differs).toBe(fires.length);
   });
 
   it('gives gradients that match central differences (smooth spikes, reset path kept), parameters and input', async () => {

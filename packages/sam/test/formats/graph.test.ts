@@ -3,7 +3,7 @@ import { modelToSafetensors, parseModel } from '../../src/formats/graph.js';
 import { readSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
 import type { Layer, Model } from '../../src/model.js';
 import { f32, ramp, tinyGraph, tinyModel, tinyTensors } from './fixtures.js';
-import { inputError } from './helpers.js';
+import { container, inputError } from './helpers.js';
 
 const F = 'm.safetensors';
 const parse = (bytes: Uint8Array): Model => parseModel(bytes, F);
@@ -163,6 +163,32 @@ describe('parseModel', () => {
     expect(model.layers.map((l) => l.outShape)).toEqual([[2], [2]]);
   });
 
+  it('reads fireAtThreshold on lif, if and cubalif (default false) from a hand-made .safetensors file', () => {
+    // The file written byte by byte (docs/model-format.md): an 8-byte header length, the JSON header with the graph
+    // under __metadata__.spikelens, then one F32 tensor of two per-neuron thresholds (0.3 and 1, little-endian).
+    const graph = {
+      format: 'spikelens.model/1',
+      input: { shape: [2] },
+      layers: [
+        { name: 'a', op: 'lif', beta: 0.5, threshold: 'thr', reset: 'subtract', fireAtThreshold: true },
+        { name: 'b', op: 'if', threshold: 0.25, reset: 'zero', fireAtThreshold: false },
+        { name: 'c', op: 'cubalif', alpha: 0.5, beta: 0.75, fireAtThreshold: true, resetDelay: true },
+        { name: 'd', op: 'lif', beta: 0.5 },
+      ],
+    };
+    const data = new Uint8Array(8);
+    new DataView(data.buffer).setFloat32(0, 0.3, true);
+    new DataView(data.buffer).setFloat32(4, 1, true);
+    const bytes = container({ __metadata__: { spikelens: JSON.stringify(graph) }, thr: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data);
+    const model = parse(bytes);
+    expect(model.layers.map((l) => (l as { fireAtThreshold?: boolean }).fireAtThreshold)).toEqual([true, false, true, false]);
+    expect(layer(model, 'a')).toMatchObject({ threshold: { per: 'channel', data: Float32Array.of(0.3, 1) }, reset: 'subtract' });
+    expect(layer(model, 'c')).toMatchObject({ op: 'cubalif', resetDelay: true, threshold: { per: 'scalar', data: Float32Array.of(1) } });
+    // ... and again through the writer: the field is part of the graph, so it comes back as it went in.
+    const again = parse(modelToSafetensors(graph, [{ name: 'thr', dtype: 'F32', shape: [2], data: Float32Array.of(0.3, 1) }]));
+    expect(again.layers).toEqual(model.layers);
+  });
+
   it('modelToSafetensors stores the graph under __metadata__.spikelens', () => {
     const bytes = modelToSafetensors({ format: 'spikelens.model/1', any: 'thing' }, tinyTensors());
     const { metadata, tensors } = readSafetensors(bytes, F);
@@ -194,7 +220,7 @@ describe('parseModel errors', () => {
     );
     expect(problem((g) => (g.layers[0].meta = {}))).toContain('layer "conv1" field "meta": unknown field for op conv2d');
     expect(problem((g) => (g.layers[1] = { name: 'lif1', op: 'if', beta: 0.9 }))).toBe(
-      'layer "lif1" field "beta": unknown field for op if (expected one of name, op, threshold, reset, resetDelay, vReset)',
+      'layer "lif1" field "beta": unknown field for op if (expected one of name, op, threshold, reset, resetDelay, vReset, fireAtThreshold)',
     );
     expect(problem((g) => (g.layers[3].weight = 'x'))).toBe(
       'layer "flat" field "weight": unknown field for op flatten (expected one of name, op)',
@@ -297,6 +323,8 @@ describe('parseModel errors', () => {
     expect(problem((g) => (g.layers[1].beta = true))).toBe('layer "lif1" field "beta": true is not a number or a tensor name');
     expect(problem((g) => (g.layers[1].reset = 'hard'))).toBe('layer "lif1" field "reset": "hard" is not one of subtract, zero, none');
     expect(problem((g) => (g.layers[1].resetDelay = 1))).toBe('layer "lif1" field "resetDelay": 1 is not true or false');
+    expect(problem((g) => (g.layers[1].fireAtThreshold = 'yes'))).toBe('layer "lif1" field "fireAtThreshold": "yes" is not true or false');
+    expect(problem((g) => (g.layers[5].fireAtThreshold = true))).toMatch(/^layer "out" field "fireAtThreshold": unknown field for op li/);
     const json = JSON.stringify(tinyGraph()).replace('"beta":0.9', '"beta":0.9,"vReset":-1e999');
     expect(inputError(() => parse(writeSafetensors(t, { spikelens: json }))).message).toBe(
       `${F}: layer "lif1" field "vReset": -Infinity is not a finite number`,

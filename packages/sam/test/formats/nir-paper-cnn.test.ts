@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { readNir, readHdf5, nirChain } from '../../src/formats/nir/index.js';
 import type { H5Dataset, H5Group } from '../../src/formats/nir/hdf5.js';
 import { readNpy } from '../../src/formats/npy.js';
+import { isSpiking } from '../../src/model.js';
 import { Network } from '../../src/network.js';
 import { SamObserver } from '../../src/observers.js';
 
@@ -78,6 +79,9 @@ describe.runIf(present)('the NIR paper CNN (cnn_sinabs.nir)', () => {
       if (preset === 'sinabs') expect(warnings.join(' ')).toMatch(/MultiSpike/);
       // The IF nodes carry no time constant: every preset reads them as IF, reset rule its own.
       expect(model.layers.filter((l) => l.op === 'if').map((l) => l.name)).toEqual(['1', '3', '6', '10', '12']);
+      // Sinabs and SpikingJelly fire at v >= threshold: the model's own test, on the stored threshold of 1.
+      const fire = preset === 'sinabs' || preset === 'spikingjelly';
+      for (const l of model.layers.filter(isSpiking)) expect([l.name, l.fireAtThreshold, [...new Set(l.threshold.data)]], preset).toEqual([l.name, fire, [1]]);
     }
   });
 

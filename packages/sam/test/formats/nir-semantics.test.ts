@@ -147,7 +147,7 @@ describe('the model records what decided its discretisation', () => {
   });
 });
 
-describe('the float32 details of Norse and Sinabs', () => {
+describe('the float32 details of Norse, Sinabs and SpikingJelly', () => {
   it("norse: the input gain is Norse's fl(fl(dt) * fl(1/tau)), so a membrane on Norse's value crosses a threshold just below it", async () => {
     // A float32 tau for which fl(dt/tau) is one ulp below Norse's float32 product.
     let tau = 0;
@@ -166,25 +166,51 @@ describe('the float32 details of Norse and Sinabs', () => {
     expect(Array.from(s!)).toEqual([1]);
   });
 
-  it('sinabs: a subtract reset takes off the threshold itself (1.5 - 1 = 0.5, not 0.50000006)', async () => {
+  it('sinabs: fires at v >= threshold, and a subtract reset takes off the threshold itself (1.5 - 1 = 0.5, 1 - 1 = 0)', async () => {
     const T = 6;
     const { model, warnings } = await readNir(await nirBytes(one({ type: 'IF', r: 1, v_threshold: 1, v_reset: 0 }, 1)), F, { preset: 'sinabs', timesteps: T });
-    const n = model.layers.find((l) => l.name === 'n') as SpikingLayer & { fireAtThreshold?: boolean };
+    const n = model.layers.find((l) => l.name === 'n') as SpikingLayer;
+    // The model's own v >= threshold with the real threshold: no emulation, nothing to warn about.
+    expect([n.threshold.data[0], n.fireAtThreshold, n.reset]).toEqual([1, true, 'subtract']);
+    expect(warnings.filter((w) => /exactly on a threshold|keeps the threshold it subtracts/.test(w))).toEqual([]);
     const { v, s } = await run(model, 'n', [0.75], T);
-    expect(Array.from(v.slice(0, 3))).toEqual([0.75, 0.5, 0.25]);
-    if (n.fireAtThreshold) {
-      // The model format has v >= threshold: Sinabs exactly.
-      expect(Array.from(s!)).toEqual([0, 1, 1, 1, 0, 1]);
-    } else {
-      // Emulated: the real threshold, so v = 1.0 at step 3 does not fire; said in a warning.
-      expect(n.threshold.data[0]).toBe(1);
-      expect(Array.from(s!)).toEqual([0, 1, 1, 0, 1, 1]);
-      expect(warnings.join(' ')).toMatch(/fires at v >= threshold and subtracts the threshold; spikelens keeps the threshold it subtracts/);
-    }
-    // Without a subtraction, v >= t is v > below(t) exactly.
+    // Sinabs: 0.75; 1.5 fires, 0.5; 1.25 fires, 0.25; 1.0 fires (>=), 0 exactly; 0.75; 1.5 fires, 0.5.
+    expect(Array.from(v)).toEqual([0.75, 0.5, 0.25, 0, 0.75, 0.5]);
+    expect(Object.is(v[3], 0)).toBe(true);
+    expect(Array.from(s!)).toEqual([0, 1, 1, 1, 0, 1]);
+    // With a zero reset as well: the threshold itself, v >= 1 fires.
     const zero = await readNir(await nirBytes(one({ type: 'IF', r: 1, v_threshold: 1, v_reset: 0 }, 1)), F, { preset: 'sinabs', reset: 'zero', timesteps: T });
-    const z = zero.model.layers.find((l) => l.name === 'n') as SpikingLayer & { fireAtThreshold?: boolean };
-    if (!z.fireAtThreshold) expect(z.threshold.data[0]).toBe(below(1));
+    const z = zero.model.layers.find((l) => l.name === 'n') as SpikingLayer;
+    expect([z.threshold.data[0], z.fireAtThreshold, z.reset]).toEqual([1, true, 'zero']);
     expect(Array.from((await run(zero.model, 'n', [0.5], 4)).s!)).toEqual([0, 1, 0, 1]);
+    // The same file read as a library that fires at v > threshold: 1.0 waits a step.
+    const strict = await readNir(await nirBytes(one({ type: 'IF', r: 1, v_threshold: 1, v_reset: 0 }, 1)), F, { preset: 'norse', timesteps: T });
+    expect((strict.model.layers.find((l) => l.name === 'n') as SpikingLayer).fireAtThreshold).toBe(false);
+    expect(Array.from((await run(strict.model, 'n', [0.5], 4)).s!)).toEqual([0, 0, 1, 0]);
+  });
+
+  it('spikingjelly: LIF and IF fire at v >= v_threshold (a float32 threshold of no round value) and reset to v_reset', async () => {
+    const T = 4;
+    const thr = fl(0.3);
+    // IF with r = 1/dt (SpikingJelly's export): gain r*dt = 1, so v = 0 + fl(0.3) lands on the threshold at every
+    // step after a reset to 0: it fires at each one. Read as Norse (v > threshold), it waits for 0.6.
+    const file = await nirBytes(one({ type: 'IF', r: 1e4, v_threshold: thr, v_reset: 0 }, 1));
+    const ifm = (await readNir(file, F, { preset: 'spikingjelly', timesteps: T })).model;
+    const n = ifm.layers.find((l) => l.name === 'n') as SpikingLayer;
+    expect([n.op, n.threshold.data[0], n.fireAtThreshold, n.reset, n.resetDelay]).toEqual(['if', thr, true, 'zero', false]);
+    expect(ifm.layers.map((l) => l.name)).toEqual(['n']);
+    const a = await run(ifm, 'n', [0.3], T);
+    expect(Array.from(a.s!)).toEqual([1, 1, 1, 1]);
+    expect(Array.from(a.v)).toEqual([0, 0, 0, 0]);
+    const norse = (await readNir(file, F, { preset: 'norse', timesteps: T })).model;
+    expect(Array.from((await run(norse, 'n', [0.3], T)).s!)).toEqual([0, 1, 0, 1]);
+    // LIF: the same rule (its v_leak = v_reset is the preset's business; here 0)
+    const lif = (await readNir(await nirBytes(one({ type: 'LIF', tau: 2e-4, r: 1, v_leak: 0, v_threshold: thr, v_reset: 0 }, 1)), F, { preset: 'spikingjelly', timesteps: T })).model;
+    expect((lif.layers.find((l) => l.name === 'n') as SpikingLayer).fireAtThreshold).toBe(true);
+    // snnTorch and Norse fire at v > threshold
+    for (const preset of ['snntorch', 'norse'] as const) {
+      const m = (await readNir(await nirBytes(one({ type: 'IF', r: 1, v_threshold: thr, v_reset: 0 }, 1)), F, { preset, timesteps: T })).model;
+      expect((m.layers.find((l) => l.name === 'n') as SpikingLayer).fireAtThreshold, preset).toBe(false);
+    }
   });
 });

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../src/errors.js';
 import { modelToSafetensors, parseModel } from '../../src/formats/graph.js';
-import { readNir, writeNir, tauFor, below, type NirImportOptions } from '../../src/formats/nir/index.js';
+import { readNir, writeNir, tauFor, type NirImportOptions } from '../../src/formats/nir/index.js';
 import type { Model, SpikingLayer } from '../../src/model.js';
 import { Network } from '../../src/network.js';
 import { Recorder } from '../../src/observers.js';
@@ -122,16 +122,15 @@ describe('readNir', () => {
     const g = smallGraph();
     g.nodes.lif1 = { type: 'LIF', tau: 2, r: 1, v_leak: 0, v_threshold: 1, v_reset: 0 };
     const sinabs = await read(g, { preset: 'sinabs' });
-    const lif = sinabs.model.layers.find((l) => l.name === 'lif1') as SpikingLayer & { fireAtThreshold?: boolean };
+    const lif = sinabs.model.layers.find((l) => l.name === 'lif1') as SpikingLayer;
     expect(lif.beta.data[0]).toBe(Math.fround(Math.exp(-1 / 2)));
-    // v >= threshold with a subtract reset: the threshold Sinabs subtracts is kept (nir-semantics.test.ts).
-    expect(lif.threshold.data[0]).toBe(1);
-    expect(lif.reset).toBe('subtract');
+    // v >= threshold: the model's fireAtThreshold with the threshold Sinabs subtracts (nir-semantics.test.ts).
+    expect([lif.threshold.data[0], lif.fireAtThreshold, lif.reset]).toEqual([1, true, 'subtract']);
     expect(sinabs.warnings.some((w) => /MultiSpike/.test(w))).toBe(true);
-    // With no subtraction, v >= 1 is exactly v > below(1).
-    const zero = (await read(g, { preset: 'sinabs', reset: 'zero' })).model.layers.find((l) => l.name === 'lif1') as SpikingLayer & { fireAtThreshold?: boolean };
-    if (!zero.fireAtThreshold) expect(zero.threshold.data[0]).toBe(below(1));
-    expect(zero.threshold.data[0]).toBeLessThanOrEqual(1);
+    expect(sinabs.warnings.filter((w) => /v >= threshold|exactly on/.test(w))).toEqual([]);
+    // Whatever the reset, the threshold is the file's.
+    const zero = (await read(g, { preset: 'sinabs', reset: 'zero' })).model.layers.find((l) => l.name === 'lif1') as SpikingLayer;
+    expect([zero.threshold.data[0], zero.fireAtThreshold]).toEqual([1, true]);
     // Norse: Euler at dt 1e-3 with NIR's gain r*dt/tau = 1e-3/2 applied by an affine layer before the neuron.
     const norse = await read(g, { preset: 'norse' });
     expect(norse.model.layers.map((l) => l.name)).toContain('lif1.in');
@@ -286,6 +285,26 @@ describe('writeNir', () => {
     const plain = await readNir(await writeNir(src.model, { hints: false }), F, { resetDelay: false });
     expect(Array.from((plain.model.layers[1] as SpikingLayer).beta.data)).not.toEqual(Array.from(a.beta.data));
     expect(sameRun(await spikes(hinted.model), await spikes(src.model))).toBe(true);
+  });
+
+  it('keeps fireAtThreshold in its hints (per layer), and refuses to write it without them', async () => {
+    // lif1 fires at v >= threshold, lif2 at v > threshold: read with the sinabs preset, then lif2 made strict.
+    const g = smallGraph();
+    const src = (await read(g, { preset: 'sinabs', timesteps: 6, encoding: 'poisson' })).model;
+    const model: Model = { ...src, layers: src.layers.map((l) => (l.name === 'lif2' ? { ...(l as SpikingLayer), fireAtThreshold: false } : l)) };
+    expect(model.layers.filter((l): l is SpikingLayer => 'fireAtThreshold' in l).map((l) => [l.name, l.fireAtThreshold])).toEqual([['lif1', true], ['lif2', false]]);
+    const hinted = await readNir(await writeNir(model, { dt: 1 }), F, { timesteps: 6, encoding: 'poisson' });
+    const back = hinted.model.layers.filter((l): l is SpikingLayer => 'fireAtThreshold' in l);
+    expect(back.map((l) => [l.name, l.fireAtThreshold, l.reset, l.resetDelay])).toEqual([['lif1', true, 'subtract', false], ['lif2', false, 'subtract', false]]);
+    expect(sameRun(await spikes(hinted.model), await spikes(model))).toBe(true);
+    // An explicit preset overrides the hints, as for the reset rule.
+    const jelly = (await readNir(await writeNir(model, { dt: 1 }), F, { preset: 'spikingjelly' })).model;
+    expect(jelly.layers.filter((l): l is SpikingLayer => 'fireAtThreshold' in l).map((l) => l.fireAtThreshold)).toEqual([true, true]);
+    // NIR itself has no field for it.
+    await expect(writeNir(model, { hints: false })).rejects.toThrow(UsageError);
+    await expect(writeNir(model, { hints: false })).rejects.toThrow(/layer "lif1" \(lif\) fires at v >= threshold \(fireAtThreshold\), which NIR cannot record: write the file with its spikelens hints/);
+    const strict: Model = { ...model, layers: model.layers.map((l) => ('fireAtThreshold' in l ? { ...l, fireAtThreshold: false } : l)) };
+    expect((await writeNir(strict, { hints: false })).length).toBeGreaterThan(0);
   });
 
   it('refuses layers NIR cannot hold, naming them', async () => {

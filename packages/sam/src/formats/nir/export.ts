@@ -2,8 +2,9 @@
  * A spikelens model -> a NIR file, laid out as snnTorch's `export_to_nir` + `nir.write` lay theirs out (the files in
  * conformance/nir-snntorch): `/version`, `/node/{type, edges, nodes/<name>/...}`, float32 parameters, int64 sizes,
  * gzip level 4 on neuron parameters, Affine/Linear weights and Input/Output shapes. Neurons are written the way
- * snnTorch writes a Leaky: tau = dt/(1-beta), r = tau/dt, v_leak 0, so NIR's input gain r*dt/tau is 1. The time step
- * and reset rule, which NIR cannot say, go into each neuron node's `metadata` group (non-normative).
+ * snnTorch writes a Leaky: tau = dt/(1-beta), r = tau/dt, v_leak 0, so NIR's input gain r*dt/tau is 1. The time step,
+ * the reset rule and a spike at v >= threshold, which NIR cannot say, go into each neuron node's `metadata` group
+ * (non-normative).
  */
 import { InputError, UsageError } from '../../errors.js';
 import type { Layer, Model, NeuronParam } from '../../model.js';
@@ -14,7 +15,10 @@ import { eulerBeta } from './presets.js';
 export interface NirExportOptions {
   /** Time step (seconds) the time constants are written for; default 1e-4, snnTorch's. */
   readonly dt?: number;
-  /** Write the spikelens metadata hints (dt, reset, resetDelay, exact beta) into neuron nodes; default true. */
+  /**
+   * Write the spikelens metadata hints (dt, reset, resetDelay, fireAtThreshold, exact beta) into neuron nodes;
+   * default true. Without them a layer with `fireAtThreshold` is refused: NIR has no field for it.
+   */
   readonly hints?: boolean;
   /** Told what NIR cannot hold exactly (betas below 0.5 may come back a few float32 ulps off). */
   readonly onWarning?: (message: string) => void;
@@ -92,6 +96,8 @@ function nodesOf(model: Model, o: Required<Omit<NirExportOptions, 'onWarning'>>,
             dt: { kind: 'f64', data: Float64Array.of(dt), shape: [] },
             reset: { kind: 'str', data: l.reset },
             reset_delay: ints([l.resetDelay ? 1 : 0], []),
+            // v >= threshold (docs/semantics.md §3), which NIR cannot say; written only when set
+            ...(l.fireAtThreshold ? { fire_at_threshold: ints([1], []) } : {}),
           }
         : o.hints
           ? { spikelens_op: { kind: 'str', data: op }, dt: { kind: 'f64', data: Float64Array.of(dt), shape: [] } }
@@ -159,6 +165,8 @@ function nodesOf(model: Model, o: Required<Omit<NirExportOptions, 'onWarning'>>,
       case 'lif':
       case 'if':
       case 'cubalif': {
+        if (l.fireAtThreshold && !o.hints)
+          fail(model, l, 'fires at v >= threshold (fireAtThreshold), which NIR cannot record: write the file with its spikelens hints (the default), which keep it');
         const thr = f(perNeuron(l.threshold, shape), shape, true);
         const vReset = f(perNeuron(l.vReset, shape), shape, true);
         const n = thr.kind === 'f32' ? thr.data.length : 0;

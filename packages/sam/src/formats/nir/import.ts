@@ -15,7 +15,7 @@ import { modelToSafetensors, parseModel } from '../graph.js';
 import type { SafetensorsInput } from '../safetensors.js';
 import { nirChain, type NirChain, type NirNode } from './graph.js';
 import { clip, readHdf5, showShape, type H5Dataset } from './hdf5.js';
-import { PRESETS, PRESET_NAMES, below, eulerBeta, eulerStep, type Discretisation, type Integration, type PresetName } from './presets.js';
+import { PRESETS, PRESET_NAMES, eulerBeta, eulerStep, type Discretisation, type Integration, type PresetName } from './presets.js';
 
 export interface NirImportOptions {
   /** Default 'snntorch'. */
@@ -114,25 +114,6 @@ export function discretisation(o: NirImportOptions): Discretisation {
     reset: o.reset ?? p.reset,
     resetDelay: o.resetDelay ?? p.resetDelay,
   };
-}
-
-let fireField: boolean | undefined;
-
-/**
- * Whether this build's model format has the `fireAtThreshold` neuron field (spike at v >= threshold, subtract the
- * threshold itself), probed once. Until it has, a library firing at v >= threshold is emulated (presets.ts).
- */
-function modelHasFireAtThreshold(): boolean {
-  fireField ??= (() => {
-    try {
-      const graph = { format: 'spikelens.model/1', input: { shape: [1] }, layers: [{ name: 'n', op: 'lif', beta: 0.5, fireAtThreshold: true }] };
-      parseModel(modelToSafetensors(graph, []), '');
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  return fireField;
 }
 
 const f32 = Math.fround;
@@ -369,18 +350,17 @@ class Builder {
   }
 
   /**
-   * The threshold and spike test of a spiking layer, for a library that fires at v >= threshold: the model's own
-   * `fireAtThreshold` when the format has it; else the next float32 below (exact) when nothing is subtracted; else,
-   * with a subtract reset, the real threshold (what the library subtracts) and a warning.
+   * The spike test of a spiking node: a neuron that fires at v >= threshold gets the model's `fireAtThreshold`, and
+   * keeps the real threshold, which a subtract reset takes away (docs/nir.md). Whether it does is what the file's
+   * spikelens metadata records (`fire_at_threshold`) when reading with its hints, else what the preset's library does.
    */
-  spikeTest(node: NirNode, thr: Float32Array, reset: ResetRule): { threshold: Float32Array; extra: Record<string, unknown> } {
-    if (!this.d.fireAtThreshold) return { threshold: thr, extra: {} };
-    if (modelHasFireAtThreshold()) return { threshold: thr, extra: { fireAtThreshold: true } };
-    if (reset !== 'subtract') return { threshold: thr.map(below), extra: {} };
-    this.warnOnce(
-      'the library fires at v >= threshold and subtracts the threshold; spikelens keeps the threshold it subtracts and fires at v > threshold, so a membrane landing exactly on a threshold does not fire here',
-    );
-    return { threshold: thr, extra: {} };
+  spikeTest(node: NirNode): { fireAtThreshold?: true } {
+    let fire = this.d.fireAtThreshold;
+    if (this.exact) {
+      const m = node.metadata.get('fire_at_threshold');
+      if (m && m.class === 'number' && m.count === 1) fire = numbersOf(m)[0] !== 0;
+    }
+    return fire ? { fireAtThreshold: true } : {};
   }
 
   /** The exact decay a spikelens-written node records in its metadata, when reading with its hints. */
@@ -570,14 +550,13 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
           b.layers.push({ name, op: 'li', beta: b.param(name, 'beta', layout, mem.beta) });
           break;
         }
-        const { threshold, extra } = b.spikeTest(node, thrRaw, d.reset);
         const neuron = {
           beta: b.param(name, 'beta', layout, mem.beta),
-          threshold: b.param(name, 'threshold', layout, threshold),
+          threshold: b.param(name, 'threshold', layout, thrRaw),
           vReset: b.param(name, 'vReset', layout, vr),
           reset: d.reset,
           resetDelay: d.resetDelay,
-          ...extra,
+          ...b.spikeTest(node),
         };
         if (cuba && leaky) {
           // NIR: tau_mem dv/dt = (v_leak - v) + r*i. The leak enters the membrane, after the synaptic filter: the
@@ -605,8 +584,7 @@ export function nirToModel(chain: NirChain, file: string, options: NirImportOpti
         ]);
         const gain = Float64Array.from(r, (x) => (d.ifGain === 'unit' ? 1 : d.ifGain === 'r' ? x : x * d.dt));
         b.affine(node, `${name}.in`, layout, gain.map((g) => (Math.abs(g - 1) <= 1e-6 ? 1 : g)), new Float64Array(gain.length), 'input gain');
-        const { threshold, extra } = b.spikeTest(node, thrRaw, d.reset);
-        b.layers.push({ name, op: 'if', threshold: b.param(name, 'threshold', layout, threshold), vReset: b.param(name, 'vReset', layout, vr), reset: d.reset, resetDelay: d.resetDelay, ...extra });
+        b.layers.push({ name, op: 'if', threshold: b.param(name, 'threshold', layout, thrRaw), vReset: b.param(name, 'vReset', layout, vr), reset: d.reset, resetDelay: d.resetDelay, ...b.spikeTest(node) });
         neurons++;
         break;
       }

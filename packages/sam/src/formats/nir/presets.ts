@@ -5,6 +5,8 @@
  */
 import type { ResetRule } from '../../model.js';
 
+export { below } from '../../model.js';
+
 export type Integration = 'euler' | 'exp';
 
 /**
@@ -32,9 +34,8 @@ export interface Discretisation {
   readonly reset: ResetRule;
   readonly resetDelay: boolean;
   /**
-   * The library fires at v >= threshold (spikelens' neurons: v > threshold). With a zero or no reset this is the
-   * next float32 below each threshold, exactly; with a subtract reset the real threshold is kept (it is what the
-   * library subtracts) and a membrane landing exactly on it does not fire, which a warning says (docs/nir.md).
+   * The library fires at v >= threshold (spikelens' default: v > threshold): its spiking layers get the model's
+   * `fireAtThreshold` with the real threshold, exact for every reset (docs/nir.md).
    */
   readonly fireAtThreshold: boolean;
   /** What this reading cannot express, said as a warning whenever a graph has neurons. */
@@ -81,18 +82,6 @@ export const PRESETS: Record<PresetName, Discretisation> = {
     ],
   },
 };
-
-/** The largest float32 below `x` (x finite): `v >= x` equals `v > below(x)` for every float32 v. */
-export function below(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer);
-  if (x === 0) {
-    u[0] = 0x80000001; // the negative number nearest zero
-    return f[0];
-  }
-  u[0] += x > 0 ? -1 : 1;
-  return f[0];
-}
 
 /**
  * Euler's decay 1 - dt/tau in float64, rounded once to float32. A tau within rounding of dt gives a tiny negative
