@@ -5,6 +5,7 @@ import { runCommand, RUN_HELP } from './commands/run.js';
 import { trainCommand, TRAIN_HELP } from './commands/train.js';
 import { evalCommand, EVAL_HELP } from './commands/eval.js';
 import { convertCommand, CONVERT_HELP } from './commands/convert.js';
+import { attackCommand, ATTACK_HELP } from './commands/attack.js';
 import { processIo, type Io } from './io.js';
 
 export const HELP = `Usage: spikelens COMMAND [options]
@@ -13,7 +14,8 @@ Spiking neural networks and their Spike Activation Maps (Kim & Panda, 2021), on 
 
 Commands:
   run       run a model on an input; write spikes, membranes, maps and scores as .npy
-  explain   render Spike Activation Maps of images as PNG overlays and a grid
+  explain   explain images: maps of SAM, Grad-CAM, saliency, ... as PNG overlays, a grid and .npy
+  attack    craft adversarial images (FGSM, PGD) and measure accuracy under attack
   info      list a model's layers, shapes, parameters and dense MACs per step
   train     train a spiking network on MNIST or Fashion-MNIST (BPTT or ANN-to-SNN conversion)
   eval      measure a model's test accuracy, firing rates and synaptic operations
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promi
   train: { run: trainCommand, help: TRAIN_HELP },
   eval: { run: evalCommand, help: EVAL_HELP },
   convert: { run: convertCommand, help: CONVERT_HELP },
+  attack: { run: attackCommand, help: ATTACK_HELP },
 };
 
 /** A message as the one line the CLI prints: whitespace folded, at most `max` characters. */
@@ -40,7 +43,7 @@ export function oneLineMessage(text: string, max: number = LIMITS.messageChars):
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    io.err(`spikelens: missing COMMAND: run, explain, info, train, eval or convert (see 'spikelens --help')`);
+    io.err(`spikelens: missing COMMAND: run, explain, attack, info, train, eval or convert (see 'spikelens --help')`);
     return 2;
   }
   if (name === '--help' || name === '-h' || name === 'help') {

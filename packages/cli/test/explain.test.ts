@@ -23,10 +23,10 @@ describe('spikelens explain', () => {
     expect(r.code).toBe(0);
     const base = join(out, 'digit-7-0');
     for (const [layer, H] of [['lif1', 28], ['lif2', 12]] as const) {
-      const steps = readdirSync(join(base, layer)).sort();
+      const steps = readdirSync(join(base, `${layer}.sam`)).sort();
       expect(steps).toHaveLength(20);
       expect(steps[0]).toBe('t00.png');
-      const frame = png(join(base, layer, 't05.png'));
+      const frame = png(join(base, `${layer}.sam`, 't05.png'));
       expect([frame.width, frame.height]).toEqual([28, 28]);
       const maps = npy(join(base, `${layer}.sam.npy`));
       expect(maps.shape).toEqual([20, 1, H, H]);
@@ -35,18 +35,22 @@ describe('spikelens explain', () => {
       let changed = 0;
       for (let t = 1; t < 20; t++) if (f.subarray(t * n, (t + 1) * n).some((v, i) => v !== f[(t - 1) * n + i])) changed++;
       expect(changed).toBeGreaterThan(10);
-      const grid = png(join(base, `${layer}.grid.png`));
+      const grid = png(join(base, `${layer}.sam.grid.png`));
       expect(grid.width).toBeGreaterThan(4 * 28);
       expect(grid.height).toBeGreaterThan(4 * 28);
       // consecutive overlays differ on screen too
-      const a = png(join(base, layer, 't01.png')).rgba;
-      const b = png(join(base, layer, 't02.png')).rgba;
+      const a = png(join(base, `${layer}.sam`, 't01.png')).rgba;
+      const b = png(join(base, `${layer}.sam`, 't02.png')).rgba;
+      // and the maps summed over the steps, as one picture
+      expect([png(join(base, `${layer}.sam.png`)).width]).toEqual([28]);
       expect(a.some((v, i) => v !== b[i])).toBe(true);
     }
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(summary.schema).toBe('spikelens.explain/1');
+    expect(summary.schema).toBe('spikelens.explain/2');
+    expect(summary.method).toBe('sam');
     expect(summary.images).toHaveLength(1);
-    expect(summary.images[0].predictions).toHaveLength(1);
+    expect(summary.images[0].maps.map((m: { layer: string }) => m.layer)).toEqual(['lif1', 'lif2']);
+    expect(summary.images[0].prediction).toBe(summary.images[0].maps[0].target);
     expect(readdirSync(base).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
@@ -59,12 +63,12 @@ describe('spikelens explain', () => {
     const img = join(dir, 'wide.png');
     writeFileSync(img, encodePng(w, h, rgba));
     const out = join(dir, 'wide');
-    const r = await cli(['explain', MODEL, img, img, '--layer', 'lif1', '--timesteps', '4', '--colormap', 'viridis', '--normalize', 'global', '--alpha', '0.3', '--out', out, '--quiet']);
+    const r = await cli(['explain', MODEL, img, img, '--layer', 'lif1', '--timesteps', '4', '--colormap', 'viridis', '--normalize', 'global', '--opacity', '0.3', '--out', out, '--quiet']);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    const frame = png(join(out, 'wide', 'lif1', 't3.png'));
+    const frame = png(join(out, 'wide', 'lif1.sam', 't3.png'));
     expect([frame.width, frame.height]).toEqual([w, h]);
-    expect(existsSync(join(out, 'wide-2', 'lif1.grid.png'))).toBe(true);
+    expect(existsSync(join(out, 'wide-2', 'lif1.sam.grid.png'))).toBe(true);
   });
 
   it('--json prints the summary it writes', async () => {
@@ -75,10 +79,16 @@ describe('spikelens explain', () => {
   });
 
   const failures: Array<[string, string[], number, RegExp]> = [
-    ['a flat layer', ['--layer', 'lif3'], 2, /--layer: layer "lif3" is flat/],
+    ['a flat layer', ['--layer', 'lif3'], 2, /layer "lif3": it is flat/],
     ['a missing --layer', [], 2, /--layer/],
     ['--normalize fixed without --limit', ['--layer', 'lif1', '--normalize', 'fixed'], 2, /--limit/],
-    ['an alpha out of range', ['--layer', 'lif1', '--alpha', '1.5'], 2, /--alpha/],
+    ['an opacity out of range', ['--layer', 'lif1', '--opacity', '1.5'], 2, /--opacity/],
+    ['an unknown gradcam alpha', ['--method', 'gradcam', '--layer', 'lif1', '--alpha', '0.5'], 2, /--alpha must be one of summed, per-step/],
+    ['an unknown method', ['--method', 'lime', '--layer', 'lif1'], 2, /--method must be one of sam, gradcam, saliency, random, input/],
+    ['gradcam of a layer that is not spiking or relu', ['--method', 'gradcam', '--layer', 'conv1'], 2, /gradcam cannot use layer "conv1" \(conv2d\)/],
+    ['saliency with a layer', ['--method', 'saliency', '--layer', 'lif1'], 2, /saliency explains the input: it takes no --layer/],
+    ['a target class out of range', ['--method', 'gradcam', '--layer', 'lif1', '--target', '10'], 2, /--target 10 is not a class from 0 to 9/],
+    ['a target that is not a class', ['--method', 'gradcam', '--layer', 'lif1', '--target', 'best'], 2, /--target must be pred, label or a class index/],
     ['an unknown colormap', ['--layer', 'lif1', '--colormap', 'rainbow'], 2, /--colormap/],
   ];
   for (const [what, extra, code, fragment] of failures)

@@ -44,7 +44,7 @@ describe('spikelens convert', () => {
       expect(same(npy(join(dir, 'ex-nir', 'digit-7-0', `${l}.sam.npy`)).data, x), l).toBe(true);
       expect(Math.max(...(x as Float32Array))).toBeGreaterThan(0);
     }
-    expect(readdirSync(join(dir, 'ex-nir', 'digit-7-0', 'lif2'))).toHaveLength(8);
+    expect(readdirSync(join(dir, 'ex-nir', 'digit-7-0', 'lif2.sam'))).toHaveLength(8);
     // snnTorch's default reset timing is not how this model was trained: the maps differ, so the flag matters.
     const c = await cli(['explain', nir, DIGIT, '--preset', 'snntorch', '--timesteps', '8', '--layer', 'lif2', '--out', join(dir, 'ex-nir-delay'), '-q']);
     expect(c.code).toBe(0);

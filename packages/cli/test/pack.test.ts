@@ -156,18 +156,18 @@ describe('the packed packages, installed with npm outside the repository', () =>
       );
       times.push(`explain ${explain.seconds.toFixed(1)} s`);
       expect(explain.out).toMatch(/predicted 7/);
-      const files = ['lif2.grid.png', 'lif2.sam.npy', ...Array.from({ length: 8 }, (_, t) => `lif2/t${t}.png`)];
+      const files = ['lif2.sam.grid.png', 'lif2.sam.npy', 'lif2.sam.png', ...Array.from({ length: 8 }, (_, t) => `lif2.sam/t${t}.png`)];
       for (const f of files) expect(existsSync(join(out, 'digit-7-0', f)), `explain wrote no ${f}`).toBe(true);
       const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-      expect(summary.schema).toBe('spikelens.explain/1');
-      expect(summary.images[0].predictions).toEqual([7]);
+      expect(summary.schema).toBe('spikelens.explain/2');
+      expect(summary.images[0].prediction).toBe(7);
 
       // The doc says the example's PNG is the `t19.png` of the same explain: check it with the installed CLI.
       ok(
         await run('npx', ['--no', 'spikelens', 'explain', 'models/c01-untrained.safetensors', 'samples/mnist/digit-7-0.png', '--layer', 'lif1', '--out', 'c01'], app, 120_000),
         'npx spikelens explain (c01)',
       );
-      expect(readFileSync(join(app, 'c01', 'digit-7-0', 'lif1', 't19.png')).equals(overlayPng), 'overlay.png differs from explain\'s t19.png').toBe(true);
+      expect(readFileSync(join(app, 'c01', 'digit-7-0', 'lif1.sam', 't19.png')).equals(overlayPng), 'overlay.png differs from explain\'s t19.png').toBe(true);
 
       console.log(`[pack] ${times.join(', ')}; ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
     } finally {

@@ -62,6 +62,12 @@ export { imageToPixels, imageInput, imageShape, rgbaToRgb, baseImage, pixelsToRg
 export type { Channels } from './image.js';
 export * from './render/index.js';
 export { DiffNetwork, SURROGATES } from './diff/network.js';
+export { explain, explainerOf, EXPLAINERS, METHOD_NAMES } from './explain/index.js';
+export { aggregateMaps, resizeMaps, AGGREGATES } from './explain/aggregate.js';
+export type { Aggregate } from './explain/aggregate.js';
+export type { Explainer, ExplainOptions, Explanation, Target, GradcamAlpha } from './explain/types.js';
+export { attack, checkAttack, crossEntropy, roundHalfEven, ATTACK_METHODS } from './attack/index.js';
+export type { AttackMethod, AttackOptions, AttackResult } from './attack/index.js';
 export type { Surrogate, DiffNetworkOptions, Param as DiffParam } from './diff/network.js';
 export { readNir, writeNir, nirToModel, discretisation, NIR_TYPES, PRESETS, PRESET_NAMES } from './formats/nir/index.js';
 export type { NirImport, NirImportOptions, NirExportOptions, Discretisation, Integration, PresetName } from './formats/nir/index.js';

@@ -65,6 +65,8 @@ export interface SimulateOptions {
   readonly source: RunInput;
   /** Encoder seed (default 0). */
   readonly seed?: number;
+  /** The key of the input's first sample (default 0): sample b draws from the encoder stream of key keyOffset + b. */
+  readonly keyOffset?: number;
   /** Steps (default: a train's length, else the model's). */
   readonly timesteps?: number;
   /** Layers whose spikes and membranes are recorded (`input`: the input spikes). */
@@ -266,10 +268,10 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
       if (!net || net.batch !== count) {
         net?.close();
         net = null;
-        net = await Network.create(model, { batch: count, seed, keyOffset: b0, countSops: true, threads: o.threads ?? 1, spawnThread: o.spawnThread });
+        net = await Network.create(model, { batch: count, seed, countSops: true, threads: o.threads ?? 1, spawnThread: o.spawnThread });
       }
       const input = source.read(b0, count);
-      net.setInput(input, b0);
+      net.setInput(input, (o.keyOffset ?? 0) + b0);
       for (const r of recorders) net.unobserve(r);
       for (const s of sams) net.unobserve(s);
       const sink = timed(o.sink, (dt) => (sinkSeconds += dt));

@@ -19,9 +19,9 @@ import {
   parseModel,
   readNir,
   samFromSpikes,
-  samGrid,
-  samOverlays,
-  eachSamOverlay,
+  mapGrid,
+  mapOverlays,
+  eachMapOverlay,
   sizeOf,
   summarize,
   valueRange,
@@ -265,7 +265,7 @@ export class Engine {
           const spikes = recorders.find((x) => x.layer === view.layer)?.spikes!.data();
           let overlay: Uint8Array = plain?.rgba.slice() ?? new Uint8Array(0);
           // Each frame has its own buffer: the worker hands it over to the page.
-          if (maps) eachSamOverlay(maps.subarray(t * H * W), H, W, display, frameStyle(view, maps), (rgba) => (overlay = rgba), [0]);
+          if (maps) eachMapOverlay(maps.subarray(t * H * W), H, W, display, frameStyle(view, maps), (rgba) => (overlay = rgba), [0]);
           await onFrame({
             t,
             T,
@@ -319,7 +319,7 @@ export class Engine {
       return { layer: v.layer, mapped: false, T: rec.T, frames: Array.from({ length: rec.T }, () => picture), raster: rasterOf, range: { min: 0, max: 0 }, scores };
     }
     const { T, H, W, data } = await this.maps(v.layer, v.gamma, v.ncs);
-    const frames = samOverlays(data, H, W, base, v).map((rgba) => ({ width: base.width, height: base.height, rgba }));
+    const frames = mapOverlays(data, H, W, base, v).map((rgba) => ({ width: base.width, height: base.height, rgba }));
     return { layer: v.layer, mapped: true, T, frames, raster: rasterOf, range: valueRange(data), scores };
   }
 
@@ -329,7 +329,7 @@ export class Engine {
     if (!Number.isInteger(t) || t < 0 || t >= T) throw new UsageError(`step ${t} is not in 0..${T - 1}`);
     const base = this.base(false);
     let rgba: Uint8Array = new Uint8Array(0);
-    eachSamOverlay(data, H, W, base, o, (r) => (rgba = r), [t]);
+    eachMapOverlay(data, H, W, base, o, (r) => (rgba = r), [t]);
     return { width: base.width, height: base.height, rgba };
   }
 
@@ -340,7 +340,7 @@ export class Engine {
     const pred = rec.summary.predictions[0];
     const labels = this.model!.input.labels;
     const stem = rec.image.replace(/\.[^.]*$/, '');
-    return samGrid(data, H, W, this.base(false), o, `${stem}  ${o.layer}  predicted: ${labels ? labels[pred] : pred}`);
+    return mapGrid(data, H, W, this.base(false), o, `${stem}  ${o.layer}  predicted: ${labels ? labels[pred] : pred}`);
   }
 
   /** The raw maps as `.npy`, float32 [T, 1, H, W]: the CLI's `<layer>.sam.npy`. */

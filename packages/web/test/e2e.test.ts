@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Network, Recorder, SamObserver, imageInput, parseModel, readNpy, rgbaToRgb, samFromSpikes, samGrid, writeNir, type Model } from '@spikelens/sam';
+import { Network, Recorder, SamObserver, imageInput, parseModel, readNpy, rgbaToRgb, samFromSpikes, mapGrid, writeNir, type Model } from '@spikelens/sam';
 import { decodePng } from '@spikelens/sam/node';
 import { CHROMIUM, CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { mlp } from './mlp.js';
@@ -248,7 +248,7 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     expect(sha256(npy.data as Float32Array)).toBe(sha256(maps));
     const pred = net.predictions()[0];
     const gray = rgbaToRgb(img.rgba, img.width, img.height);
-    const want = samGrid(maps, H, W, { width: img.width, height: img.height, pixels: gray }, { normalize: 'frame', colormap: 'jet', alpha: 0.5 }, `digit-3-18  ${layer}  predicted: ${pred}`);
+    const want = mapGrid(maps, H, W, { width: img.width, height: img.height, pixels: gray }, { normalize: 'frame', colormap: 'jet', alpha: 0.5 }, `digit-3-18  ${layer}  predicted: ${pred}`);
     const grid = decodePng(await get('#dl-grid'), 'grid.png');
     expect([grid.width, grid.height]).toEqual([want.width, want.height]);
     expect(sha256(grid.rgba)).toBe(sha256(want.rgba));

@@ -17,8 +17,9 @@ with a model card MODEL.json beside it (test accuracy measured by the same code 
                         1,000 images of each class)
   --arch NAME           ${ARCH_NAMES.join(', ')} (default cnn-s):
 ${ARCH_NAMES.map((a) => `                          ${a}: ${describeArch(a)}`).join('\n')}
-  --method M            bptt (default: backpropagation through time with a surrogate gradient) or convert
-                        (train the ReLU form, then convert it to IF neurons with data-based normalisation)
+  --method M            bptt (default: backpropagation through time with a surrogate gradient), convert
+                        (train the ReLU form, then convert it to IF neurons with data-based normalisation) or
+                        ann (train the ReLU form and keep it: the ANN twin, T = 1, that convert starts from)
   --neuron N            lif (default, beta 0.9) or if (no leak); convert always makes if
   --timesteps T         steps per image (default 8 for bptt, 32 for convert)
   --epochs E            passes over the training set (default 8)
@@ -78,10 +79,13 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   const out = str(values, 'out');
   if (!out) throw new UsageError('missing --out MODEL.safetensors');
   if (extname(out) !== '.safetensors') throw new UsageError(`--out must end in .safetensors, not "${out}"`);
-  const method = choice(values, 'method', ['bptt', 'convert'] as const) ?? 'bptt';
+  const method = choice(values, 'method', ['bptt', 'convert', 'ann'] as const) ?? 'bptt';
+  if (method === 'ann')
+    for (const flag of ['timesteps', 'neuron', 'percentile', 'encoding', 'surrogate', 'keep-reset', 'train-beta'] as const)
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --method ann (a ReLU network, T = 1, direct input)`);
   const optimizer = choice(values, 'optimizer', ['adam', 'sgd'] as const) ?? 'adam';
   const arch = choice(values, 'arch', ARCH_NAMES) ?? 'cnn-s';
-  const timesteps = int(values, 'timesteps', 1, 1000) ?? (method === 'convert' ? 32 : 8);
+  const timesteps = method === 'ann' ? 1 : int(values, 'timesteps', 1, 1000) ?? (method === 'convert' ? 32 : 8);
   const workers = int(values, 'workers', 1, 16) ?? 2;
   const percentile = num(values, 'percentile', (n) => n > 0 && n <= 100, 'a number in (0, 100]') ?? 99.9;
   const encoding = choice(values, 'encoding', ['direct', 'poisson'] as const) ?? 'direct';
@@ -89,8 +93,8 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   const config: TrainConfig = {
     dataset,
     arch,
-    neuron: method === 'convert' ? 'if' : (choice(values, 'neuron', ['lif', 'if'] as const) ?? 'lif'),
-    analog: method === 'convert',
+    neuron: method === 'bptt' ? (choice(values, 'neuron', ['lif', 'if'] as const) ?? 'lif') : 'if',
+    analog: method !== 'bptt',
     timesteps,
     epochs: int(values, 'epochs', 1, 1000) ?? 8,
     batch: int(values, 'batch', 1, 4096) ?? 32,
@@ -158,7 +162,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     dataset,
     split: dataset === 'mnist' ? 'official 60k/10k' : 'train: all but the last 1,000 images of each class; test: the last 1,000 of each class',
     method,
-    neuron: config.neuron,
+    neuron: method === 'ann' ? 'relu' : config.neuron,
     arch,
     about: describeArch(arch),
     timesteps,

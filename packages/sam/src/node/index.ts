@@ -6,3 +6,4 @@ export { loadDataset, loadFashionMnist, DATASET_NAMES, MNIST_CLASSES } from './d
 export type { DatasetName, DatasetSplit } from './datasets.js';
 export { trainModel, initialModel } from './train.js';
 export type { TrainConfig, TrainHooks, Progress as TrainProgress } from './train.js';
+export { Attacker } from './attack-parallel.js';

@@ -30,17 +30,17 @@ export interface BasePicture {
 }
 
 /** Each step's overlay (opaque RGBA at the picture's size) of raw maps `[T, H, W]` of one sample. */
-export function samOverlays(maps: Float32Array, H: number, W: number, base: BasePicture, style: MapStyle): Uint8Array[] {
+export function mapOverlays(maps: Float32Array, H: number, W: number, base: BasePicture, style: MapStyle): Uint8Array[] {
   const out: Uint8Array[] = [];
-  eachSamOverlay(maps, H, W, base, style, (rgba) => out.push(rgba));
+  eachMapOverlay(maps, H, W, base, style, (rgba) => out.push(rgba));
   return out;
 }
 
 /**
- * The overlays of samOverlays handed to `use` one step at a time, so that only one picture is in memory at once
+ * The overlays of mapOverlays handed to `use` one step at a time, so that only one picture is in memory at once
  * (a long run over a large image); `steps` limits them to those steps.
  */
-export function eachSamOverlay(
+export function eachMapOverlay(
   maps: Float32Array,
   H: number,
   W: number,
@@ -82,10 +82,10 @@ export function fitPicture(base: BasePicture, maxSide: number): BasePicture {
  * The grid of every step's overlay (tiles at most MAX_TILE a side; past MAX_GRID_STEPS steps, evenly spaced ones),
  * the step under each tile, `title` above.
  */
-export function samGrid(maps: Float32Array, H: number, W: number, base: BasePicture, style: MapStyle, title: string): RgbaImage {
+export function mapGrid(maps: Float32Array, H: number, W: number, base: BasePicture, style: MapStyle, title: string): RgbaImage {
   const tile = fitPicture(base, MAX_TILE);
   const steps = gridSteps(maps.length / (H * W));
   const tiles: RgbaImage[] = [];
-  eachSamOverlay(maps, H, W, tile, style, (rgba) => tiles.push({ width: tile.width, height: tile.height, rgba }), steps);
+  eachMapOverlay(maps, H, W, tile, style, (rgba) => tiles.push({ width: tile.width, height: tile.height, rgba }), steps);
   return composeGrid(tiles, { title, legend: style.colormap, labels: steps.map((t) => `t=${t}`) });
 }

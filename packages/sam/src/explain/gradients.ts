@@ -1,0 +1,64 @@
+import { DiffNetwork, type Surrogate } from '../diff/network.js';
+import { UsageError } from '../errors.js';
+import type { Model } from '../model.js';
+import { argmaxRows, type NetworkInput } from '../network.js';
+import { resolveTimesteps } from '../run.js';
+import { resolveTargets } from './target.js';
+import type { ExplainOptions } from './types.js';
+
+/** A forward and backward pass of a batch for the gradient of each sample's target score (docs/explain.md). */
+export interface ClassGradients {
+  readonly net: DiffNetwork;
+  readonly T: number;
+  readonly scores: Float32Array;
+  readonly predictions: number[];
+  readonly targets: number[];
+}
+
+/** The steps of a run on this input, as simulate() takes them. */
+export function explainSteps(model: Model, input: NetworkInput, timesteps?: number): number {
+  return resolveTimesteps(model, { kind: input.kind, timesteps: input.kind === 'train' ? input.timesteps : undefined, file: model.file }, timesteps);
+}
+
+/**
+ * Runs `input` (B samples) forward through a DiffNetwork and back from dy_c/dy = one-hot at each sample's target c:
+ * the gradients of the score (not its softmax) with the surrogate's spike derivative and the reset detached.
+ * `gradLayers` keeps those layers' output gradients at every step; `inputGrad` the input's.
+ */
+export async function classGradients(
+  model: Model,
+  input: NetworkInput,
+  B: number,
+  o: ExplainOptions,
+  keep: { gradLayers?: readonly string[]; inputGrad?: boolean },
+): Promise<ClassGradients> {
+  const T = explainSteps(model, input, o.timesteps);
+  const net = await DiffNetwork.create(model, {
+    batch: B,
+    timesteps: T,
+    surrogate: o.surrogate ?? 'atan',
+    keepReset: o.keepReset,
+    gradLayers: keep.gradLayers,
+    inputGrad: keep.inputGrad,
+    spikeInput: input.kind === 'train',
+  });
+  const keys = Array.from({ length: B }, (_, b) => (o.keyOffset ?? 0) + b);
+  const scores = input.kind === 'pixels' ? net.forward(input.data, keys, o.seed ?? 0) : net.forwardTrain(input.data);
+  const K = scores.length / B;
+  const predictions = argmaxRows(scores, K);
+  const targets = resolveTargets(o.target ?? 'pred', predictions, K, o.labels);
+  const d = new Float32Array(B * K);
+  for (let b = 0; b < B; b++) d[b * K + targets[b]] = 1;
+  net.backward(d);
+  return { net, T, scores, predictions, targets };
+}
+
+/** The layer a layer-wise method explains: named, in the model, and of one of `ops`. */
+export function layerOf(model: Model, layer: string | undefined, method: string, ops: readonly string[], what: string) {
+  if (!layer) throw new UsageError(`${method} needs --layer: ${what}`);
+  const l = model.layers.find((x) => x.name === layer);
+  if (!l) throw new UsageError(`--layer: the model has no layer "${layer.slice(0, 40)}"`);
+  if (!ops.includes(l.op)) throw new UsageError(`${method} cannot use layer "${layer}" (${l.op}): it needs ${what}`);
+  if (l.outShape.length !== 3) throw new UsageError(`${method} cannot use layer "${layer}": it is flat ([${l.outShape.join(',')}]) and has no map`);
+  return l;
+}
