@@ -106,7 +106,7 @@ export async function attack(model: Model, pixels: Float32Array, B: number, o: A
   if (labels.length !== B) throw new UsageError(`${labels.length} labels for ${B} images`);
   for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= K) throw new UsageError(`label ${y} is not a class from 0 to ${K - 1}`);
 
-  const net = await DiffNetwork.create(model, { batch: B, timesteps: T, surrogate: o.surrogate ?? 'atan', inputGrad: true });
+  const net = await DiffNetwork.create(model, { batch: B, timesteps: T, surrogate: o.surrogate ?? 'atan', inputGrad: true, paramGrads: false });
   const dScores = new Float32Array(B * K);
   const gradient = (x: Float32Array): Float32Array => {
     const scores = net.forward(x, keys, seed);

@@ -23,6 +23,11 @@ export interface DiffNetworkOptions {
   readonly trainBeta?: boolean;
   /** Record dL/d(input) at every step (for gradient maps and adversarial inputs). */
   readonly inputGrad?: boolean;
+  /**
+   * Accumulate the parameters' gradients (default true). Explanations and attacks need only the gradients of
+   * activity and input: without these the backward pass skips the weight-gradient kernels.
+   */
+  readonly paramGrads?: boolean;
   /** Layers whose output gradient dL/d(output) is kept for every step (SNN Grad-CAM). */
   readonly gradLayers?: readonly string[];
   /** The input is given as a spike train (`forwardTrain`) rather than as pixels. */
@@ -69,6 +74,7 @@ export class DiffNetwork {
   private readonly surrogate: number;
   private readonly keepReset: number;
   private readonly trainBeta: boolean;
+  private readonly paramGrads: boolean;
   private readonly inputSize: number;
   /** The network's input at each step (one buffer for every step under direct encoding). */
   private readonly inputs: number[];
@@ -97,6 +103,7 @@ export class DiffNetwork {
     this.surrogate = SURROGATE_ID[o.surrogate ?? 'atan'];
     this.keepReset = o.keepReset ? 1 : 0;
     this.trainBeta = o.trainBeta ?? false;
+    this.paramGrads = o.paramGrads ?? true;
     const B = this.batch;
     const T = this.timesteps;
     this.inputSize = sizeOf(model.input.shape);
@@ -350,8 +357,10 @@ export class DiffNetwork {
         const fwd = (t: number): void =>
           ex.conv2d_dense(prev.outs[t], wp, bias ? bias.ptr : 0, outs[t], B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
         const bwd = (t: number): void => {
-          ex.conv2d_backward_weight(prev.outs[t], grad, w.grad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
-          if (bias) ex.bias_backward(grad, bias.grad, B, Cout, Ho * Wo);
+          if (this.paramGrads) {
+            ex.conv2d_backward_weight(prev.outs[t], grad, w.grad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+            if (bias) ex.bias_backward(grad, bias.grad, B, Cout, Ho * Wo);
+          }
           if (needInGrad) ex.conv2d_backward_input(grad, w.ptr, inGrad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
         };
         return { layer, outs, grad, inGrad, fwd, bwd };

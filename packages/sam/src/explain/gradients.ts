@@ -38,6 +38,7 @@ export async function classGradients(
     timesteps: T,
     surrogate: o.surrogate ?? 'atan',
     keepReset: o.keepReset,
+    paramGrads: false,
     gradLayers: keep.gradLayers,
     inputGrad: keep.inputGrad,
     spikeInput: input.kind === 'train',
