@@ -1,5 +1,5 @@
-import { readNpy } from '@spikelens/sam';
-import { decodePng } from '@spikelens/sam/node';
+import { attack, imageInput, parseModel, readNpy } from '@spikelens/sam';
+import { Attacker, decodePng } from '@spikelens/sam/node';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,26 @@ describe('spikelens attack', () => {
     expect(one.accuracy.map((a: { eps: number }) => a.eps)).toEqual([0, 0.1, 0.3]);
     expect(one.accuracy[0].accuracy).toBeGreaterThan(0.9);
     expect(one.accuracy[2].accuracy).toBeLessThan(one.accuracy[0].accuracy);
+  });
+
+  it('on two cores gives every image the bits one core gives it', async () => {
+    const model = parseModel(new Uint8Array(readFileSync(MNIST)), MNIST);
+    const pixels = new Float32Array(DIGITS.length * 784);
+    DIGITS.forEach((f, b) => {
+      const p = png(f);
+      pixels.set(imageInput(model, p.rgba, p.width, p.height, f), b * 784);
+    });
+    const o = { method: 'pgd' as const, eps: 0.1, steps: 4, seed: 5, labels: [7, 2, 1] };
+    const one = await attack(model, pixels, 3, o);
+    const two = await Attacker.create(model, 2);
+    try {
+      const r = await two.attack(pixels, 3, o);
+      expect(Array.from(r.adversarial)).toEqual(Array.from(one.adversarial));
+      expect(Array.from(r.attacked.scores)).toEqual(Array.from(one.attacked.scores));
+      expect(r.linf).toEqual(one.linf);
+    } finally {
+      two.close();
+    }
   });
 
   const failures: Array<[string, string[], RegExp]> = [

@@ -159,7 +159,7 @@ export async function attackCommand(argv: readonly string[], io: Io): Promise<nu
           const captions: string[] = [];
           const row = async (pixels: Float32Array, which: 'clean' | 'adversarial'): Promise<void> => {
             tiles.push({ width: W, height: H, rgba: pixelsToRgba(pixels, C as 1 | 3, H, W) });
-            captions.push(which);
+            captions.push(which === 'clean' ? 'clean' : 'attacked');
             for (const m of methods) {
               const e = await explain(m, model, { kind: 'pixels', data: pixels }, 1, {
                 ...explainOpts, layer: explainerOf(m).needsLayer || m === 'random' ? layer : undefined, target: r.labels[0],
