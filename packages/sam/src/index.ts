@@ -68,6 +68,7 @@ export type { Aggregate } from './explain/aggregate.js';
 export type { Explainer, ExplainOptions, Explanation, Target, GradcamAlpha } from './explain/types.js';
 export { attack, checkAttack, crossEntropy, roundHalfEven, ATTACK_METHODS } from './attack/index.js';
 export type { AttackMethod, AttackOptions, AttackResult } from './attack/index.js';
+export * from './metrics/index.js';
 export type { Surrogate, DiffNetworkOptions, Param as DiffParam } from './diff/network.js';
 export { readNir, writeNir, nirToModel, discretisation, NIR_TYPES, PRESETS, PRESET_NAMES } from './formats/nir/index.js';
 export type { NirImport, NirImportOptions, NirExportOptions, Discretisation, Integration, PresetName } from './formats/nir/index.js';

@@ -142,6 +142,8 @@ export class Network {
   readonly arena: Arena;
   readonly seed: number;
   private keyOffset: number;
+  /** One PRNG key per sample, when given to setInput instead of a first key. */
+  private keys: number[] | null = null;
   private readonly eventThreshold: number;
   readonly countSops: boolean;
 
@@ -323,10 +325,17 @@ export class Network {
 
   /**
    * Sets the input for the next run and resets all state. `keyOffset` (default: as created) is the index of the
-   * first sample in a larger input, so each sample keeps its own PRNG stream when a data set is run batch by batch.
+   * first sample in a larger input, so each sample keeps its own PRNG stream when a data set is run batch by batch;
+   * or one key per sample (copies of one image perturbed for a metric keep that image's stream).
    */
-  setInput(input: NetworkInput, keyOffset = this.keyOffset): void {
-    this.keyOffset = keyOffset;
+  setInput(input: NetworkInput, keyOffset: number | ArrayLike<number> = this.keyOffset): void {
+    if (typeof keyOffset === 'number') {
+      this.keyOffset = keyOffset;
+      this.keys = null;
+    } else {
+      if (keyOffset.length !== this.batch) throw new RangeError(`${keyOffset.length} keys for a batch of ${this.batch}`);
+      this.keys = Array.from(keyOffset, (k) => k >>> 0);
+    }
     const expected = this.batch * this.inputSize;
     if (input.kind === 'pixels') {
       if (input.data.length !== expected)
@@ -356,7 +365,8 @@ export class Network {
     for (const key of this.spikeCounts.keys()) this.spikeCounts.set(key, 0);
     for (const key of this.eventSteps.keys()) this.eventSteps.set(key, 0);
     this.readoutAcc.fill(0);
-    this.core.exports.rng_seed(this.rng, this.batch, this.seed, this.keyOffset);
+    if (this.keys) for (let b = 0; b < this.batch; b++) this.core.exports.rng_seed(this.rng + b * 16, 1, this.seed, this.keys[b]);
+    else this.core.exports.rng_seed(this.rng, this.batch, this.seed, this.keyOffset);
     for (const o of this.observers) o.onReset?.(this);
   }
 

@@ -67,6 +67,8 @@ export interface SimulateOptions {
   readonly seed?: number;
   /** The key of the input's first sample (default 0): sample b draws from the encoder stream of key keyOffset + b. */
   readonly keyOffset?: number;
+  /** One encoder key per sample of the whole input, instead of keyOffset + b. */
+  readonly keys?: ArrayLike<number>;
   /** Steps (default: a train's length, else the model's). */
   readonly timesteps?: number;
   /** Layers whose spikes and membranes are recorded (`input`: the input spikes). */
@@ -271,7 +273,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
         net = await Network.create(model, { batch: count, seed, countSops: true, threads: o.threads ?? 1, spawnThread: o.spawnThread });
       }
       const input = source.read(b0, count);
-      net.setInput(input, (o.keyOffset ?? 0) + b0);
+      net.setInput(input, o.keys ? Array.from({ length: count }, (_, b) => o.keys![b0 + b]) : (o.keyOffset ?? 0) + b0);
       for (const r of recorders) net.unobserve(r);
       for (const s of sams) net.unobserve(s);
       const sink = timed(o.sink, (dt) => (sinkSeconds += dt));

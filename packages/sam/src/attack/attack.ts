@@ -7,7 +7,8 @@ import { DiffNetwork, type Surrogate } from '../diff/network.js';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model.js';
 import { memoryInput, resolveTimesteps, simulate } from '../run.js';
-import { detExp, detLog } from '../train/loss.js';
+import { detLog } from '../train/loss.js';
+import { softmaxRow } from '../softmax.js';
 import { uniformStream } from '../explain/noise.js';
 
 export type AttackMethod = 'fgsm' | 'pgd';
@@ -57,18 +58,13 @@ export function roundHalfEven(x: number): number {
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Softmax probabilities in float64 (deterministic exp) and dLoss/dScores = softmax - onehot, per sample (not averaged). */
+/** Softmax probabilities of each sample's label (float64), and dLoss/dScores = softmax - onehot per sample (not averaged). */
 function softmaxGrad(scores: Float32Array, labels: readonly number[], K: number, grad?: Float32Array): number[] {
   const probs: number[] = [];
   for (let b = 0; b < labels.length; b++) {
-    const row = b * K;
-    let max = scores[row];
-    for (let j = 1; j < K; j++) if (scores[row + j] > max) max = scores[row + j];
-    const e = new Float64Array(K);
-    let sum = 0;
-    for (let j = 0; j < K; j++) sum += e[j] = detExp(scores[row + j] - max);
-    if (grad) for (let j = 0; j < K; j++) grad[row + j] = e[j] / sum - (j === labels[b] ? 1 : 0);
-    probs.push(e[labels[b]] / sum);
+    const p = softmaxRow(scores, K, b);
+    if (grad) for (let j = 0; j < K; j++) grad[b * K + j] = p[j] - (j === labels[b] ? 1 : 0);
+    probs.push(p[labels[b]]);
   }
   return probs;
 }

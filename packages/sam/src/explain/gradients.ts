@@ -43,7 +43,7 @@ export async function classGradients(
     inputGrad: keep.inputGrad,
     spikeInput: input.kind === 'train',
   });
-  const keys = Array.from({ length: B }, (_, b) => (o.keyOffset ?? 0) + b);
+  const keys = Array.from({ length: B }, (_, b) => (o.keys ? o.keys[b] : (o.keyOffset ?? 0) + b));
   const scores = input.kind === 'pixels' ? net.forward(input.data, keys, o.seed ?? 0) : net.forwardTrain(input.data);
   const K = scores.length / B;
   const predictions = argmaxRows(scores, K);

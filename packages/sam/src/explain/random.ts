@@ -19,7 +19,7 @@ export const random: Explainer = {
     const [H, W] = shape.length === 3 ? [shape[1], shape[2]] : [1, shape[0]];
     const maps = new Float32Array(B * H * W);
     for (let b = 0; b < B; b++) {
-      const u = uniformStream(o.seed ?? 0, (o.keyOffset ?? 0) + b);
+      const u = uniformStream(o.seed ?? 0, o.keys ? o.keys[b] : (o.keyOffset ?? 0) + b);
       for (let p = 0; p < H * W; p++) maps[b * H * W + p] = u();
     }
     const { scores, predictions } = await inference(model, input, B, o);

@@ -25,6 +25,7 @@ export const sam: Explainer = {
       source: memoryInput(input, B),
       seed: o.seed,
       keyOffset: o.keyOffset,
+      keys: o.keys,
       timesteps: o.timesteps,
       sam: [layer.name],
       gamma: o.gamma,

@@ -19,6 +19,8 @@ export interface ExplainOptions {
   readonly seed?: number;
   /** Index of the first sample in a larger input: its random streams' key (default 0). */
   readonly keyOffset?: number;
+  /** One key per sample instead (copies of one image keep its streams). */
+  readonly keys?: ArrayLike<number>;
   /** Steps (default: a train's length, else the model's). */
   readonly timesteps?: number;
   /** Surrogate derivative of the spike (gradient methods; default atan). */

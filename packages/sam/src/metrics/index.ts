@@ -1,0 +1,14 @@
+export { rankPixels, spearman } from './rank.js';
+export { meanCI } from './stats.js';
+export type { MeanCI } from './stats.js';
+export { imageMaps, maxNormalised, relativeChange } from './maps.js';
+export { pointingHit, energyInBox } from './boxes.js';
+export type { Box } from './boxes.js';
+export { gaussianBlur } from './blur.js';
+export { perturbationCurves } from './curves.js';
+export type { CurveKind, CurveOptions, Curves } from './curves.js';
+export { maxSensitivity } from './sensitivity.js';
+export type { SensitivityOptions } from './sensitivity.js';
+export { parameterRandomisation, randomisedLayer, RANDOMISATION_SEED } from './randomisation.js';
+export type { RandomisationResult } from './randomisation.js';
+export { mapShift } from './attack.js';
