@@ -8,7 +8,11 @@ import {
   InputError,
   Network,
   UsageError,
+  attack as runAttack,
+  checkAttack,
   checkRequest,
+  explain,
+  pixelsToRgba,
   memoryInput,
   simulate,
   baseImage,
@@ -26,8 +30,12 @@ import {
   summarize,
   valueRange,
   writeNpy,
+  type AttackMethod,
+  type AttackResult,
   type BasePicture,
   type Channels,
+  type Explanation,
+  type GradcamAlpha,
   type MapStyle,
   type Model,
   type NcsMode,
@@ -66,6 +74,8 @@ export interface ModelInfo {
   readonly samLayers: string[];
   /** Every spiking layer: a view shows the raster of any of them, and a map only for the samLayers. */
   readonly spikingLayers: string[];
+  /** The explanation methods the page can show for this model (sam and gradcam need a samLayer, saliency an image input [C,H,W]). */
+  readonly methods: MethodName[];
   readonly parameters: number;
   /** What reading a .nir file had to assume or could not express. */
   readonly warnings: string[];
@@ -85,14 +95,86 @@ export interface RunOptions {
   readonly view: ViewOptions;
 }
 
-export interface ViewOptions extends MapStyle {
+/** The explanation methods of the page: SAM streams with the run; Grad-CAM and saliency are computed after it. */
+export type MethodName = 'sam' | 'gradcam' | 'saliency';
+export const PAGE_METHODS: readonly MethodName[] = ['sam', 'gradcam', 'saliency'];
+export const GRADCAM_ALPHAS: readonly GradcamAlpha[] = ['summed', 'per-step'];
+
+/** What a map explains: the method and its settings (the library's `explain` options). */
+export interface MethodOptions {
   /**
    * The spiking layer shown: its raster, and its map when it is conv-shaped (a flat layer has none: the frames are
-   * then the picture alone). '' only for a model without spiking layers.
+   * then the picture alone). '' only for a model without spiking layers. Saliency explains the input: its layer
+   * is only the raster's.
    */
   readonly layer: string;
+  /** SAM's decay and contribution score. */
   readonly gamma: number;
   readonly ncs: NcsMode;
+  /** Default 'sam'. */
+  readonly method?: MethodName;
+  /** The class explained by Grad-CAM and saliency: the image's prediction (default) or a class index. */
+  readonly target?: 'pred' | number;
+  /** Grad-CAM's channel weights: summed over all steps (default) or per step. */
+  readonly gradcamAlpha?: GradcamAlpha;
+}
+
+export interface ViewOptions extends MapStyle, MethodOptions {}
+
+/** Raw maps `[T, H, W]` of one method for the current image (T = 1 for saliency). */
+export interface Maps {
+  readonly method: MethodName;
+  /** The layer the maps are of, or 'input' (saliency). */
+  readonly layer: string;
+  readonly T: number;
+  readonly H: number;
+  readonly W: number;
+  readonly data: Float32Array;
+  /** The class the map explains (the prediction for SAM). */
+  readonly target: number;
+  readonly prediction: number;
+}
+
+export interface AttackOptions {
+  readonly method: AttackMethod;
+  /** The largest change of a pixel on the [0, 1] scale (the page offers 0 to 0.3). */
+  readonly eps: number;
+  /** PGD: steps (default 10) and random start (default true); the step size is the library's eps / 4. */
+  readonly steps?: number;
+  readonly randomStart?: boolean;
+}
+
+export interface AttackSide {
+  /** The image at the model's input size (the pixels the network reads). */
+  readonly picture: Picture;
+  readonly prediction: number;
+  /** The softmax probability of the prediction. */
+  readonly probability: number;
+  readonly scores: Float32Array;
+}
+
+export interface AttackView {
+  readonly options: AttackOptions;
+  /** The class the loss was taken against: the clean prediction. */
+  readonly label: number;
+  /** max |x' - x| in pixel units (0..255). */
+  readonly linf: number;
+  readonly clean: AttackSide;
+  readonly adversarial: AttackSide;
+}
+
+/** A method's maps over the clean and the adversarial image, at the model's input size. */
+export interface AttackMaps {
+  readonly method: MethodName;
+  readonly layer: string;
+  /** Whether there is a map (false for a flat layer: the frames are the pictures alone). */
+  readonly mapped: boolean;
+  /** Steps of the maps (1 for saliency). */
+  readonly T: number;
+  readonly clean: Picture[];
+  readonly adversarial: Picture[];
+  /** The class each map explains: [clean, adversarial]. */
+  readonly targets: [number, number];
 }
 
 export interface Frame {
@@ -130,10 +212,17 @@ export interface Raster {
 
 export interface View {
   readonly layer: string;
-  /** Whether the layer has a map: without one, every frame is the same picture (one object, shared). */
+  readonly method: MethodName;
+  /** The layer the maps are of ('input' for saliency; the view's layer otherwise). */
+  readonly mapLayer: string;
+  /** Whether the view has a map: without one, every frame is the same picture (one object, shared). */
   readonly mapped: boolean;
+  /** The run's steps. */
   readonly T: number;
+  /** The overlays: one per step (T), or one for a method without time (saliency). */
   readonly frames: Picture[];
+  /** The class the map explains (the prediction for SAM); -1 without a map. */
+  readonly target: number;
   readonly raster: Raster;
   /** min and max of the raw maps over all steps. */
   readonly range: { min: number; max: number };
@@ -160,9 +249,30 @@ interface Recorded {
   readonly image: string;
   /** The maps computed during the run, by key layer|gamma|ncs; others are computed on demand. */
   readonly maps: Map<string, Float32Array>;
+  /** The model's input for the image (what `explain` and `attack` are given). */
+  readonly pixels: Float32Array;
+  /** Grad-CAM and saliency maps of the image, by methodKey. */
+  readonly explained: Map<string, Explanation>;
+  /** The last attack on this run's image. */
+  attacked: Attacked | null;
+}
+
+interface Attacked {
+  readonly options: AttackOptions;
+  readonly result: AttackResult;
+  /** Maps of the adversarial image, by methodKey. */
+  readonly explained: Map<string, Explanation>;
 }
 
 const mapKey = (layer: string, gamma: number, ncs: string) => `${layer}|${gamma}|${ncs}`;
+
+/** The settings a method's maps depend on, as a cache key. */
+function methodKey(o: MethodOptions): string {
+  const m = o.method ?? 'sam';
+  if (m === 'sam') return `sam|${mapKey(o.layer, o.gamma, o.ncs)}`;
+  if (m === 'gradcam') return `gradcam|${o.layer}|${o.target ?? 'pred'}|${o.gradcamAlpha ?? 'summed'}`;
+  return `saliency|${o.target ?? 'pred'}`;
+}
 
 export class Engine {
   private model: Model | null = null;
@@ -233,7 +343,8 @@ export class Engine {
       throw new UsageError(o.timesteps === null ? `${model.file}: the model sets no time steps: give a number of steps` : `time steps must be 1 to 10000, not ${T}`);
     if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new UsageError(`the seed must be 0 to 4294967295, not ${o.seed}`);
     const view = checkView(model, o.view);
-    const mapped = hasMap(model, view.layer);
+    // Only SAM is computed while the network runs; the other methods need the whole run (a backward pass).
+    const mapped = (view.method ?? 'sam') === 'sam' && hasMap(model, view.layer);
     const names = model.layers.filter((l) => isSpiking(l)).map((l) => l.name);
     const record = [...(model.input.encoding.kind !== 'direct' ? ['input'] : []), ...names];
     const sam = mapped ? [view.layer] : [];
@@ -283,7 +394,10 @@ export class Engine {
       const summary = summarize(r, { input: image.name, sam: mapped ? { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } : null });
       const spikes = new Map(r.recorders.map((x) => [x.layer, x.spikes!.data().slice()] as const));
       const maps = new Map<string, Float32Array>(mapped ? [[mapKey(view.layer, view.gamma, view.ncs), r.sams[0].maps.data().slice()]] : []);
-      this.recorded = { net: r.net, scratch: scratchCore(r.net), T, seed: o.seed, spikes, scores, summary, image: image.name, maps };
+      this.recorded = {
+        net: r.net, scratch: scratchCore(r.net), T, seed: o.seed, spikes, scores, summary, image: image.name, maps,
+        pixels: pixels.slice(), explained: new Map(), attacked: null,
+      };
       return { cancelled: false, steps: T, summary };
     } finally {
       this.running = false;
@@ -306,26 +420,55 @@ export class Engine {
     return { T: rec.T, H, W, data };
   }
 
+  /**
+   * The raw maps of any method for the last run's image: SAM from the recorded spikes, Grad-CAM and saliency by the
+   * library's `explain` with the run's seed and steps (cached per setting until the next run).
+   */
+  async methodMaps(o: MethodOptions): Promise<Maps> {
+    const rec = this.requireRun();
+    const model = this.model!;
+    const v = checkMethod(model, o);
+    const method = v.method ?? 'sam';
+    const pred = rec.summary.predictions[0];
+    if (method === 'sam') {
+      const { T, H, W, data } = await this.maps(v.layer, v.gamma, v.ncs);
+      return { method, layer: v.layer, T, H, W, data, target: pred, prediction: pred };
+    }
+    if (method === 'gradcam' && !hasMap(model, v.layer)) throw new UsageError(noMap(model, v.layer));
+    const key = methodKey(v);
+    let e = rec.explained.get(key);
+    if (!e) {
+      e = await explainImage(model, rec.pixels, v, rec);
+      rec.explained.set(key, e);
+    }
+    return fromExplanation(e);
+  }
+
   /** Every step's overlay, the raster and the score history for a view of the last run. */
   async view(o: ViewOptions): Promise<View> {
     const rec = this.requireRun();
-    const v = checkView(this.model!, o);
+    const model = this.model!;
+    const v = checkView(model, o);
+    const method = v.method ?? 'sam';
     const scores = rec.scores.map((s) => Array.from(s));
     const spikes = rec.spikes.get(v.layer);
     const rasterOf = spikes ? raster(spikes, rec.T) : { rows: 0, neuronsPerRow: 0, neurons: 0, T: rec.T, data: new Float32Array(0) };
     const base = this.base(true);
-    if (!hasMap(this.model!, v.layer)) {
+    if (!viewHasMap(model, v)) {
       const picture = pictureOf(base);
-      return { layer: v.layer, mapped: false, T: rec.T, frames: Array.from({ length: rec.T }, () => picture), raster: rasterOf, range: { min: 0, max: 0 }, scores };
+      return {
+        layer: v.layer, method, mapLayer: v.layer, mapped: false, T: rec.T, frames: Array.from({ length: rec.T }, () => picture), target: -1,
+        raster: rasterOf, range: { min: 0, max: 0 }, scores,
+      };
     }
-    const { T, H, W, data } = await this.maps(v.layer, v.gamma, v.ncs);
-    const frames = mapOverlays(data, H, W, base, v).map((rgba) => ({ width: base.width, height: base.height, rgba }));
-    return { layer: v.layer, mapped: true, T, frames, raster: rasterOf, range: valueRange(data), scores };
+    const m = await this.methodMaps(v);
+    const frames = mapOverlays(m.data, m.H, m.W, base, v).map((rgba) => ({ width: base.width, height: base.height, rgba }));
+    return { layer: v.layer, method, mapLayer: m.layer, mapped: true, T: rec.T, frames, target: m.target, raster: rasterOf, range: valueRange(m.data), scores };
   }
 
-  /** One step's overlay at the image's own size: the CLI's `t<step>.png`. */
+  /** One step's overlay at the image's own size: the CLI's `t<step>.png` (saliency has step 0 only). */
   async frame(o: ViewOptions, t: number): Promise<Picture> {
-    const { T, H, W, data } = await this.maps(o.layer, o.gamma, o.ncs);
+    const { T, H, W, data } = await this.methodMaps(o);
     if (!Number.isInteger(t) || t < 0 || t >= T) throw new UsageError(`step ${t} is not in 0..${T - 1}`);
     const base = this.base(false);
     let rgba: Uint8Array = new Uint8Array(0);
@@ -333,27 +476,113 @@ export class Engine {
     return { width: base.width, height: base.height, rgba };
   }
 
-  /** The grid of all steps: the CLI's `<layer>.grid.png`. */
+  /** The grid of all steps: the CLI's `<layer>.grid.png` (SAM, as `spikelens run --sam`) or `<layer>.<method>.grid.png`. */
   async grid(o: ViewOptions): Promise<Picture> {
     const rec = this.requireRun();
-    const { H, W, data } = await this.maps(o.layer, o.gamma, o.ncs);
+    const m = await this.methodMaps(o);
     const pred = rec.summary.predictions[0];
     const labels = this.model!.input.labels;
+    const name = (c: number) => (labels ? labels[c] : String(c));
     const stem = rec.image.replace(/\.[^.]*$/, '');
-    return mapGrid(data, H, W, this.base(false), o, `${stem}  ${o.layer}  predicted: ${labels ? labels[pred] : pred}`);
+    const title = m.method === 'sam' ? `${stem}  ${o.layer}  predicted: ${name(pred)}` : `${stem}  ${m.layer}  ${m.method}  target ${name(m.target)}  predicted ${name(pred)}`;
+    return mapGrid(m.data, m.H, m.W, this.base(false), o, title);
   }
 
-  /** The raw maps as `.npy`, float32 [T, 1, H, W]: the CLI's `<layer>.sam.npy`. */
-  async npy(layer: string, gamma: number, ncs: NcsMode): Promise<Uint8Array> {
-    const { T, H, W, data } = await this.maps(layer, gamma, ncs);
+  /** The raw maps as `.npy`, float32 [T, 1, H, W]: the CLI's `<layer>.sam.npy` (or `<layer>.<method>.npy`). */
+  async npy(o: MethodOptions | string, gamma = 0.5, ncs: NcsMode = 'inclusive'): Promise<Uint8Array> {
+    const { T, H, W, data } = await this.methodMaps(typeof o === 'string' ? { layer: o, gamma, ncs } : o);
     return writeNpy(data, [T, 1, H, W]);
   }
 
-  /** The run's summary (`spikelens.summary/1`), with the SAM settings of the current view (null for a layer without a map). */
-  summary(view?: Pick<ViewOptions, 'layer' | 'gamma' | 'ncs'>): Summary {
+  /** The run's summary (`spikelens.summary/1`), with the SAM settings of the current view (null for a layer without a map, or another method). */
+  summary(view?: Pick<ViewOptions, 'layer' | 'gamma' | 'ncs' | 'method'>): Summary {
     const rec = this.requireRun();
     if (!view) return rec.summary;
-    return { ...rec.summary, sam: hasMap(this.model!, view.layer) ? { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } : null };
+    const sam = (view.method ?? 'sam') === 'sam' && hasMap(this.model!, view.layer);
+    return { ...rec.summary, sam: sam ? { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } : null };
+  }
+
+  /**
+   * Attacks the last run's image (the model's input for it, as the run read it) with the library's `attack`, with
+   * the run's seed and steps; the loss is taken against the clean prediction. Replaces the previous attack.
+   */
+  async attack(o: AttackOptions): Promise<AttackView> {
+    const rec = this.requireRun();
+    const model = this.model!;
+    const pgd = o.method === 'pgd';
+    const options = { method: o.method, eps: o.eps, ...(pgd ? { steps: o.steps, randomStart: o.randomStart } : {}) };
+    checkAttack(options);
+    const result = await runAttack(model, rec.pixels, 1, { ...options, seed: rec.seed, timesteps: rec.T });
+    const attacked: Attacked = { options, result, explained: new Map() };
+    rec.attacked = attacked;
+    const { channels, height, width } = imageOf(model, model.file);
+    const side = (pixels: Float32Array, r: AttackResult['clean']): AttackSide => ({
+      picture: { width, height, rgba: pixelsToRgba(pixels, channels, height, width) },
+      prediction: r.predictions[0],
+      probability: r.probabilities[0],
+      scores: r.scores,
+    });
+    return { options, label: result.labels[0], linf: result.linf[0], clean: side(rec.pixels, result.clean), adversarial: side(result.adversarial, result.attacked) };
+  }
+
+  /**
+   * The maps of each view's method over the clean and the adversarial image of the last attack, at the model's
+   * input size: the clean ones are the run's; the adversarial ones `explain` computes with the same settings (for
+   * target 'pred', the adversarial image's own prediction).
+   */
+  async attackMaps(views: readonly ViewOptions[]): Promise<AttackMaps[]> {
+    const rec = this.requireRun();
+    const a = this.requireAttack(rec);
+    const model = this.model!;
+    const { channels, height, width } = imageOf(model, model.file);
+    const baseOf = (pixels: Float32Array): BasePicture => {
+      const rgba = pixelsToRgba(pixels, channels, height, width);
+      const px = new Uint8Array(width * height * channels);
+      for (let p = 0; p < width * height; p++) for (let c = 0; c < channels; c++) px[p * channels + c] = rgba[p * 4 + c];
+      return { width, height, pixels: px };
+    };
+    const cleanBase = baseOf(rec.pixels);
+    const advBase = baseOf(a.result.adversarial);
+    const out: AttackMaps[] = [];
+    for (const o of views) {
+      const v = checkView(model, o);
+      const method = v.method ?? 'sam';
+      if (!viewHasMap(model, v)) {
+        out.push({ method, layer: v.layer, mapped: false, T: 1, clean: [pictureOf(cleanBase)], adversarial: [pictureOf(advBase)], targets: [-1, -1] });
+        continue;
+      }
+      const clean = await this.methodMaps(v);
+      const adv = fromExplanation(await this.adversarialExplanation(rec, a, v));
+      const pictures = (m: Maps, base: BasePicture) => mapOverlays(m.data, m.H, m.W, base, v).map((rgba) => ({ width, height, rgba }));
+      out.push({ method, layer: clean.layer, mapped: true, T: clean.T, clean: pictures(clean, cleanBase), adversarial: pictures(adv, advBase), targets: [clean.target, adv.target] });
+    }
+    return out;
+  }
+
+  /** The last attack's adversarial pixels (whole values 0..255, C-H-W) and each method's raw maps of them. */
+  async attackArrays(views: readonly MethodOptions[]): Promise<{ adversarial: Float32Array; maps: Float32Array[] }> {
+    const rec = this.requireRun();
+    const a = this.requireAttack(rec);
+    const maps: Float32Array[] = [];
+    for (const o of views) maps.push((await this.adversarialExplanation(rec, a, checkMethod(this.model!, o))).maps);
+    return { adversarial: a.result.adversarial, maps };
+  }
+
+  private async adversarialExplanation(rec: Recorded, a: Attacked, v: MethodOptions): Promise<Explanation> {
+    const model = this.model!;
+    if ((v.method ?? 'sam') !== 'saliency' && !hasMap(model, v.layer)) throw new UsageError(noMap(model, v.layer));
+    const key = methodKey(v);
+    let e = a.explained.get(key);
+    if (!e) {
+      e = await explainImage(model, a.result.adversarial, v, rec);
+      a.explained.set(key, e);
+    }
+    return e;
+  }
+
+  private requireAttack(rec: Recorded): Attacked {
+    if (!rec.attacked) throw new UsageError('run an attack first');
+    return rec.attacked;
   }
 
   /**
@@ -423,6 +652,29 @@ function noMap(model: Model, layer: string): string {
   return l ? `layer "${layer}" is flat ([${l.outShape.join(',')}]): it has no map` : 'no layer is chosen: the model has no spiking layer, so there is no map';
 }
 
+/** Whether a view has a map: SAM and Grad-CAM of a conv-shaped spiking layer, saliency of an image input. */
+function viewHasMap(model: Model, v: MethodOptions): boolean {
+  return (v.method ?? 'sam') === 'saliency' ? model.input.shape.length === 3 : hasMap(model, v.layer);
+}
+
+/** The library's `explain` of one image (`pixels`, the model's input) with a view's settings and the run's seed and steps. */
+function explainImage(model: Model, pixels: Float32Array, v: MethodOptions, rec: { seed: number; T: number }): Promise<Explanation> {
+  const method = v.method ?? 'sam';
+  return explain(method, model, { kind: 'pixels', data: pixels }, 1, {
+    layer: method === 'saliency' ? undefined : v.layer,
+    target: v.target ?? 'pred',
+    alpha: v.gradcamAlpha ?? 'summed',
+    gamma: v.gamma,
+    ncs: v.ncs,
+    seed: rec.seed,
+    timesteps: rec.T,
+  });
+}
+
+function fromExplanation(e: Explanation): Maps {
+  return { method: e.method as MethodName, layer: e.layer, T: e.T, H: e.H, W: e.W, data: e.maps, target: e.targets[0], prediction: e.predictions[0] };
+}
+
 /** Opaque RGBA of a picture's pixels (gray or RGB). */
 function pictureOf(base: BasePicture): Picture {
   const n = base.width * base.height;
@@ -470,12 +722,26 @@ function describe(model: Model, file: string, warnings: string[]): ModelInfo {
     layers,
     samLayers: layers.filter((l) => l.spiking && l.shape.length === 3).map((l) => l.name),
     spikingLayers: layers.filter((l) => l.spiking).map((l) => l.name),
+    methods: PAGE_METHODS.filter((m) => (m === 'saliency' ? model.input.shape.length === 3 : layers.some((l) => l.spiking && l.shape.length === 3))),
     parameters,
     warnings: [...warnings],
   };
 }
 
+/** The method settings of a view, checked before any work. */
+function checkMethod<V extends MethodOptions>(model: Model, v: V): V {
+  const method = v.method ?? 'sam';
+  if (!PAGE_METHODS.includes(method)) throw new UsageError(`unknown method "${String(method).slice(0, 40)}" (one of ${PAGE_METHODS.join(', ')})`);
+  const t = v.target ?? 'pred';
+  const K = sizeOf(model.layers[model.layers.length - 1].outShape);
+  if (t !== 'pred' && !(Number.isInteger(t) && t >= 0 && t < K)) throw new UsageError(`the target class is ${t}, not a class from 0 to ${K - 1}`);
+  if (!GRADCAM_ALPHAS.includes(v.gradcamAlpha ?? 'summed')) throw new UsageError(`Grad-CAM's alpha is summed or per-step, not ${v.gradcamAlpha}`);
+  if (!Number.isFinite(v.gamma) || v.gamma < 0) throw new UsageError(`gamma must be a number >= 0, not ${v.gamma}`);
+  return v;
+}
+
 function checkView(model: Model, v: ViewOptions): ViewOptions {
+  checkMethod(model, v);
   if (v.layer === '') {
     if (model.layers.some((l) => isSpiking(l))) throw new UsageError('choose a spiking layer to view');
   } else {

@@ -3,10 +3,10 @@
  * simulates or renders maps; every handler is a few canvas calls, so a run never blocks the page.
  */
 import * as Comlink from 'comlink';
-import type { ColormapName, NcsMode, NirImportOptions, NormalizeMode, PresetName, ResetRule } from '@spikelens/sam';
+import type { AttackMethod, ColormapName, GradcamAlpha, NcsMode, NirImportOptions, NormalizeMode, PresetName, ResetRule } from '@spikelens/sam';
 import { DEFAULT_MODEL, DEFAULT_SAMPLE, MODELS, SAMPLES } from './bundled.js';
 import { CLASS_COLORS, drawLegend, drawRaster, drawRates, drawScores, formatNumber, putPicture } from './charts.js';
-import type { Frame, ModelInfo, Picture, RunOptions, ViewOptions } from './engine.js';
+import type { AttackMaps, AttackOptions, AttackView, Frame, MethodName, ModelInfo, Picture, RunOptions, View, ViewOptions } from './engine.js';
 import './style.css';
 import type { WorkerApi } from './worker.js';
 
@@ -32,9 +32,29 @@ const el = {
   seed: $<HTMLInputElement>('seed'),
   run: $<HTMLButtonElement>('run'),
   cancel: $<HTMLButtonElement>('cancel'),
+  method: $<HTMLSelectElement>('method'),
   layer: $<HTMLSelectElement>('layer'),
+  layerNote: $('layer-note'),
   gamma: $<HTMLInputElement>('gamma'),
   ncs: $<HTMLSelectElement>('ncs'),
+  target: $<HTMLSelectElement>('target'),
+  gcAlpha: $<HTMLSelectElement>('gc-alpha'),
+  compare: $<HTMLInputElement>('compare'),
+  view2Opts: $<HTMLFieldSetElement>('view2-opts'),
+  method2: $<HTMLSelectElement>('method2'),
+  layer2: $<HTMLSelectElement>('layer2'),
+  gamma2: $<HTMLInputElement>('gamma2'),
+  ncs2: $<HTMLSelectElement>('ncs2'),
+  target2: $<HTMLSelectElement>('target2'),
+  gcAlpha2: $<HTMLSelectElement>('gc-alpha2'),
+  attackMethod: $<HTMLSelectElement>('attack-method'),
+  pgdSteps: $<HTMLInputElement>('pgd-steps'),
+  pgdRandom: $<HTMLInputElement>('pgd-random'),
+  eps: $<HTMLInputElement>('eps'),
+  epsOut: $<HTMLOutputElement>('eps-out'),
+  epsPx: $('eps-px'),
+  attackRun: $<HTMLButtonElement>('attack-run'),
+  attackClear: $<HTMLButtonElement>('attack-clear'),
   normalize: $<HTMLSelectElement>('normalize'),
   limit: $<HTMLInputElement>('limit'),
   colormap: $<HTMLSelectElement>('colormap'),
@@ -42,7 +62,23 @@ const el = {
   alphaOut: $<HTMLOutputElement>('alpha-out'),
   error: $('error'),
   status: $('status'),
+  stageBody: $('stage-body'),
   overlay: $<HTMLCanvasElement>('overlay'),
+  overlay2: $<HTMLCanvasElement>('overlay2'),
+  view2: $('view2'),
+  view1Caption: $('view1-caption'),
+  view2Caption: $('view2-caption'),
+  attackSection: $('attack-section'),
+  attackInfo: $('attack-info'),
+  attackGrid: $('attack-grid'),
+  attackClean: $<HTMLCanvasElement>('attack-clean'),
+  attackAdv: $<HTMLCanvasElement>('attack-adv'),
+  attackCleanPred: $('attack-clean-pred'),
+  attackAdvPred: $('attack-adv-pred'),
+  attackCleanMap: [$<HTMLCanvasElement>('attack-clean-map1'), $<HTMLCanvasElement>('attack-clean-map2')],
+  attackAdvMap: [$<HTMLCanvasElement>('attack-adv-map1'), $<HTMLCanvasElement>('attack-adv-map2')],
+  attackCleanCap: [$('attack-clean-cap1'), $('attack-clean-cap2')],
+  attackAdvCap: [$('attack-adv-cap1'), $('attack-adv-cap2')],
   legend: $<HTMLCanvasElement>('legend'),
   legendMin: $('legend-min'),
   legendMid: $('legend-mid'),
@@ -78,6 +114,19 @@ let imageName = '';
 let nirFile: File | null = null;
 let imageDataset: string | null = null;
 let frames: Picture[] = [];
+/** The second view's overlays (empty when it is off or not computed yet). */
+let frames2: Picture[] = [];
+/** What each view shows (the last view the worker rendered), for captions and downloads. */
+type Shown = Pick<View, 'method' | 'layer' | 'mapLayer' | 'mapped' | 'target'> & { options: ViewOptions; mapT: number };
+let shown1: Shown | null = null;
+let shown2: Shown | null = null;
+/** The picture of the current image, shown by the second view while a run streams. */
+let basePicture: Picture | null = null;
+/** The last attack and its maps; attackOn once the Attack button was pressed: later runs attack again. */
+let attackResult: AttackView | null = null;
+let attackMaps: AttackMaps[] = [];
+let attackOn = false;
+let attackTimer: number | null = null;
 let scoreHistory: ArrayLike<number>[] = [];
 let rasterData: Float32Array = new Float32Array(0);
 let rasterRows = 1;
@@ -85,12 +134,17 @@ let T = 0;
 let shown = -1;
 let hasRun = false;
 let running: Promise<void> | null = null;
+/** While a run streams its frames (the views show them as they come). */
+let streaming = false;
 let playTimer: number | null = null;
 let simTimer: number | null = null;
 let viewTimer: number | null = null;
 
 /** Responsiveness of the last run, read by the end-to-end test. */
-const metrics = { runStartedAt: 0, firstFrameMs: null as number | null, longTasks: [] as number[], maxHandlerMs: 0, steps: 0, runs: 0, views: 0, errors: 0, stepMs: [] as number[] };
+const metrics = {
+  runStartedAt: 0, firstFrameMs: null as number | null, longTasks: [] as number[], maxHandlerMs: 0, steps: 0, runs: 0, views: 0, errors: 0, stepMs: [] as number[],
+  attacks: 0, attackViews: 0,
+};
 if (PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
   new PerformanceObserver((list) => {
     if (running) for (const e of list.getEntries()) metrics.longTasks.push(e.duration);
@@ -152,12 +206,29 @@ function absolute(url: string): string {
   return new URL(url, document.baseURI).href;
 }
 
-function viewOptions(): ViewOptions {
+const METHOD_TITLES: Record<MethodName, string> = { sam: 'SAM', gradcam: 'Grad-CAM', saliency: 'Saliency' };
+
+/** The controls of view 1 or 2 (the display settings are shared). */
+function controls(n: 1 | 2) {
+  return n === 1
+    ? { method: el.method, layer: el.layer, gamma: el.gamma, ncs: el.ncs, target: el.target, gcAlpha: el.gcAlpha }
+    : { method: el.method2, layer: el.layer2, gamma: el.gamma2, ncs: el.ncs2, target: el.target2, gcAlpha: el.gcAlpha2 };
+}
+
+function compareOn(): boolean {
+  return el.compare.checked;
+}
+
+function viewOptions(n: 1 | 2 = 1): ViewOptions {
+  const c = controls(n);
   const normalize = el.normalize.value as NormalizeMode;
   return {
-    layer: el.layer.value,
-    gamma: Number(el.gamma.value),
-    ncs: el.ncs.value as NcsMode,
+    layer: c.layer.value,
+    gamma: Number(c.gamma.value),
+    ncs: c.ncs.value as NcsMode,
+    method: c.method.value as MethodName,
+    target: c.target.value === 'pred' ? 'pred' : Number(c.target.value),
+    gradcamAlpha: c.gcAlpha.value as GradcamAlpha,
     normalize,
     limit: normalize === 'fixed' ? Number(el.limit.value) : undefined,
     colormap: el.colormap.value as ColormapName,
@@ -177,6 +248,35 @@ function nirOptions(): NirImportOptions {
   };
 }
 
+/** The views shown: the first, and the second when it is on. */
+function viewList(): ViewOptions[] {
+  return compareOn() ? [viewOptions(1), viewOptions(2)] : [viewOptions(1)];
+}
+
+function attackOptions(): AttackOptions {
+  const method = el.attackMethod.value as AttackMethod;
+  // The slider's own value (0.07 is "0.07", not 7 * 0.01): the same number the CLI gets from --eps 0.07.
+  const eps = Number(el.eps.value);
+  return method === 'pgd' ? { method, eps, steps: Number(el.pgdSteps.value), randomStart: el.pgdRandom.checked } : { method, eps };
+}
+
+/** Shows the settings of each view's method and hides the others. */
+function methodControls(): void {
+  const show = (attr: string, method: string) =>
+    document.querySelectorAll<HTMLElement>(`[${attr}]`).forEach((d) => (d.hidden = !d.getAttribute(attr)!.split(' ').includes(method)));
+  show('data-for', el.method.value);
+  show('data-for2', el.method2.value);
+  show('data-attack', el.attackMethod.value);
+  el.layerNote.textContent = el.method.value === 'saliency' ? '(its raster; saliency explains the input)' : '';
+  el.view2Opts.disabled = !compareOn();
+  el.view2.hidden = !compareOn();
+  el.stageBody.classList.toggle('compare', compareOn());
+  el.attackGrid.classList.toggle('one', !compareOn());
+  const eps = Number(el.eps.value);
+  el.epsOut.value = eps.toFixed(2);
+  el.epsPx.textContent = String(Math.round(eps * 255 * 10) / 10);
+}
+
 function runOptions(): RunOptions {
   const steps = el.timesteps.value.trim();
   return { timesteps: steps === '' ? null : Number(steps), seed: Number(el.seed.value || 0), view: viewOptions() };
@@ -190,6 +290,23 @@ function applyModel(m: ModelInfo, value: string): void {
   el.layer.replaceChildren(...m.spikingLayers.map((n) => new Option(m.samLayers.includes(n) ? n : `${n} (no map)`, n)));
   el.layer.value = m.spikingLayers.includes(previous) ? previous : (m.samLayers.at(-1) ?? m.spikingLayers.at(-1) ?? '');
   el.layer.disabled = m.spikingLayers.length === 0;
+  const previous2 = el.layer2.value;
+  el.layer2.replaceChildren(...m.spikingLayers.map((n) => new Option(m.samLayers.includes(n) ? n : `${n} (no map)`, n)));
+  el.layer2.value = m.spikingLayers.includes(previous2) ? previous2 : el.layer.value;
+  el.layer2.disabled = m.spikingLayers.length === 0;
+  const classNames = m.labels ?? Array.from({ length: m.classes }, (_, k) => String(k));
+  for (const t of [el.target, el.target2]) {
+    const was = t.value;
+    t.replaceChildren(new Option('the prediction', 'pred'), ...classNames.map((n, k) => new Option(n === String(k) ? `class ${k}` : `${k}: ${n}`, String(k))));
+    t.value = was !== 'pred' && Number(was) < classNames.length ? was : 'pred';
+  }
+  // SAM stays selectable (a flat layer shows the picture, as before); Grad-CAM needs a conv-shaped spiking layer,
+  // saliency an image input [C,H,W].
+  for (const sel of [el.method, el.method2]) {
+    for (const o of [...sel.options]) o.disabled = o.value !== 'sam' && !m.methods.includes(o.value as MethodName);
+    if (sel.selectedOptions[0]?.disabled) sel.value = 'sam';
+  }
+  methodControls();
   el.timesteps.value = m.timesteps === null ? '' : String(m.timesteps);
   el.modelWarnings.replaceChildren(
     ...m.warnings.map((w) => {
@@ -245,15 +362,20 @@ async function loadSample(id: string): Promise<void> {
 function showPicture(p: Picture): void {
   stopPlaying();
   frames = [];
+  frames2 = [];
+  basePicture = p;
   putPicture(el.overlay, p);
+  putPicture(el.overlay2, p);
   el.overlay.setAttribute('aria-label', `The input image ${imageName}`);
   hasRun = false;
+  clearAttack();
   setDownloads(false);
 }
 
-/** Whether the chosen layer has a map (a conv-shaped spiking layer); a flat one has only a raster. */
+/** Whether the first view has a map: SAM and Grad-CAM of a conv-shaped spiking layer, saliency of an image input; a flat layer has only a raster. */
 function mapped(): boolean {
-  return !!info && info.samLayers.includes(el.layer.value);
+  if (!info) return false;
+  return el.method.value === 'saliency' ? info.methods.includes('saliency') : info.samLayers.includes(el.layer.value);
 }
 
 function setDownloads(on: boolean): void {
@@ -277,6 +399,14 @@ function onFrame(f: Frame): void {
   }
   rasterData.set(f.raster, f.t * rasterRows);
   el.step.max = String(f.T - 1);
+  if (f.t === 0) {
+    // Grad-CAM and saliency need the whole run (a backward pass): until it ends the views show the picture.
+    el.view1Caption.textContent = viewCaption(1, null);
+    if (compareOn()) {
+      el.view2Caption.textContent = viewCaption(2, null);
+      if (basePicture) putPicture(el.overlay2, basePicture);
+    }
+  }
   showStep(f.t);
   drawRates(el.rates, f.rates);
   drawRaster(el.raster, rasterData, rasterRows, f.T, f.t);
@@ -296,17 +426,50 @@ function predictionText(scores: ArrayLike<number>): string {
   return label;
 }
 
+/** A method without time (saliency) has one frame, shown at every step. */
+function frameAt(list: readonly Picture[], t: number): Picture | undefined {
+  return list[Math.min(t, list.length - 1)];
+}
+
+function className(k: number): string {
+  return info?.labels ? info.labels[k] : String(k);
+}
+
+/** What a view shows, in a few words; `s` null while its maps are not computed yet. */
+function viewCaption(n: 1 | 2, s: Shown | null, t = shown): string {
+  const o = viewOptions(n);
+  const method = o.method ?? 'sam';
+  const title = METHOD_TITLES[method];
+  if (!s) return method === 'sam' && n === 1 ? `${title} of ${o.layer}` : `${title}: computed when the run ends`;
+  if (!s.mapped) return `${title}: no map (${s.layer ? `${s.layer} is flat` : 'no spiking layer'})`;
+  const parts = [`${title} of ${s.mapLayer}`];
+  if (s.method === 'sam') parts.push(`gamma ${s.options.gamma}, ${s.options.ncs}`);
+  else parts.push(`target ${className(s.target)}${s.options.target === 'pred' ? ' (the prediction)' : ''}`);
+  if (s.method === 'gradcam') parts.push(s.options.gradcamAlpha === 'per-step' ? 'weights per step' : 'weights summed');
+  parts.push(s.mapT === 1 ? 'one map for all steps' : `step ${t}`);
+  return parts.join(' · ');
+}
+
 function showStep(t: number): void {
-  const p = frames[t];
+  const p = streaming ? frames[t] : frameAt(frames, t);
   if (!p) return;
   shown = t;
   putPicture(el.overlay, p);
   el.step.value = String(t);
   el.stepOut.value = `${t} / ${T - 1}`;
+  const title = METHOD_TITLES[(shown1?.method ?? el.method.value) as MethodName];
   el.overlay.setAttribute(
     'aria-label',
-    mapped() ? `Spike activation map of ${el.layer.value} at step ${t} of ${T - 1}` : `The input image ${imageName} (the chosen layer has no map), step ${t} of ${T - 1}`,
+    mapped() ? `${title} map of ${shown1?.mapLayer ?? el.layer.value} at step ${t} of ${T - 1}` : `The input image ${imageName} (no map), step ${t} of ${T - 1}`,
   );
+  if (shown1 && !streaming) el.view1Caption.textContent = viewCaption(1, shown1, t);
+  const p2 = frameAt(frames2, t);
+  if (p2 && shown2 && compareOn()) {
+    putPicture(el.overlay2, p2);
+    el.view2Caption.textContent = viewCaption(2, shown2, t);
+    el.overlay2.setAttribute('aria-label', `Second view: ${viewCaption(2, shown2, t)}`);
+  }
+  drawAttackMaps(t);
   const upTo = scoreHistory.slice(0, t + 1);
   const s = scoreHistory[t];
   if (s) {
@@ -360,10 +523,15 @@ async function runNow(): Promise<void> {
   el.play.disabled = true;
   el.step.disabled = true;
   legendText(null);
+  clearAttack();
+  frames2 = [];
+  shown1 = null;
+  shown2 = null;
   let done: () => void = () => undefined;
   running = new Promise((r) => (done = r));
   try {
-    const result = await api.run(opts, Comlink.proxy(onFrame));
+    streaming = true;
+    const result = await api.run(opts, Comlink.proxy(onFrame)).finally(() => (streaming = false));
     if (result.cancelled) {
       setStatus(`Cancelled after ${result.steps} step${result.steps === 1 ? '' : 's'}.`);
       setState('idle');
@@ -373,10 +541,15 @@ async function runNow(): Promise<void> {
     await refreshView();
     const s = result.summary!;
     const total = performance.now() - metrics.runStartedAt;
-    setStatus(`Done: ${s.timesteps} steps in ${total.toFixed(0)} ms (simulation ${(s.seconds * 1000).toFixed(0)} ms), ${Math.round(s.sopsPerImage).toLocaleString('en')} synaptic operations.`);
+    const done = `Done: ${s.timesteps} steps in ${total.toFixed(0)} ms (simulation ${(s.seconds * 1000).toFixed(0)} ms), ${Math.round(s.sopsPerImage).toLocaleString('en')} synaptic operations.`;
+    setStatus(done);
     setDownloads(true);
+    el.attackRun.disabled = false;
+    // An attack shown before is made again on the new run (a new image, model, seed or number of steps).
+    const attacked = attackOn ? await attackNow(true) : true;
+    if (attacked && attackResult) setStatus(`${done} ${attackStatus(attackResult)}`);
     metrics.runs++;
-    setState('done');
+    setState(attacked ? 'done' : 'error');
   } catch (err) {
     showError(messageOf(err));
     setStatus('Stopped by an error.');
@@ -389,12 +562,22 @@ async function runNow(): Promise<void> {
   }
 }
 
-/** Re-renders the finished run for the current SAM settings from its recorded spikes. */
+/** Re-renders the finished run for the current settings: SAM from its recorded spikes, the other methods in the worker. */
 async function refreshView(): Promise<void> {
   if (!hasRun) return;
   const o = viewOptions();
   const v = await api.view(o);
   frames = v.frames;
+  shown1 = { method: v.method, layer: v.layer, mapLayer: v.mapLayer, mapped: v.mapped, target: v.target, options: o, mapT: v.frames.length };
+  if (compareOn()) {
+    const o2 = viewOptions(2);
+    const w = await api.view(o2);
+    frames2 = w.frames;
+    shown2 = { method: w.method, layer: w.layer, mapLayer: w.mapLayer, mapped: w.mapped, target: w.target, options: o2, mapT: w.frames.length };
+  } else {
+    frames2 = [];
+    shown2 = null;
+  }
   T = v.T;
   scoreHistory = v.scores;
   rasterData = v.raster.data;
@@ -409,18 +592,111 @@ async function refreshView(): Promise<void> {
   legendText(v.range);
   if (v.mapped) {
     putPicture(el.grid, await api.grid(o));
-    el.grid.setAttribute('aria-label', 'Grid of the map at every time step');
+    el.grid.setAttribute('aria-label', v.frames.length === 1 ? `The ${METHOD_TITLES[v.method]} map (one for all steps)` : `Grid of the ${METHOD_TITLES[v.method]} map at every time step`);
   } else {
     putPicture(el.grid, { width: 1, height: 1, rgba: new Uint8Array([0, 0, 0, 255]) });
     el.grid.setAttribute('aria-label', `No grid: layer ${v.layer || '(none)'} has no map`);
   }
+  if (attackResult) await refreshAttackMaps();
   setDownloads(true);
   el.play.disabled = T < 2;
   el.step.disabled = false;
   metrics.views++;
 }
 
+// ---- attack --------------------------------------------------------------------------------------------------
+
+function clearAttack(): void {
+  attackResult = null;
+  attackMaps = [];
+  el.attackSection.hidden = true;
+  el.attackRun.disabled = true;
+  el.attackClear.disabled = !attackOn;
+}
+
+function scheduleAttack(): void {
+  methodControls();
+  if (!attackOn) return;
+  if (attackTimer !== null) clearTimeout(attackTimer);
+  attackTimer = window.setTimeout(() => {
+    attackTimer = null;
+    if (!hasRun || running) return;
+    enqueue(async () => {
+      if (await attackNow()) setState('done');
+    });
+  }, 250);
+}
+
+function attackStatus(a: AttackView): string {
+  const o = a.options;
+  return `${o.method.toUpperCase()} eps ${o.eps.toFixed(2)}: ${className(a.clean.prediction)} → ${className(a.adversarial.prediction)}${a.clean.prediction === a.adversarial.prediction ? ' (the prediction held)' : ''}.`;
+}
+
+/** Attacks the run's image in the worker and shows it with its maps; false (the error shown) when it failed. */
+async function attackNow(quiet = false): Promise<boolean> {
+  if (!hasRun) return true;
+  if (!quiet) clearError();
+  const o = attackOptions();
+  el.attackRun.disabled = true;
+  setStatus(`Attacking with ${o.method.toUpperCase()}, eps ${o.eps.toFixed(2)}…`);
+  const start = performance.now();
+  try {
+    attackResult = await api.attack(o);
+    await refreshAttackMaps();
+    if (!quiet) setStatus(`Attack done in ${(performance.now() - start).toFixed(0)} ms: ${attackStatus(attackResult)}`);
+    metrics.attacks++;
+    return true;
+  } catch (err) {
+    clearAttack();
+    showError(messageOf(err));
+    return false;
+  } finally {
+    el.attackRun.disabled = !hasRun;
+    el.attackClear.disabled = !attackOn;
+  }
+}
+
+/** The maps of the shown views over the clean and the adversarial image. */
+async function refreshAttackMaps(): Promise<void> {
+  const a = attackResult;
+  if (!a) return;
+  attackMaps = await api.attackMaps(viewList());
+  el.attackSection.hidden = false;
+  putPicture(el.attackClean, a.clean.picture);
+  putPicture(el.attackAdv, a.adversarial.picture);
+  const prob = (p: number) => p.toFixed(3);
+  el.attackCleanPred.textContent = `${className(a.clean.prediction)} (p ${prob(a.clean.probability)})`;
+  el.attackAdvPred.textContent = `${className(a.adversarial.prediction)} (p ${prob(a.adversarial.probability)})`;
+  el.attackCleanPred.dataset.prediction = className(a.clean.prediction);
+  el.attackAdvPred.dataset.prediction = className(a.adversarial.prediction);
+  const o = a.options;
+  const how = o.method === 'pgd' ? `PGD, ${o.steps ?? 10} steps${o.randomStart === false ? '' : ' from a random start'}` : 'FGSM';
+  el.attackInfo.textContent =
+    `${how}, eps ${o.eps.toFixed(2)}: pixels moved by at most ${a.linf} of 255, against the clean prediction ${className(a.label)}; ` +
+    `the network now says ${className(a.adversarial.prediction)}${a.clean.prediction === a.adversarial.prediction ? ' (unchanged)' : ''}. ` +
+    'Maps of both images with the views\' settings (target "the prediction": each image\'s own); each map normalised on its own.';
+  drawAttackMaps(shown);
+  metrics.attackViews++;
+}
+
+function drawAttackMaps(t: number): void {
+  if (!attackResult) return;
+  for (let i = 0; i < 2; i++) {
+    const m = attackMaps[i];
+    if (!m) continue;
+    const step = Math.min(Math.max(t, 0), m.T - 1);
+    putPicture(el.attackCleanMap[i], m.clean[step]);
+    putPicture(el.attackAdvMap[i], m.adversarial[step]);
+    const title = METHOD_TITLES[m.method];
+    const when = m.T === 1 ? '' : `, step ${step}`;
+    const target = (k: number) => (m.method === 'sam' ? '' : `, target ${className(k)}`);
+    el.attackCleanCap[i].textContent = m.mapped ? `${title} of ${m.layer}${target(m.targets[0])}${when}` : `${title}: no map`;
+    el.attackAdvCap[i].textContent = m.mapped ? `${title} of ${m.layer}${target(m.targets[1])}${when}` : `${title}: no map`;
+  }
+}
+
 function scheduleView(): void {
+  methodControls();
   el.limit.disabled = el.normalize.value !== 'fixed';
   el.alphaOut.value = Number(el.alpha.value).toFixed(2);
   legendText(null);
@@ -484,13 +760,17 @@ function stem(): string {
 }
 
 async function download(kind: 'frame' | 'grid' | 'npy' | 'summary'): Promise<void> {
-  const o = viewOptions();
+  const o = shown1?.options ?? viewOptions();
+  // SAM keeps the names of `spikelens run --sam`; the other methods those of `spikelens explain --method M`.
+  const sam = (o.method ?? 'sam') === 'sam';
+  const key = sam ? o.layer : `${shown1?.mapLayer ?? o.layer}.${o.method}`;
   try {
     if (kind === 'frame') {
-      const digits = String(T - 1).length;
-      save(await api.framePng(o, shown), `${stem()}-${o.layer}-t${String(shown).padStart(digits, '0')}.png`);
-    } else if (kind === 'grid') save(await api.gridPng(o), `${stem()}-${o.layer}.grid.png`);
-    else if (kind === 'npy') save(new Blob([(await api.npy(o.layer, o.gamma, o.ncs)).slice().buffer]), `${stem()}-${o.layer}.sam.npy`);
+      const t = Math.min(shown, (shown1?.mapT ?? T) - 1);
+      const digits = String((shown1?.mapT ?? T) - 1).length;
+      save(await api.framePng(o, t), `${stem()}-${key}-t${String(t).padStart(digits, '0')}.png`);
+    } else if (kind === 'grid') save(await api.gridPng(o), `${stem()}-${key}.grid.png`);
+    else if (kind === 'npy') save(new Blob([(await api.npy(o)).slice().buffer]), `${stem()}-${key}${sam ? '.sam' : ''}.npy`);
     else save(new Blob([JSON.stringify(await api.summary(o), null, 2) + '\n'], { type: 'application/json' }), `${stem()}-summary.json`);
   } catch (err) {
     showError(messageOf(err));
@@ -624,8 +904,29 @@ function wire(): void {
   el.run.addEventListener('click', () => void startRun());
   el.cancel.addEventListener('click', () => void api.cancel());
   for (const c of [el.timesteps, el.seed]) c.addEventListener('change', scheduleRun);
-  for (const c of [el.layer, el.ncs, el.normalize, el.colormap]) c.addEventListener('change', scheduleView);
-  for (const c of [el.gamma, el.limit, el.alpha]) c.addEventListener('input', scheduleView);
+  for (const c of [el.method, el.layer, el.ncs, el.target, el.gcAlpha, el.normalize, el.colormap, el.compare, el.method2, el.layer2, el.ncs2, el.target2, el.gcAlpha2])
+    c.addEventListener('change', scheduleView);
+  for (const c of [el.gamma, el.limit, el.alpha, el.gamma2]) c.addEventListener('input', scheduleView);
+  el.attackRun.addEventListener('click', () => {
+    attackOn = true;
+    el.attackClear.disabled = false;
+    if (attackTimer !== null) clearTimeout(attackTimer);
+    attackTimer = null;
+    enqueue(async () => {
+      if (await attackNow()) setState('done');
+    });
+  });
+  el.attackClear.addEventListener('click', () => {
+    attackOn = false;
+    if (attackTimer !== null) clearTimeout(attackTimer);
+    attackTimer = null;
+    enqueue(async () => {
+      clearAttack();
+      el.attackRun.disabled = !hasRun;
+    });
+  });
+  for (const c of [el.attackMethod, el.pgdSteps, el.pgdRandom]) c.addEventListener('change', scheduleAttack);
+  el.eps.addEventListener('input', scheduleAttack);
   el.play.addEventListener('click', () => (playTimer === null ? startPlaying() : stopPlaying()));
   el.step.addEventListener('input', () => {
     stopPlaying();
@@ -649,12 +950,26 @@ const hooks = {
   summary: () => api.summary(),
   frames: () => frames.length,
   shown: () => shown,
+  /** What each view shows: method, layer of the maps, target class, number of maps. */
+  views: () => [shown1, shown2].filter((x) => x !== null).map((x) => ({ method: x.method, layer: x.mapLayer, target: x.target, maps: x.mapT, mapped: x.mapped })),
+  /** SHA-256 of each shown view's raw maps (float32 bytes). */
+  mapHashes: () => api.mapHashes([shown1, shown2].filter((x) => x !== null).map((x) => x.options)),
+  /** The last attack: predictions, probabilities, L-infinity (pixels); and the hashes of its adversarial pixels and of each view's maps of them. */
+  attack: () =>
+    attackResult && {
+      label: attackResult.label,
+      linf: attackResult.linf,
+      clean: { prediction: attackResult.clean.prediction, probability: attackResult.clean.probability },
+      adversarial: { prediction: attackResult.adversarial.prediction, probability: attackResult.adversarial.probability },
+    },
+  attackHashes: () => api.attackHashes(attackMaps.length ? viewList() : []),
 };
 (window as unknown as { spikelens: typeof hooks }).spikelens = hooks;
 
 fillSelects();
 setupPad();
 wire();
+methodControls();
 legendText(null);
 guarded(async () => {
   await loadBundledModel(DEFAULT_MODEL);

@@ -4,9 +4,23 @@
  * message); the WebAssembly core is instantiated lazily by the first run.
  */
 import * as Comlink from 'comlink';
-import { InputError, type NcsMode, type NirImportOptions, type Summary } from '@spikelens/sam';
+import { InputError, type NirImportOptions, type Summary } from '@spikelens/sam';
 import { mnistStyle } from './digit.js';
-import { Engine, MAX_IMAGE_PIXELS, type Frame, type ModelInfo, type Picture, type RunOptions, type RunResult, type View, type ViewOptions } from './engine.js';
+import {
+  Engine,
+  MAX_IMAGE_PIXELS,
+  type AttackMaps,
+  type AttackOptions,
+  type AttackView,
+  type Frame,
+  type MethodOptions,
+  type ModelInfo,
+  type Picture,
+  type RunOptions,
+  type RunResult,
+  type View,
+  type ViewOptions,
+} from './engine.js';
 
 const engine = new Engine();
 
@@ -132,10 +146,43 @@ const api = {
   grid(o: ViewOptions): Promise<Picture> {
     return guard(() => engine.grid(o));
   },
-  npy(layer: string, gamma: number, ncs: NcsMode): Promise<Uint8Array> {
-    return guard(() => engine.npy(layer, gamma, ncs));
+  /** The raw maps of a view's method as .npy, float32 [T, 1, H, W]. */
+  npy(o: MethodOptions): Promise<Uint8Array> {
+    return guard(() => engine.npy(o));
   },
-  summary(view?: Pick<ViewOptions, 'layer' | 'gamma' | 'ncs'>): Promise<Summary> {
+  /** FGSM or PGD on the last run's image (the library's `attack`, the run's seed and steps). */
+  attack(o: AttackOptions): Promise<AttackView> {
+    return guard(async () => {
+      const a = await engine.attack(o);
+      return Comlink.transfer(a, [a.clean.picture.rgba.buffer as ArrayBuffer, a.adversarial.picture.rgba.buffer as ArrayBuffer]);
+    });
+  },
+  /** Each view's maps over the clean and the adversarial image of the last attack. */
+  attackMaps(views: ViewOptions[]): Promise<AttackMaps[]> {
+    return guard(async () => {
+      const maps = await engine.attackMaps(views);
+      const buffers = maps.flatMap((m) => [...m.clean, ...m.adversarial].map((p) => p.rgba.buffer as ArrayBuffer));
+      return Comlink.transfer(maps, [...new Set(buffers)]);
+    });
+  },
+  /** SHA-256 of each method's raw maps (float32 bytes) for the last run's image. */
+  mapHashes(views: MethodOptions[]): Promise<string[]> {
+    return guard(async () => {
+      const out: string[] = [];
+      for (const v of views) out.push(await sha256((await engine.methodMaps(v)).data));
+      return out;
+    });
+  },
+  /** SHA-256 of the last attack's adversarial pixels (float32 [C,H,W], whole values 0..255) and of each method's maps of them. */
+  attackHashes(views: MethodOptions[]): Promise<{ adversarial: string; maps: string[] }> {
+    return guard(async () => {
+      const a = await engine.attackArrays(views);
+      const maps: string[] = [];
+      for (const m of a.maps) maps.push(await sha256(m));
+      return { adversarial: await sha256(a.adversarial), maps };
+    });
+  },
+  summary(view?: Pick<ViewOptions, 'layer' | 'gamma' | 'ncs' | 'method'>): Promise<Summary> {
     return guard(() => engine.summary(view));
   },
   /** SHA-256 of every array the last run recorded (the end-to-end test compares them with Node's). */

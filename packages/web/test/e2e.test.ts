@@ -10,7 +10,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Network, Recorder, SamObserver, imageInput, parseModel, readNpy, rgbaToRgb, samFromSpikes, mapGrid, writeNir, type Model } from '@spikelens/sam';
+import {
+  Network,
+  Recorder,
+  SamObserver,
+  attack,
+  explain,
+  imageInput,
+  parseModel,
+  pixelsToRgba,
+  readNpy,
+  rgbaToRgb,
+  samFromSpikes,
+  mapGrid,
+  writeNir,
+  type ExplainOptions,
+  type Model,
+} from '@spikelens/sam';
 import { decodePng } from '@spikelens/sam/node';
 import { CHROMIUM, CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { mlp } from './mlp.js';
@@ -47,6 +63,8 @@ function sha256(a: ArrayBufferView): string {
 }
 
 interface Metrics {
+  attacks: number;
+  attackViews: number;
   firstFrameMs: number | null;
   longTasks: number[];
   maxHandlerMs: number;
@@ -78,11 +96,31 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     await page.waitForFunction((n) => (window as any).spikelens.metrics().errors > n, before, { timeout: 30_000 });
     return (await page.textContent('#error')) ?? '';
   }
-  const overlayPixels = (): Promise<number[]> =>
-    page.evaluate(() => {
-      const c = document.getElementById('overlay') as HTMLCanvasElement;
+  /** Does `action`, then waits until the page has rendered one more view (or attack) than before. */
+  async function afterView(action: () => Promise<unknown>, what: 'views' | 'attacks' | 'attackViews' = 'views'): Promise<Metrics> {
+    const before = (await metrics())[what];
+    await action();
+    await page.waitForFunction(([n, k]) => (window as any).spikelens.metrics()[k] > n && document.body.dataset.state === 'done', [before, what] as const, { timeout: 30_000 });
+    return metrics();
+  }
+  const canvasPixels = (id: string): Promise<number[]> =>
+    page.evaluate((id) => {
+      const c = document.getElementById(id) as HTMLCanvasElement;
       return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
-    });
+    }, id);
+  const overlayPixels = (): Promise<number[]> => canvasPixels('overlay');
+  const setSelect = (id: string, value: string): Promise<void> =>
+    page.evaluate(([id, value]) => {
+      const s = document.getElementById(id) as HTMLSelectElement;
+      s.value = value;
+      s.dispatchEvent(new Event('change', { bubbles: true }));
+    }, [id, value] as const);
+  const setRange = (id: string, value: string): Promise<void> =>
+    page.evaluate(([id, value]) => {
+      const s = document.getElementById(id) as HTMLInputElement;
+      s.value = value;
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+    }, [id, value] as const);
   async function showStep(t: number): Promise<void> {
     await page.evaluate((step) => {
       const s = document.getElementById('step') as HTMLInputElement;
@@ -184,6 +222,141 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     await page.selectOption('#ncs', 'inclusive');
     await page.waitForFunction((n) => (window as any).spikelens.metrics().views > n, after.views);
     expect((await metrics()).runs).toBe(before.runs);
+  });
+
+  it('switches to Grad-CAM and saliency: the maps computed in the worker are Node\'s explain() bit for bit', async () => {
+    const modelFile = join(repo, 'models', 'mnist-lif-bptt.safetensors');
+    const imageFile = join(repo, 'samples', 'mnist', 'digit-7-0.png');
+    const model = parseModel(readFileSync(modelFile), modelFile);
+    const img = decodePng(readFileSync(imageFile), imageFile);
+    const x = { kind: 'pixels' as const, data: imageInput(model, img.rgba, img.width, img.height, imageFile) };
+    const node = async (method: string, o: ExplainOptions) => sha256((await explain(method, model, x, 1, { seed: 0, timesteps: 8, ...o })).maps);
+    const hashes = (): Promise<string[]> => page.evaluate(() => (window as any).spikelens.mapHashes());
+    const views = (): Promise<Array<{ method: string; layer: string; target: number; maps: number }>> => page.evaluate(() => (window as any).spikelens.views());
+    const before = await metrics();
+    expect(await page.inputValue('#layer')).toBe('lif2');
+
+    await afterView(() => page.selectOption('#method', 'gradcam'));
+    expect(await views()).toEqual([{ method: 'gradcam', layer: 'lif2', target: 7, maps: 8, mapped: true }]);
+    expect(await hashes()).toEqual([await node('gradcam', { layer: 'lif2', target: 'pred', alpha: 'summed' })]);
+    expect(await page.textContent('#view1-caption')).toMatch(/^Grad-CAM of lif2 · target 7 \(the prediction\) · weights summed · step \d/);
+    await showStep(0);
+    const first = await overlayPixels();
+    await showStep(7);
+    expect((await overlayPixels()).some((v, i) => v !== first[i])).toBe(true);
+    await afterView(() => page.selectOption('#gc-alpha', 'per-step'));
+    expect(await hashes()).toEqual([await node('gradcam', { layer: 'lif2', alpha: 'per-step' })]);
+    await afterView(() => page.selectOption('#target', '3'));
+    expect(await hashes()).toEqual([await node('gradcam', { layer: 'lif2', alpha: 'per-step', target: 3 })]);
+    expect((await views())[0].target).toBe(3);
+    // The .npy download is the maps shown, named as `spikelens explain --method gradcam` names them.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-npy')]);
+    expect(dl.suggestedFilename()).toBe('digit-7-0-lif2.gradcam.npy');
+    const npy = readNpy(readFileSync((await dl.path())!), 'maps.npy');
+    expect(npy.shape).toEqual([8, 1, 14, 14]);
+    expect(sha256(npy.data as Float32Array)).toBe(await node('gradcam', { layer: 'lif2', alpha: 'per-step', target: 3 }));
+
+    // Saliency: one map at the input's size, the same at every step.
+    await afterView(() => page.selectOption('#method', 'saliency'));
+    expect(await views()).toEqual([{ method: 'saliency', layer: 'input', target: 3, maps: 1, mapped: true }]);
+    expect(await hashes()).toEqual([await node('saliency', { target: 3 })]);
+    await afterView(() => page.selectOption('#target', 'pred'));
+    expect(await hashes()).toEqual([await node('saliency', {})]);
+    await showStep(1);
+    const s1 = await overlayPixels();
+    await showStep(6);
+    expect(await overlayPixels()).toEqual(s1);
+    expect(await page.textContent('#view1-caption')).toMatch(/one map for all steps$/);
+
+    // Two views over the same run, on one step slider: saliency beside SAM of lif1.
+    await afterView(() => page.check('#compare'));
+    expect(await page.isVisible('#overlay2')).toBe(true);
+    await afterView(() => page.selectOption('#method2', 'sam'));
+    await afterView(() => page.selectOption('#layer2', 'lif1'));
+    expect((await views()).map((v) => [v.method, v.layer, v.maps])).toEqual([['saliency', 'input', 1], ['sam', 'lif1', 8]]);
+    expect(await hashes()).toEqual([await node('saliency', {}), await node('sam', { layer: 'lif1', gamma: 0.5, ncs: 'inclusive' })]);
+    await showStep(2);
+    expect(await page.textContent('#view2-caption')).toMatch(/^SAM of lif1 · gamma 0.5, inclusive · step 2$/);
+    const second = await canvasPixels('overlay2');
+    await showStep(5);
+    expect(await page.textContent('#view2-caption')).toMatch(/step 5$/);
+    expect((await canvasPixels('overlay2')).some((v, i) => v !== second[i])).toBe(true);
+    expect(await page.inputValue('#step')).toBe('5');
+    // Grad-CAM in the second view with its own settings.
+    await afterView(() => page.selectOption('#method2', 'gradcam'));
+    await afterView(() => page.selectOption('#target2', '1'));
+    expect((await hashes())[1]).toBe(await node('gradcam', { layer: 'lif1', target: 1 }));
+
+    // None of this simulated again.
+    expect((await metrics()).runs).toBe(before.runs);
+    await afterView(() => setSelect('gc-alpha', 'summed')); // hidden under saliency
+    await afterView(() => page.selectOption('#method', 'sam'));
+  });
+
+  it('attacks the image with FGSM and PGD in the worker: the adversarial pixels, prediction and maps are Node\'s attack() and explain()', async () => {
+    const modelFile = join(repo, 'models', 'mnist-lif-bptt.safetensors');
+    const imageFile = join(repo, 'samples', 'mnist', 'digit-7-0.png');
+    const model = parseModel(readFileSync(modelFile), modelFile);
+    const img = decodePng(readFileSync(imageFile), imageFile);
+    const pixels = imageInput(model, img.rgba, img.width, img.height, imageFile);
+    const shown = (): Promise<any> => page.evaluate(() => (window as any).spikelens.attack());
+    const hashes = (): Promise<{ adversarial: string; maps: string[] }> => page.evaluate(() => (window as any).spikelens.attackHashes());
+    const mapOf = async (method: string, adv: Float32Array, o: ExplainOptions) =>
+      sha256((await explain(method, model, { kind: 'pixels', data: adv }, 1, { seed: 0, timesteps: 8, ...o })).maps);
+    expect(await page.isVisible('#attack-section')).toBe(false);
+    // views: SAM of lif2, and Grad-CAM of lif1 for class 1 beside it (from the test before)
+    expect(await page.isChecked('#compare')).toBe(true);
+
+    await setRange('eps', '0.1');
+    expect(await page.textContent('#eps-out')).toBe('0.10');
+    await afterView(() => page.click('#attack-run'), 'attacks');
+    const fgsm = await attack(model, pixels, 1, { method: 'fgsm', eps: 0.1, seed: 0, timesteps: 8 });
+    expect(await shown()).toEqual({
+      label: 7, linf: fgsm.linf[0],
+      clean: { prediction: fgsm.clean.predictions[0], probability: fgsm.clean.probabilities[0] },
+      adversarial: { prediction: fgsm.attacked.predictions[0], probability: fgsm.attacked.probabilities[0] },
+    });
+    expect(await hashes()).toEqual({
+      adversarial: sha256(fgsm.adversarial),
+      maps: [await mapOf('sam', fgsm.adversarial, { layer: 'lif2', gamma: 0.5, ncs: 'inclusive' }), await mapOf('gradcam', fgsm.adversarial, { layer: 'lif1', target: 1 })],
+    });
+    expect(await canvasPixels('attack-adv')).toEqual(Array.from(pixelsToRgba(fgsm.adversarial, 1, 28, 28)));
+    expect(await canvasPixels('attack-clean')).toEqual(Array.from(pixelsToRgba(pixels, 1, 28, 28)));
+    expect(await page.isVisible('#attack-clean-map2')).toBe(true);
+
+    // PGD (10 steps from a random start, as the CLI's defaults): changing the attack attacks again.
+    await afterView(() => page.selectOption('#attack-method', 'pgd'), 'attacks');
+    const pgd = await attack(model, pixels, 1, { method: 'pgd', eps: 0.1, steps: 10, randomStart: true, seed: 0, timesteps: 8 });
+    expect(pgd.attacked.predictions[0]).not.toBe(7);
+    expect((await shown()).adversarial).toEqual({ prediction: pgd.attacked.predictions[0], probability: pgd.attacked.probabilities[0] });
+    expect((await hashes()).adversarial).toBe(sha256(pgd.adversarial));
+    expect(await page.getAttribute('#attack-adv-pred', 'data-prediction')).toBe(String(pgd.attacked.predictions[0]));
+    expect(await page.getAttribute('#attack-clean-pred', 'data-prediction')).toBe('7');
+    await afterView(() => setRange('eps', '0.07'), 'attacks');
+    const pgd7 = await attack(model, pixels, 1, { method: 'pgd', eps: 0.07, seed: 0, timesteps: 8 });
+    expect((await hashes()).adversarial).toBe(sha256(pgd7.adversarial));
+
+    // Another method in the first view: its maps of the adversarial image ('pred': the adversarial prediction).
+    await afterView(() => page.selectOption('#method', 'gradcam'), 'attackViews');
+    expect((await hashes()).maps[0]).toBe(await mapOf('gradcam', pgd7.adversarial, { layer: 'lif2' }));
+    await afterView(() => page.uncheck('#compare'), 'attackViews');
+    expect(await page.isVisible('#attack-clean-map2')).toBe(false);
+    expect((await hashes()).maps).toHaveLength(1);
+
+    // A new image is attacked again after its run.
+    await afterRun(() => page.selectOption('#sample', 'mnist/digit-0-3.png'));
+    expect((await shown()).clean.prediction).toBe(0);
+    expect(await page.isVisible('#attack-section')).toBe(true);
+    // Stop attacking: the panel goes, and runs no longer attack.
+    await page.click('#attack-clear');
+    await page.waitForFunction(() => (document.getElementById('attack-section') as HTMLElement).hidden);
+    const attacks = (await metrics()).attacks;
+    const m = await afterRun(() => page.selectOption('#sample', 'mnist/digit-7-0.png'));
+    expect(await page.isVisible('#attack-section')).toBe(false);
+    expect(m.attacks).toBe(attacks);
+    await afterView(() => page.selectOption('#method', 'sam'));
+    await page.selectOption('#attack-method', 'fgsm');
+    await setRange('eps', '0.1');
   });
 
   it('uploads a model and a PNG through the file inputs; every recorded array equals Node\'s bit for bit', async () => {
@@ -397,7 +570,7 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     await afterRun(() => page.click('#run'));
   });
 
-  it('takes the README screenshot of a fresh page at 1280x800', async () => {
+  it('takes the README screenshot of a fresh page at 1280x800, with Grad-CAM of lif1 in the second view', async () => {
     const fresh = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     fresh.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
@@ -405,6 +578,17 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     fresh.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
     await fresh.goto(url);
     await fresh.waitForFunction(() => (window as any).spikelens?.metrics().runs >= 1, null, { timeout: 30_000 });
+    // The second view on (its default method is Grad-CAM), of lif1; set without scrolling the page.
+    for (const [id, prop, value] of [['compare', 'checked', true], ['layer2', 'value', 'lif1']] as const) {
+      const views = await fresh.evaluate(() => (window as any).spikelens.metrics().views);
+      await fresh.evaluate(([id, prop, value]) => {
+        const e = document.getElementById(id) as HTMLInputElement;
+        (e as any)[prop] = value;
+        e.dispatchEvent(new Event('change', { bubbles: true }));
+      }, [id, prop, value] as const);
+      await fresh.waitForFunction((n) => (window as any).spikelens.metrics().views > n && document.body.dataset.state === 'done', views);
+    }
+    expect(await fresh.evaluate(() => (window as any).spikelens.views().map((v: any) => `${v.method} ${v.layer}`))).toEqual(['sam lif2', 'gradcam lif1']);
     await fresh.evaluate(() => {
       const s = document.getElementById('step') as HTMLInputElement;
       s.value = '3';

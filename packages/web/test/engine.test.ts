@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { Network, Recorder, SamObserver, imageInput, parseModel, samFromSpikes, type Model } from '@spikelens/sam';
+import { Network, Recorder, SamObserver, attack, explain, imageInput, parseModel, pixelsToRgba, samFromSpikes, type Model } from '@spikelens/sam';
 import { decodePng } from '@spikelens/sam/node';
 import { Engine, imageOf, type Frame, type ViewOptions } from '../src/engine.js';
 import { mlp } from './mlp.js';
@@ -203,5 +203,145 @@ describe('Engine (the worker without a browser)', () => {
     const shaped = (shape: number[]) => ({ file: 'm', input: { shape } }) as unknown as Model;
     expect(imageOf(shaped([3, 20, 30]), 'm')).toEqual({ channels: 3, height: 20, width: 30 });
     expect(() => imageOf(shaped([2, 4, 4]), 'm')).toThrow(/not an image/);
+  });
+});
+
+describe('Engine: explanations beyond SAM and attacks', () => {
+  const model = () => parseModel(readFileSync(modelFile), modelFile);
+  const pixels = () => {
+    const img = decodePng(readFileSync(imageFile), imageFile);
+    return imageInput(model(), img.rgba, img.width, img.height);
+  };
+  const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+  it('computes Grad-CAM and saliency maps with the library\'s explain, on the run\'s seed and steps, without simulating again', async () => {
+    const e = ready();
+    const frames: Frame[] = [];
+    const gradcam: ViewOptions = { ...view, method: 'gradcam', target: 'pred', gradcamAlpha: 'summed' };
+    const r = await e.run({ timesteps: 6, seed: 3, view: gradcam }, (f) => void frames.push(f));
+    // Grad-CAM needs the whole run: the streamed frames are the picture alone, and the run computes no SAM.
+    expect(frames).toHaveLength(6);
+    expect(Buffer.from(frames[3].overlay.rgba).equals(Buffer.from(e.picture().rgba))).toBe(true);
+    expect(Object.keys(e.arrays()).sort()).toEqual(['lif1.spikes', 'lif2.spikes']);
+    expect(r.summary!.sam).toBeNull();
+
+    const x = { kind: 'pixels' as const, data: pixels() };
+    const want = (method: string, o: Record<string, unknown>) => explain(method, model(), x, 1, { seed: 3, timesteps: 6, ...o });
+    const g = await e.methodMaps(gradcam);
+    const gw = await want('gradcam', { layer: 'lif1' });
+    expect([g.method, g.layer, g.T, g.H, g.W, g.target, g.prediction]).toEqual(['gradcam', 'lif1', 6, 28, 28, gw.targets[0], r.summary!.predictions[0]]);
+    expect(same(g.data, gw.maps)).toBe(true);
+    expect(g.data.some((v) => v > 0)).toBe(true);
+    const perStep = await e.methodMaps({ ...gradcam, gradcamAlpha: 'per-step' });
+    expect(same(perStep.data, (await want('gradcam', { layer: 'lif1', alpha: 'per-step' })).maps)).toBe(true);
+    expect(same(perStep.data, g.data)).toBe(false);
+    const three = await e.methodMaps({ ...gradcam, layer: 'lif2', target: 3 });
+    expect(three.target).toBe(3);
+    expect(same(three.data, (await want('gradcam', { layer: 'lif2', target: 3 })).maps)).toBe(true);
+
+    const s = await e.methodMaps({ ...view, method: 'saliency' });
+    const sw = await want('saliency', {});
+    expect([s.layer, s.T, s.H, s.W]).toEqual(['input', 1, 28, 28]);
+    expect(same(s.data, sw.maps)).toBe(true);
+    // SAM from the recorded spikes is the library's explain('sam') too.
+    expect(same((await e.methodMaps({ ...view, layer: 'lif2' })).data, (await want('sam', { layer: 'lif2', gamma: 0.5, ncs: 'inclusive' })).maps)).toBe(true);
+
+    const v = await e.view(gradcam);
+    expect([v.method, v.mapLayer, v.mapped, v.T, v.frames.length, v.target]).toEqual(['gradcam', 'lif1', true, 6, 6, g.target]);
+    const sv = await e.view({ ...view, method: 'saliency' });
+    expect([sv.method, sv.mapLayer, sv.mapped, sv.T, sv.frames.length]).toEqual(['saliency', 'input', true, 6, 1]);
+    expect(sv.raster.T).toBe(6);
+    await expect(e.frame({ ...view, method: 'saliency' }, 1)).rejects.toThrow(/step 1 is not in 0\.\.0/);
+    expect((await e.frame({ ...view, method: 'saliency' }, 0)).width).toBe(28);
+    const npy = await e.npy(gradcam);
+    expect(npy.length).toBe(128 + 6 * 28 * 28 * 4);
+    expect((await e.grid(gradcam)).width).toBeGreaterThan(28);
+    expect(e.summary(gradcam).sam).toBeNull();
+    expect(e.summary(view).sam).toEqual({ layers: ['lif1'], gamma: 0.5, ncs: 'inclusive' });
+    // Still no new simulation: the recorded spikes are those of the run; the one SAM asked for is from them.
+    expect(Object.keys(e.arrays()).sort()).toEqual(['lif1.spikes', 'lif2.sam', 'lif2.spikes']);
+    expect(e.modelInfo!.methods).toEqual(['sam', 'gradcam', 'saliency']);
+
+    await expect(e.view({ ...gradcam, target: 10 })).rejects.toThrow(/the target class is 10, not a class from 0 to 9/);
+    await expect(e.view({ ...gradcam, method: 'input' as never })).rejects.toThrow(/unknown method "input"/);
+    await expect(e.view({ ...gradcam, gradcamAlpha: 'mean' as never })).rejects.toThrow(/summed or per-step/);
+  });
+
+  it('shows no Grad-CAM for a flat layer, and no saliency for a flat input', async () => {
+    const img = decodePng(readFileSync(imageFile), imageFile);
+    const e = new Engine();
+    const info = e.loadModel(mlp(true), 'mlp-flat.safetensors');
+    expect(info.methods).toEqual([]);
+    expect(new Engine().loadModel(mlp(false), 'mlp.safetensors').methods).toEqual(['saliency']);
+    e.setImage(img.rgba, img.width, img.height, 'digit-7-0.png');
+    const flat: ViewOptions = { ...view, layer: 'lif_fc1', method: 'gradcam' };
+    await e.run({ timesteps: null, seed: 0, view: flat }, () => undefined);
+    const v = await e.view(flat);
+    expect(v.mapped).toBe(false);
+    await expect(e.methodMaps(flat)).rejects.toThrow(/layer "lif_fc1" is flat/);
+    await expect(e.methodMaps({ ...flat, method: 'saliency' })).rejects.toThrow(/saliency needs an image input \[C,H,W\]/);
+  });
+
+  it('attacks the run\'s image as the library\'s attack does, and explains the adversarial image', async () => {
+    const e = ready();
+    await expect(e.attack({ method: 'fgsm', eps: 0.1 })).rejects.toThrow(/run the model first/);
+    await e.run({ timesteps: null, seed: 0, view }, () => undefined);
+    await expect(e.attackMaps([view])).rejects.toThrow(/run an attack first/);
+    await expect(e.attack({ method: 'fgsm', eps: 2 })).rejects.toThrow(/eps must be a number from 0 to 1/);
+    await expect(e.attack({ method: 'pgd', eps: 0.1, steps: 0 })).rejects.toThrow(/steps must be an integer >= 1/);
+
+    const x = pixels();
+    for (const o of [{ method: 'fgsm' as const, eps: 0.1 }, { method: 'pgd' as const, eps: 0.1 }, { method: 'pgd' as const, eps: 0.07, steps: 3, randomStart: false }]) {
+      const a = await e.attack(o);
+      const r = await attack(model(), x, 1, { ...o, seed: 0, timesteps: 8 });
+      const got = await e.attackArrays([]);
+      expect(same(got.adversarial, r.adversarial)).toBe(true);
+      expect(a.adversarial.prediction).toBe(r.attacked.predictions[0]);
+      expect(a.adversarial.probability).toBe(r.attacked.probabilities[0]);
+      expect(a.clean.prediction).toBe(r.clean.predictions[0]);
+      expect(a.clean.probability).toBe(r.clean.probabilities[0]);
+      expect(a.linf).toBe(r.linf[0]);
+      expect(a.label).toBe(7);
+      expect(Buffer.from(a.adversarial.picture.rgba).equals(Buffer.from(pixelsToRgba(r.adversarial, 1, 28, 28)))).toBe(true);
+      expect(Buffer.from(a.clean.picture.rgba).equals(Buffer.from(pixelsToRgba(x, 1, 28, 28)))).toBe(true);
+    }
+    // PGD at eps 0.1 turns this 7 into something else; FGSM does not.
+    expect((await e.attack({ method: 'pgd', eps: 0.1 })).adversarial.prediction).not.toBe(7);
+    const r = await attack(model(), x, 1, { method: 'pgd', eps: 0.1, seed: 0, timesteps: 8 });
+
+    const views: ViewOptions[] = [{ ...view, layer: 'lif2' }, { ...view, layer: 'lif2', method: 'gradcam' }, { ...view, method: 'saliency', target: 7 }];
+    const maps = await e.attackMaps(views);
+    expect(maps.map((m) => [m.method, m.layer, m.T, m.clean.length, m.adversarial.length])).toEqual([
+      ['sam', 'lif2', 8, 8, 8], ['gradcam', 'lif2', 8, 8, 8], ['saliency', 'input', 1, 1, 1],
+    ]);
+    // 'pred' is each image's own prediction; a class is the same for both.
+    expect(maps[1].targets).toEqual([7, r.attacked.predictions[0]]);
+    expect(maps[2].targets).toEqual([7, 7]);
+    const arrays = await e.attackArrays(views);
+    const adv = { kind: 'pixels' as const, data: r.adversarial };
+    const o = { seed: 0, timesteps: 8 };
+    expect(same(arrays.maps[0], (await explain('sam', model(), adv, 1, { ...o, layer: 'lif2', gamma: 0.5, ncs: 'inclusive' })).maps)).toBe(true);
+    expect(same(arrays.maps[1], (await explain('gradcam', model(), adv, 1, { ...o, layer: 'lif2' })).maps)).toBe(true);
+    expect(same(arrays.maps[2], (await explain('saliency', model(), adv, 1, { ...o, target: 7 })).maps)).toBe(true);
+    // The clean maps are the run's, over the picture at the model's input size.
+    const clean = await e.view({ ...view, layer: 'lif2', method: 'gradcam' });
+    expect(Buffer.from(maps[1].clean[5].rgba).equals(Buffer.from(clean.frames[5].rgba))).toBe(true);
+
+    // A new run forgets the attack.
+    await e.run({ timesteps: null, seed: 0, view }, () => undefined);
+    await expect(e.attackMaps(views)).rejects.toThrow(/run an attack first/);
+  });
+
+  it('attacks a flat-input model read from a square picture', async () => {
+    const img = decodePng(readFileSync(imageFile), imageFile);
+    const e = new Engine();
+    e.loadModel(mlp(true), 'mlp-flat.safetensors');
+    e.setImage(img.rgba, img.width, img.height, 'digit-7-0.png');
+    await e.run({ timesteps: null, seed: 0, view: { ...view, layer: 'lif_fc1' } }, () => undefined);
+    const a = await e.attack({ method: 'fgsm', eps: 0.2 });
+    expect(a.adversarial.picture.width).toBe(28);
+    expect(a.linf).toBe(51);
+    const maps = await e.attackMaps([{ ...view, layer: 'lif_fc1' }]);
+    expect(maps[0].mapped).toBe(false);
   });
 });
