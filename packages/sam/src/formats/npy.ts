@@ -1,14 +1,14 @@
 /**
  * NumPy `.npy` (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html), the interchange format for
- * activity (docs/semantics.md §1): versions 1.0, 2.0 and 3.0, little-endian, C-order, dtypes |u1 |i1 |b1 <f4 <f8.
+ * activity (docs/semantics.md §1): versions 1.0, 2.0 and 3.0, little-endian, C-order, dtypes |u1 |i1 |b1 <i4 <f4 <f8 (<i4 for indices, such as the ranked pixels metrics write).
  */
 import { InputError } from '../errors.js';
 import { LIMITS, MAX_ELEMENTS, boundedProduct } from '../limits.js';
 import { describe } from './json.js';
 import { notA } from './sniff.js';
 
-export type NpyDtype = 'u1' | 'i1' | 'b1' | 'f4' | 'f8';
-export type NpyData = Uint8Array | Int8Array | Float32Array | Float64Array;
+export type NpyDtype = 'u1' | 'i1' | 'b1' | 'i4' | 'f4' | 'f8';
+export type NpyData = Uint8Array | Int8Array | Int32Array | Float32Array | Float64Array;
 
 export interface NpyArray {
   readonly dtype: NpyDtype;
@@ -19,8 +19,8 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ALIGN = 64;
-const ITEM_SIZE: Record<NpyDtype, number> = { u1: 1, i1: 1, b1: 1, f4: 4, f8: 8 };
-const DESCR: Record<NpyDtype, string> = { u1: '|u1', i1: '|i1', b1: '|b1', f4: '<f4', f8: '<f8' };
+const ITEM_SIZE: Record<NpyDtype, number> = { u1: 1, i1: 1, b1: 1, i4: 4, f4: 4, f8: 8 };
+const DESCR: Record<NpyDtype, string> = { u1: '|u1', i1: '|i1', b1: '|b1', i4: '<i4', f4: '<f4', f8: '<f8' };
 const SUPPORTED = Object.values(DESCR).join(' ');
 /** NumPy's own default `max_header_size`: a real header is a few hundred bytes. */
 const MAX_HEADER_BYTES = LIMITS.npyHeaderBytes;
@@ -112,6 +112,10 @@ function typedView(data: Uint8Array, dtype: NpyDtype): NpyData {
       return data.map((b) => (b === 0 ? 0 : 1));
     case 'i1':
       return new Int8Array(data.buffer, data.byteOffset, data.length);
+    case 'i4': {
+      const a = aligned(data, 4);
+      return new Int32Array(a.buffer, a.byteOffset, a.length / 4);
+    }
     case 'f4': {
       const a = aligned(data, 4);
       return new Float32Array(a.buffer, a.byteOffset, a.length / 4);
@@ -137,7 +141,7 @@ function dtypeOf(descr: string, fail: (m: string) => never): NpyDtype {
   const code = match ? `${match[2]}${match[3]}` : '';
   if (match && (code === 'u1' || code === 'i1' || code === 'b1')) return code;
   descr = descr.slice(0, 20);
-  if (match && (code === 'f4' || code === 'f8')) {
+  if (match && (code === 'f4' || code === 'f8' || code === 'i4')) {
     if (match[1] === '<') return code;
     if (match[1] === '>') fail(`.npy dtype '${descr}' is big-endian, expected little-endian '<${code}'`);
   }
@@ -233,7 +237,7 @@ function parseHeader(text: string, fail: (m: string) => never): Header {
 
 /** An array as a whole `.npy` file (format 1.0, see npyHeader). `b1` data is written as given: only 0 and 1. */
 export function writeNpy(data: NpyData, shape: readonly number[], dtype: NpyDtype = dtypeOfArray(data)): Uint8Array {
-  if (ITEM_SIZE[dtype] !== data.BYTES_PER_ELEMENT || (dtype === 'i1') !== data instanceof Int8Array) {
+  if (ITEM_SIZE[dtype] !== data.BYTES_PER_ELEMENT || (dtype === 'i1') !== data instanceof Int8Array || (dtype === 'i4') !== data instanceof Int32Array) {
     throw new Error(`writeNpy: a ${data.constructor.name} cannot be written as ${DESCR[dtype]}`);
   }
   const count = shape.reduce((n, d) => n * d, 1);
@@ -280,6 +284,7 @@ export function npyDtypeOf(data: NpyData): NpyDtype {
 
 function dtypeOfArray(data: NpyData): NpyDtype {
   if (data instanceof Int8Array) return 'i1';
+  if (data instanceof Int32Array) return 'i4';
   if (data instanceof Float32Array) return 'f4';
   if (data instanceof Float64Array) return 'f8';
   return 'u1';

@@ -12,3 +12,5 @@ export type { SensitivityOptions } from './sensitivity.js';
 export { parameterRandomisation, randomisedLayer, RANDOMISATION_SEED } from './randomisation.js';
 export type { RandomisationResult } from './randomisation.js';
 export { mapShift } from './attack.js';
+export { evaluateChunk, checkEvaluate, summarizeEvaluation, METRIC_NAMES, BOX_METRICS } from './evaluate.js';
+export type { MetricName, EvaluateOptions, EvaluateImages, EvaluationRow, ChunkResult, EvaluationSummary } from './evaluate.js';

@@ -7,3 +7,4 @@ export type { DatasetName, DatasetSplit } from './datasets.js';
 export { trainModel, initialModel } from './train.js';
 export type { TrainConfig, TrainHooks, Progress as TrainProgress } from './train.js';
 export { Attacker } from './attack-parallel.js';
+export { SecondCore } from './second-core.js';

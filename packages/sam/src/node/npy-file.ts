@@ -2,7 +2,7 @@
  * `.npy` files read and written in pieces, so that an input or an output of any size streams through bounded
  * memory: the header is read (or written) once, then the data moves a slice at a time at its byte position.
  */
-import { closeSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { NPY_HEADER_READ, npyData, npyDtypeOf, npyHeader, npyItemSize, readNpyHeader, type NpyData, type NpyDtype, type NpyHeader } from '../formats/npy.js';
 import { regularFile } from './files.js';
@@ -71,6 +71,24 @@ function readFully(fd: number, into: Uint8Array, position: number, file: string,
   }
 }
 
+/** Whether the file at `path` has this header and size. */
+function matches(path: string, header: Uint8Array, size: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    if (fstatSync(fd).size !== size) return false;
+    const head = new Uint8Array(header.length);
+    if (readSync(fd, head, 0, head.length, 0) !== head.length) return false;
+    return head.every((b, i) => b === header[i]);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * A `.npy` file of a known dtype and shape written in slices at their positions (a [T, B, ...] array filled chunk
  * of samples by chunk of samples). The whole file has its final size from the start.
@@ -91,12 +109,18 @@ export class NpyWriter {
     this.itemSize = npyItemSize(dtype);
   }
 
-  /** A file for an array of `shape` of `dtype`, or of the dtype of the typed array `like`. */
-  static create(path: string, like: NpyDtype | NpyData, shape: readonly number[]): NpyWriter {
+  /**
+   * A file for an array of `shape` of `dtype`, or of the dtype of the typed array `like`. With `resume`, a file that
+   * already holds exactly this header and size is opened as it is (slices written before stay; a resumed run writes
+   * the rest); any other file is replaced.
+   */
+  static create(path: string, like: NpyDtype | NpyData, shape: readonly number[], resume = false): NpyWriter {
     const dtype = typeof like === 'string' ? like : npyDtypeOf(like);
     const header = npyHeader(dtype, shape);
+    const size = header.length + shape.reduce((n, d) => n * d, 1) * npyItemSize(dtype);
     let fd: number;
     try {
+      if (resume && matches(path, header, size)) return new NpyWriter(path, dtype, shape, openSync(path, 'r+'), header.length);
       fd = openSync(path, 'w');
     } catch (err) {
       throw new InputError(path, `cannot write: ${(err as Error).message.split('\n')[0].slice(0, 120)}`);

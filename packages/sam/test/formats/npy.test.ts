@@ -31,6 +31,8 @@ function sample(dtype: NpyDtype, n: number): NpyData {
       return Uint8Array.from(values, (i) => (i % 3 === 0 ? 1 : 0));
     case 'i1':
       return Int8Array.from(values, (i) => ((i * 37) % 256) - 128);
+    case 'i4':
+      return Int32Array.from(values, (i) => i * 77777 - 2 ** 31);
     case 'f4':
       return Float32Array.from(values, (i) => i * 0.1 - 3);
     case 'f8':
@@ -40,7 +42,7 @@ function sample(dtype: NpyDtype, n: number): NpyData {
 
 describe('writeNpy / readNpy', () => {
   const shapes = [[], [5], [2, 3], [2, 1, 3], [1, 2, 3, 2], [2, 1, 2, 1, 3], [3, 0, 2]];
-  for (const dtype of ['u1', 'i1', 'b1', 'f4', 'f8'] as const) {
+  for (const dtype of ['u1', 'i1', 'b1', 'i4', 'f4', 'f8'] as const) {
     it(`round-trips ${dtype} of rank 0 to 5`, () => {
       for (const shape of shapes) {
         const data = sample(dtype, shape.reduce((n, d) => n * d, 1));
@@ -169,7 +171,7 @@ describe('readNpy errors', () => {
     expect(fail(npy(dict('>f8', '(1,)'), data))).toContain("'>f8' is big-endian");
     for (const descr of ['<i8', '<f2', '<u2', 'O', '<c8', '=f4']) {
       expect(fail(npy(dict(descr, '(1,)'), data))).toBe(
-        `a.npy: .npy dtype '${descr}' is not supported (expected one of |u1 |i1 |b1 <f4 <f8)`,
+        `a.npy: .npy dtype '${descr}' is not supported (expected one of |u1 |i1 |b1 <i4 <f4 <f8)`,
       );
     }
   });
