@@ -50,16 +50,19 @@ export interface InputSource extends RunInput {
   close(): void;
 }
 
+/** An image, decoded as PNG whatever its name, as a one-sample input (`explain` and `attack` take images). */
+export async function openPng(file: string, model: Model): Promise<InputSource> {
+  const { input, image } = await loadImage(file, model);
+  return {
+    file, kind: 'pixels', batch: 1, image, sampleBytes: input.data.byteLength, floatFrames: false,
+    read: () => input,
+    close: () => {},
+  };
+}
+
 export async function openInput(file: string, model: Model): Promise<InputSource> {
   const ext = extname(file).toLowerCase();
-  if (ext === '.png') {
-    const { input, image } = await loadImage(file, model);
-    return {
-      file, kind: 'pixels', batch: 1, image, sampleBytes: input.data.byteLength, floatFrames: false,
-      read: () => input,
-      close: () => {},
-    };
-  }
+  if (ext === '.png') return openPng(file, model);
   if (ext !== '.npy') throw new InputError(file, 'unsupported input: expected a .npy array or a .png image');
   const reader = await NpyReader.open(file);
   try {

@@ -6,6 +6,9 @@ import { trainCommand, TRAIN_HELP } from './commands/train.js';
 import { evalCommand, EVAL_HELP } from './commands/eval.js';
 import { convertCommand, CONVERT_HELP } from './commands/convert.js';
 import { attackCommand, ATTACK_HELP } from './commands/attack.js';
+import { evaluateCommand, EVALUATE_HELP } from './commands/evaluate.js';
+import { reportCommand, REPORT_HELP } from './commands/report.js';
+import { datasetCommand, DATASET_HELP } from './commands/dataset.js';
 import { processIo, type Io } from './io.js';
 
 export const HELP = `Usage: spikelens COMMAND [options]
@@ -16,10 +19,13 @@ Commands:
   run       run a model on an input; write spikes, membranes, maps and scores as .npy
   explain   explain images: maps of SAM, Grad-CAM, saliency, ... as PNG overlays, a grid and .npy
   attack    craft adversarial images (FGSM, PGD) and measure accuracy under attack
+  evaluate  measure explanations: deletion, insertion, pointing, energy, sensitivity, randomisation
+  report    test the SAM paper's claims on the bundled models: one HTML/Markdown report with figures
   info      list a model's layers, shapes, parameters and dense MACs per step
   train     train a spiking network on MNIST or Fashion-MNIST (BPTT or ANN-to-SNN conversion)
   eval      measure a model's test accuracy, firing rates and synaptic operations
   convert   convert a NIR graph (.nir) to a spikelens model, or a spikelens model to NIR
+  dataset   write a generated data set with known boxes (cluttered MNIST, two digits) as PNGs and boxes.json
 
 Run 'spikelens COMMAND --help' for a command's options.`;
 
@@ -31,6 +37,9 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promi
   eval: { run: evalCommand, help: EVAL_HELP },
   convert: { run: convertCommand, help: CONVERT_HELP },
   attack: { run: attackCommand, help: ATTACK_HELP },
+  evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
+  report: { run: reportCommand, help: REPORT_HELP },
+  dataset: { run: datasetCommand, help: DATASET_HELP },
 };
 
 /** A message as the one line the CLI prints: whitespace folded, at most `max` characters. */
@@ -43,7 +52,7 @@ export function oneLineMessage(text: string, max: number = LIMITS.messageChars):
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    io.err(`spikelens: missing COMMAND: run, explain, attack, info, train, eval or convert (see 'spikelens --help')`);
+    io.err(`spikelens: missing COMMAND: run, explain, attack, evaluate, report, dataset, info, train, eval or convert (see 'spikelens --help')`);
     return 2;
   }
   if (name === '--help' || name === '-h' || name === 'help') {

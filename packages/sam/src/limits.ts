@@ -41,8 +41,16 @@ export const LIMITS = {
   /** Pixels of a decoded image (width x height), and its longer side. */
   imagePixels: 2 ** 24,
   imageSide: 16_384,
-  /** Overlay pixels `explain` renders for one image and layer (image pixels x time steps). */
-  renderPixels: 2 ** 30,
+  /** Steps `explain` draws a picture of (one PNG each); a longer run's maps come from `spikelens run --sam`. */
+  explainSteps: 1024,
+  /** The longer side of an overlay `explain` draws: a larger image is scaled down for its overlays. */
+  overlaySide: 1024,
+  /** Overlay pixels `explain` draws for one image and layer (overlay pixels x time steps). */
+  renderPixels: 2 ** 27,
+  /** Steps a gradient method or an attack differentiates through: it keeps every step's activity in memory. */
+  gradientSteps: 1024,
+  /** Dense multiply-accumulates and neuron updates of one sample's whole run (time steps x per step). */
+  runWork: 2 ** 36,
   /** Bytes one command writes, unless the command's `--max-output` says otherwise. */
   outputBytes: 2 ** 32,
   /** Characters of an error message: one short line, whatever the input. */

@@ -6,6 +6,7 @@ import type { HelperInit, HelperThread } from '@spikelens/core-wasm';
 import { InputError, UsageError } from './errors.js';
 import { LIMITS, formatBytes } from './limits.js';
 import { isSpiking, sizeOf, type Model } from './model.js';
+import { denseMacs } from './work.js';
 import { Network, argmaxRows, type NcsMode, type NetworkInput } from './network.js';
 import { Recorder, SamObserver } from './observers.js';
 
@@ -179,6 +180,11 @@ export function checkRequest(o: Pick<SimulateOptions, 'model' | 'record' | 'sam'
     const l = model.layers.find((x) => x.name === name)!;
     if (!isSpiking(l) && l.op !== 'li') throw new UsageError(`--record: layer "${name}" (${l.op}) is not a neuron layer: only lif, if, cubalif and li are recorded`);
   }
+  const work = T * model.layers.reduce((a, l) => a + denseMacs(l) + sizeOf(l.outShape), 0);
+  if (work > LIMITS.runWork)
+    throw new UsageError(
+      `${T} steps of ${model.file || 'the model'} take ${work.toExponential(2)} operations a sample, more than the ${LIMITS.runWork} a run may: fewer steps or a smaller input`,
+    );
   for (const l of model.layers)
     if (l.op === 'affine' && l.scale.shape.length === 2 && l.scale.shape[0] < T)
       throw new InputError(model.file, `layer "${l.name}": per-step affine has ${l.scale.shape[0]} rows, the run has ${T} steps`);

@@ -24,13 +24,14 @@ import { Attacker, checkOutputDir, encodePng, loadDataset, withOutputDir } from 
 import { join } from 'node:path';
 import { COMMON, choice, int, list, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
-import { isNir, loadModel, openInput } from '../load.js';
+import { isNir, loadModel, openPng } from '../load.js';
 import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { Progress } from '../progress.js';
 import { labelFromName } from './explain.js';
+import { aggregatedOverlay } from '../pictures.js';
 
 export const ATTACK_HELP = `Usage: spikelens attack MODEL IMAGE... --method fgsm|pgd --eps E --out DIR [options]
-       spikelens attack MODEL --dataset mnist|fashion-mnist --method fgsm|pgd --eps E1,E2,.. [--limit N]
+       spikelens attack MODEL --dataset mnist|fashion-mnist|cluttered-mnist --method fgsm|pgd --eps E1,E2,.. [--limit N]
 
 Crafts adversarial images through the network's surrogate gradients (docs/explain.md): FGSM, or PGD from a seeded
 random start. eps is on the [0, 1] scale: pixels move by at most 255*eps. The result is rounded to whole 8-bit
@@ -49,7 +50,7 @@ pixels before it is evaluated or saved. The attack and the evaluation use the sa
   --explain M1,M2       images: also explain clean and adversarial images (${METHOD_NAMES.join(', ')}), side by side
   --layer L             the layer those methods explain
   --out DIR             images: output folder (created if missing)
-  --dataset D           accuracy under attack on a test set (mnist or fashion-mnist), streamed in chunks
+  --dataset D           accuracy under attack on a test set (mnist, fashion-mnist or cluttered-mnist), streamed in chunks
   --limit N             the first N test images (default all)
   --batch B             images per chunk (default 100; results do not depend on it)
   --threads N           1 or 2 (default 2): the chunk split over both cores (same results)
@@ -91,7 +92,7 @@ export async function attackCommand(argv: readonly string[], io: Io): Promise<nu
   if (positionals.length === 0) throw new UsageError('missing MODEL');
   const method = choice(values, 'method', ATTACK_METHODS) as AttackMethod | undefined;
   if (!method) throw new UsageError('missing --method fgsm|pgd');
-  const dataset = choice(values, 'dataset', ['mnist', 'fashion-mnist'] as const);
+  const dataset = choice(values, 'dataset', ['mnist', 'fashion-mnist', 'cluttered-mnist'] as const);
   const epsText = str(values, 'eps') ?? (dataset ? '0,0.05,0.1,0.2,0.3' : undefined);
   if (epsText === undefined) throw new UsageError('missing --eps E');
   const epsList = epsText.split(',').map((e) => {
@@ -144,7 +145,7 @@ export async function attackCommand(argv: readonly string[], io: Io): Promise<nu
     const summary = await withOutputDir(outDir, async (out) => {
       const rows: Array<Record<string, unknown>> = [];
       for (const [i, file] of images.entries()) {
-        const source = await openInput(file, model);
+        const source = await openPng(file, model);
         const clean = source.read(0, 1);
         if (clean.kind !== 'pixels') throw new UsageError(`${file}: attacks need pixel input`);
         const label = labelArg ?? labelFromName(file, model, K);
@@ -207,19 +208,9 @@ function stemOf(file: string, i: number, files: readonly string[]): string {
   return same ? `${stem(file)}-${same + 1}` : stem(file);
 }
 
-/** The maps aggregated over steps, over the image, as one grid tile. */
-function aggregatedOverlay(e: Explanation, pixels: Float32Array, C: number, H: number, W: number): RgbaImage {
-  const one = aggregateMaps(e.maps, e.T, 1, e.H, e.W, 'sum');
-  const rgba = pixelsToRgba(pixels, C as 1 | 3, H, W);
-  const base = { width: W, height: H, pixels: rgbaToRgb(rgba, W, H) };
-  let tile = rgba;
-  eachMapOverlay(one, e.H, e.W, base, { normalize: 'frame', colormap: 'jet', alpha: 0.5 }, (x) => (tile = x));
-  return { width: W, height: H, rgba: tile };
-}
-
 /** Accuracy under attack for every eps, over a test set in chunks on both cores. */
 async function robustness(
-  io: Io, model: Model, dataset: 'mnist' | 'fashion-mnist', epsList: number[],
+  io: Io, model: Model, dataset: 'mnist' | 'fashion-mnist' | 'cluttered-mnist', epsList: number[],
   options: (eps: number, labels?: number[], keyOffset?: number) => AttackOptions,
   o: { limit?: number; batch: number; threads: number; json: boolean; quiet: boolean },
 ): Promise<number> {

@@ -14,7 +14,8 @@ export const EVAL_HELP = `Usage: spikelens eval MODEL --dataset D [options]
 Measures a model on a data set's test images, run exactly as 'spikelens run' runs it (the model's encoding and
 time steps; each image keyed by its index, so it gets the spikes it would get alone).
 
-  --dataset D     mnist or fashion-mnist
+  --dataset D     mnist, fashion-mnist, cluttered-mnist or two-digit (the generated 48x48 sets of
+                  docs/datasets.md, seed 0; two-digit's label is the class of the digit in the top row)
   --limit N       the first N test images only (default all)
   --batch B       images per batch (default 100; results do not depend on it)
   --seed S        encoder seed (default 0)
@@ -45,7 +46,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing MODEL' : 'one MODEL expected');
-  const dataset = choice(values, 'dataset', ['mnist', 'fashion-mnist'] as const);
+  const dataset = choice(values, 'dataset', ['mnist', 'fashion-mnist', 'cluttered-mnist', 'two-digit'] as const);
   if (!dataset) throw new UsageError('missing --dataset');
   const limit = int(values, 'limit', 1, 10_000_000) ?? 0;
   const batch = int(values, 'batch', 1, 10_000) ?? 100;

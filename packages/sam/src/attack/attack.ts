@@ -6,7 +6,8 @@
 import { DiffNetwork, type Surrogate } from '../diff/network.js';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model.js';
-import { memoryInput, resolveTimesteps, simulate } from '../run.js';
+import { memoryInput, simulate } from '../run.js';
+import { gradientSteps } from '../explain/gradients.js';
 import { detLog } from '../train/loss.js';
 import { softmaxRow } from '../softmax.js';
 import { uniformStream } from '../explain/noise.js';
@@ -87,7 +88,7 @@ export function crossEntropy(scores: Float32Array, labels: readonly number[]): n
  */
 export async function attack(model: Model, pixels: Float32Array, B: number, o: AttackOptions): Promise<AttackResult> {
   checkAttack(o);
-  const T = resolveTimesteps(model, { kind: 'pixels', file: model.file }, o.timesteps);
+  const T = gradientSteps(model, { kind: 'pixels' }, o.timesteps);
   const n = pixels.length / B;
   const seed = o.seed ?? 0;
   const keyOffset = o.keyOffset ?? 0;

@@ -2,7 +2,8 @@ import { DiffNetwork, type Surrogate } from '../diff/network.js';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model.js';
 import { argmaxRows, type NetworkInput } from '../network.js';
-import { resolveTimesteps } from '../run.js';
+import { checkRequest, resolveTimesteps } from '../run.js';
+import { LIMITS } from '../limits.js';
 import { resolveTargets } from './target.js';
 import type { ExplainOptions } from './types.js';
 
@@ -15,9 +16,16 @@ export interface ClassGradients {
   readonly targets: number[];
 }
 
-/** The steps of a run on this input, as simulate() takes them. */
-export function explainSteps(model: Model, input: NetworkInput, timesteps?: number): number {
-  return resolveTimesteps(model, { kind: input.kind, timesteps: input.kind === 'train' ? input.timesteps : undefined, file: model.file }, timesteps);
+/**
+ * The steps a gradient is taken through on this input (as simulate() takes them), within LIMITS.gradientSteps:
+ * backpropagation through time keeps every step's activity.
+ */
+export function gradientSteps(model: Model, input: Pick<NetworkInput, 'kind'> & { timesteps?: number }, timesteps?: number): number {
+  const T = resolveTimesteps(model, { kind: input.kind, timesteps: input.kind === 'train' ? input.timesteps : undefined, file: model.file }, timesteps);
+  checkRequest({ model }, T);
+  if (T > LIMITS.gradientSteps)
+    throw new UsageError(`gradients keep every step: ${T} steps are more than the ${LIMITS.gradientSteps} they go through; give fewer --timesteps`);
+  return T;
 }
 
 /**
@@ -32,7 +40,7 @@ export async function classGradients(
   o: ExplainOptions,
   keep: { gradLayers?: readonly string[]; inputGrad?: boolean },
 ): Promise<ClassGradients> {
-  const T = explainSteps(model, input, o.timesteps);
+  const T = gradientSteps(model, input, o.timesteps);
   const net = await DiffNetwork.create(model, {
     batch: B,
     timesteps: T,

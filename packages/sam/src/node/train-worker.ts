@@ -6,12 +6,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { parseModel } from '../formats/index.js';
 import { DiffNetwork, type DiffNetworkOptions } from '../diff/network.js';
 import { flatLength, readGrads, shardStep, writeWeights } from '../train/shard.js';
+import type { Dataset } from '../train/data/dataset.js';
 import { loadDataset, type DatasetName } from './datasets.js';
 
 export interface WorkerInit {
   readonly model: Uint8Array;
   readonly options: DiffNetworkOptions;
   readonly dataset: DatasetName;
+  /** A generated set's images (docs/datasets.md), given rather than loaded; pixels shared when they can be. */
+  readonly images?: {
+    readonly pixels: Uint8Array;
+    readonly labels: Uint8Array;
+    readonly height: number;
+    readonly width: number;
+    readonly classes: readonly string[];
+  };
 }
 
 export type WorkerRequest = { readonly weights: Float32Array; readonly indices: Uint32Array; readonly seed: number; readonly total: number };
@@ -23,8 +32,11 @@ async function start(): Promise<void> {
   const init = workerData as WorkerInit;
   const model = parseModel(init.model, 'model');
   const graph = await DiffNetwork.create(model, init.options);
-  const ds = await loadDataset(init.dataset, 'train');
-  const pixels = new Float32Array(init.options.batch * 784);
+  const im = init.images;
+  const ds: Dataset = im
+    ? { name: init.dataset, count: im.labels.length, channels: 1, height: im.height, width: im.width, pixels: im.pixels, labels: im.labels, classes: [...im.classes] }
+    : await loadDataset(init.dataset, 'train');
+  const pixels = new Float32Array(init.options.batch * ds.channels * ds.height * ds.width);
   const n = flatLength(graph);
   parentPort!.on('message', (req: WorkerRequest) => {
     try {

@@ -62,7 +62,10 @@ export interface TrainHooks {
   readonly checkpoint?: { readonly file: string; readonly seconds: number };
   /** Continue from the checkpoint file if it exists. */
   readonly resume?: boolean;
-  /** Training images in the split (e.g. for a run on a subset); loaded by the workers themselves. */
+  /**
+   * Training images in the split (e.g. for a run on a subset). The workers load MNIST and Fashion-MNIST themselves;
+   * a generated set's images (docs/datasets.md) are handed to them, shared when their buffer is a SharedArrayBuffer.
+   */
   readonly dataset: Dataset;
 }
 
@@ -81,7 +84,10 @@ interface Checkpoint {
 export function initialModel(config: TrainConfig, ds: Dataset): { graph: Record<string, unknown>; bytes: Uint8Array; model: Model } {
   const { graph, tensors } = buildArch(
     config.arch,
-    { neuron: config.neuron, analog: config.analog, encoding: config.encoding, timesteps: config.timesteps, labels: ds.classes, name: config.name },
+    {
+      neuron: config.neuron, analog: config.analog, encoding: config.encoding, timesteps: config.timesteps, labels: ds.classes, name: config.name,
+      input: [ds.channels, ds.height, ds.width],
+    },
     config.seed,
   );
   const bytes = modelToSafetensors(graph, tensors);
@@ -203,7 +209,9 @@ export async function trainModel(config: TrainConfig, hooks: TrainHooks): Promis
     spent = ck.seconds;
   }
 
-  const pool = await Pool.start(W, { model: bytes, options: graphOptions(config, shard), dataset: config.dataset });
+  const generated = config.dataset === 'cluttered-mnist' || config.dataset === 'two-digit';
+  const images = generated ? { pixels: ds.pixels, labels: ds.labels, height: ds.height, width: ds.width, classes: ds.classes } : undefined;
+  const pool = await Pool.start(W, { model: bytes, options: graphOptions(config, shard), dataset: config.dataset, images });
   const began = performance.now();
   let lastSave = began;
   try {

@@ -24,4 +24,4 @@ export {
 } from './normalize.js';
 export { overlay } from './overlay.js';
 export { resizeBilinear, resizeBilinearInterleaved, resizeBilinearPlanar } from './resize.js';
-export { mapOverlays, eachMapOverlay, mapGrid, gridSteps, fitPicture, MAX_TILE, MAX_GRID_STEPS, type MapStyle, type BasePicture } from './maps.js';
+export { mapOverlays, eachMapOverlay, mapGrid, gridSteps, fitPicture, fittedSize, MAX_TILE, MAX_GRID_STEPS, type MapStyle, type BasePicture } from './maps.js';

@@ -65,12 +65,17 @@ export function gridSteps(T: number): number[] {
   return Array.from({ length: MAX_GRID_STEPS }, (_, i) => Math.round((i * (T - 1)) / (MAX_GRID_STEPS - 1)));
 }
 
+/** The size of a width x height picture scaled so its longer side is at most `maxSide` (itself when it fits). */
+export function fittedSize(width: number, height: number, maxSide: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  if (scale >= 1) return { width, height };
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
 /** The picture scaled (bilinear) so its longer side is at most `maxSide`; itself when it already fits. */
 export function fitPicture(base: BasePicture, maxSide: number): BasePicture {
-  const scale = Math.min(1, maxSide / Math.max(base.width, base.height));
-  if (scale >= 1) return base;
-  const width = Math.max(1, Math.round(base.width * scale));
-  const height = Math.max(1, Math.round(base.height * scale));
+  const { width, height } = fittedSize(base.width, base.height, maxSide);
+  if (width === base.width && height === base.height) return base;
   const channels = base.pixels.length / (base.width * base.height);
   const resized = resizeBilinearInterleaved(Float32Array.from(base.pixels), base.height, base.width, channels, height, width);
   const pixels = new Uint8Array(resized.length);

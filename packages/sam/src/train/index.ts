@@ -1,6 +1,7 @@
 /**
- * `@spikelens/sam/train`: training spiking networks (architectures, data sets, losses, optimisers, schedules, the
- * sharded training step, ANN-to-SNN conversion, evaluation). The main entry keeps the model, run and explanation API.
+ * `@spikelens/sam/train`: training spiking networks (architectures, data sets, the generated sets of docs/datasets.md,
+ * losses, optimisers, schedules, the sharded training step, ANN-to-SNN conversion, evaluation). The main entry keeps
+ * the model, run and explanation API.
  */
 export { ARCH_NAMES, describeArch, buildArch } from './arch.js';
 export type { ArchOptions } from './arch.js';
@@ -15,6 +16,13 @@ export type { IdxImages } from './data/idx.js';
 export { makeDataset, subset, shuffle, batches, IMAGE_HEIGHT, IMAGE_WIDTH, IMAGE_PIXELS } from './data/dataset.js';
 export type { Dataset } from './data/dataset.js';
 export { parseFashionClass, splitFashion, FASHION_CLASSES, FASHION_TEST_PER_CLASS } from './data/fashion.js';
+export {
+  ImageGenerator, generateDataset, boxesOf, describeGenerator, streamSeed, GENERATED_NAMES, SEED_OFFSETS, CANVAS_SIDE,
+  CANVAS_PIXELS, DIGIT_SIDE, MAX_OFFSET, CLUTTER_PIECES, PIECE_SIDE,
+} from './data/cluttered.js';
+export type {
+  GeneratedName, GeneratedSplit, Box, PlacedDigit, ClutterPiece, GeneratedImage, BoxedDataset, GenerateOptions,
+} from './data/cluttered.js';
 export { softmaxCrossEntropy, accuracy, countCorrect, detExp, detLog } from './loss.js';
 export { Sgd, Adam } from './optim.js';
 export type { Param as OptimizerParam, Optimizer, OptimizerState, SgdOptions, AdamOptions } from './optim.js';

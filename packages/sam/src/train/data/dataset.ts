@@ -1,6 +1,7 @@
 /**
- * An in-memory image classification data set (MNIST-like: 1 x 28 x 28 bytes an image) and the pieces to walk it in
- * epochs: a subset, a seeded shuffle that gives the same order in every JS engine, and batching.
+ * An in-memory image classification data set (gray images of bytes: 1 x 28 x 28 for MNIST and Fashion-MNIST, 1 x 48
+ * x 48 for the generated sets of docs/datasets.md) and the pieces to walk it in epochs: a subset, a seeded shuffle that
+ * gives the same order in every JS engine, and batching.
  */
 import { InputError, UsageError } from '../../errors.js';
 import type { IdxImages } from './idx.js';
@@ -13,9 +14,10 @@ export interface Dataset {
   readonly name: string;
   readonly count: number;
   readonly channels: 1;
-  readonly height: 28;
-  readonly width: 28;
-  /** count * 784 bytes, 0..255, image after image, row-major. */
+  /** 28 for MNIST and Fashion-MNIST, 48 for the generated sets (docs/datasets.md). */
+  readonly height: number;
+  readonly width: number;
+  /** count * height * width bytes, 0..255, image after image, row-major. */
   readonly pixels: Uint8Array;
   /** count labels, each an index into `classes`. */
   readonly labels: Uint8Array;
@@ -58,17 +60,18 @@ export function makeDataset(
 
 /** The items at `indices`, in that order (repeats allowed), copied into a new data set of the same name. */
 export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
-  const pixels = new Uint8Array(indices.length * IMAGE_PIXELS);
+  const n = ds.channels * ds.height * ds.width;
+  const pixels = new Uint8Array(indices.length * n);
   const labels = new Uint8Array(indices.length);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
     if (!Number.isInteger(i) || i < 0 || i >= ds.count) {
       throw new UsageError(`subset index ${i} is outside the ${ds.count} items of ${ds.name}`);
     }
-    pixels.set(ds.pixels.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS), k * IMAGE_PIXELS);
+    pixels.set(ds.pixels.subarray(i * n, (i + 1) * n), k * n);
     labels[k] = ds.labels[i];
   }
-  return { ...ds, count: indices.length, pixels, labels, classes: [...ds.classes] };
+  return { name: ds.name, count: indices.length, channels: ds.channels, height: ds.height, width: ds.width, pixels, labels, classes: [...ds.classes] };
 }
 
 /**
