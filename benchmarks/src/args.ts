@@ -19,10 +19,10 @@ const NOT_YET: string[] = [];
 export const USAGE = `usage: pnpm bench [-- --only B1,B3] [--quick] [--runs N] [--t1-images N] [--calibrate] [--help]
   --only IDS       run only these workloads (known: %KNOWN%); B1-PROFILE (B1 against the twin with the
                    per-stage profile) is not in the default run
-  --quick          BENCHMARKS.md's quick run: PEAK and B1-B4 with B3 at N 4096 only, 2 counted rounds after 1
-                   warm-up (5 in the full run), the JavaScript peers 1; no T1 (give --only T1 --quick for it:
-                   2 rounds, no warm-up)
-  --runs N         exactly N counted rounds per workload (overrides --quick; for smoke runs)
+  --quick          BENCHMARKS.md's quick run: PEAK, B1-B4 with B3 at N 4096 only, and E1; 2 counted rounds after 1
+                   warm-up (5 in the full run), the JavaScript peers 1, E1 10 (20 in the full run); no T1 (give
+                   --only T1 --quick for it: 2 rounds, no warm-up)
+  --runs N         exactly N counted rounds per workload (overrides --quick; E1 takes at least 5; for smoke runs)
   --t1-images N    T1: training images per 2-thread run (default 3200; the 1-thread rows use min(N, 640));
                    at least 64, a multiple of 32; for smoke runs, e.g. --t1-images 320
   --calibrate      fit every workload's weight scales by bisection instead of taking the fitted ones (which are

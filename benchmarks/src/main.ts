@@ -1,7 +1,7 @@
 /**
  * `pnpm bench [-- --only B1,T1] [--quick]`: the benchmark suite of BENCHMARKS.md: PEAK (the f32x4 peak and the dense
  * path against it), B1 at batch 1 and 16, B2, B3, B4 (Node and the web page's worker in Chromium), each against its
- * peers, and T1 (training against PyTorch). Prints the tables, writes the chart and every run to
+ * peers, E1 (one explanation map: SAM, Grad-CAM, saliency, Grad-CAM in PyTorch) and T1 (training against PyTorch). Prints the tables, writes the chart and every run to
  * benchmarks/results/latest.json.
  * Never asserts a time: the only failures are usage (exit 2) and peers that disagree on the spikes (exit 1).
  */
@@ -17,11 +17,12 @@ import { b4, runSuiteWorkload, torchAvailable, TorchPeer, type SuiteResult } fro
 import { formatSuite, writeChart } from './suite-report.js';
 import { formatPeak, peak, type PeakResult } from './peak.js';
 import { setRefit } from './suite-workloads.js';
+import { benchExplain, E1_ID, formatExplain, type ExplainBenchResult } from './explain-bench.js';
 
 const SUITE = ['B1', 'B1x16', 'B2', 'B3', 'B3-8192', 'B4'];
-const DEFAULT = ['PEAK', ...SUITE, T1_ID];
+const DEFAULT = ['PEAK', ...SUITE, E1_ID, T1_ID];
 /** BENCHMARKS.md's quick run: its workloads with fewer rounds and B3 at N 4096 only; T1 (training) is not one. */
-const QUICK = ['PEAK', ...SUITE.filter((id) => id !== 'B3-8192')];
+const QUICK = ['PEAK', ...SUITE.filter((id) => id !== 'B3-8192'), E1_ID];
 const KNOWN = [...DEFAULT, 'B1-PROFILE'];
 
 async function main(args: Args): Promise<void> {
@@ -31,7 +32,7 @@ async function main(args: Args): Promise<void> {
   const profileRuns = args.quick ? 3 : 5;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   setRefit(args.calibrate);
-  const results: (WorkloadResult | TrainResult | SuiteResult | PeakResult)[] = [];
+  const results: (WorkloadResult | TrainResult | SuiteResult | PeakResult | ExplainBenchResult)[] = [];
   const suite: SuiteResult[] = [];
   const needTorch = ids.some((id) => SUITE.includes(id) && id !== 'B4');
   const torchInfo = needTorch ? torchAvailable() : null;
@@ -53,6 +54,13 @@ async function main(args: Args): Promise<void> {
       process.stdout.write(`${formatSuite(r)}\n`);
       if (args.calibrate && r.calibration.length)
         process.stdout.write(`fitted scales (suite-workloads.ts FITTED): '${r.id}': ${JSON.stringify(Object.fromEntries(r.calibration.map((c) => [c.layer, c.scale])))}\n`);
+      continue;
+    }
+    if (id === E1_ID) {
+      // One explanation is milliseconds: more rounds than the suite's, at least 5 counted even with --runs.
+      const r = await benchExplain({ warmups: 3, runs: Math.max(5, args.runs ?? (args.quick ? 10 : 20)), log });
+      results.push(r);
+      process.stdout.write(`${formatExplain(r)}\n`);
       continue;
     }
     if (id === T1_ID) {
