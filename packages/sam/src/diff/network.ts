@@ -75,6 +75,8 @@ export class DiffNetwork {
   private readonly keepReset: number;
   private readonly trainBeta: boolean;
   private readonly paramGrads: boolean;
+  /** The lowest layer backward walks to (see the constructor). */
+  private readonly lowest: number;
   private readonly inputSize: number;
   /** The network's input at each step (one buffer for every step under direct encoding). */
   private readonly inputs: number[];
@@ -126,6 +128,9 @@ export class DiffNetwork {
       const size = B * sizeOf(this.plans[i].layer.outShape);
       this.gradRecords.set(name, { plan: i, ptr: this.arena.allocF32(T * size), n: size });
     }
+    // Without parameter or input gradients, nothing below the lowest recorded layer is needed: the walk back stops
+    // there (its own backward would only feed the layers below).
+    this.lowest = this.paramGrads || this.inputGradPtr ? 0 : Math.min(...[...this.gradRecords.values()].map((r) => r.plan), this.plans.length - 1);
     for (const r of this.repack) r();
   }
 
@@ -270,9 +275,9 @@ export class DiffNetwork {
           g.set(dScores);
           break;
       }
-      for (let l = this.plans.length - 1; l >= 0; l--) {
+      for (let l = this.plans.length - 1; l >= this.lowest; l--) {
         this.recordGrad(l, t);
-        this.plans[l].bwd(t);
+        if (l > this.lowest || this.lowest === 0) this.plans[l].bwd(t);
       }
       if (this.inputGradPtr) {
         const n = B * this.inputSize;

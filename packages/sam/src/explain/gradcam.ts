@@ -23,38 +23,43 @@ export const gradcam: Explainer = {
     const perStep = o.alpha === 'per-step';
     const alpha = new Float32Array(B * C);
     const maps = new Float32Array(T * B * HW);
-    const sumInto = (t: number): void => {
-      const grad = net.layerGradient(layer.name, t);
-      for (let b = 0; b < B; b++)
-        for (let k = 0; k < C; k++) {
-          let s = alpha[b * C + k];
-          const o0 = (b * C + k) * HW;
-          for (let p = 0; p < HW; p++) s = Math.fround(s + grad[o0 + p]);
-          alpha[b * C + k] = s;
-        }
-    };
-    const weigh = (t: number): void => {
-      const a = net.layerOutput(layer.name, t);
-      for (let b = 0; b < B; b++) {
-        const out = (t * B + b) * HW;
-        for (let k = 0; k < C; k++) {
-          const w = Math.fround(alpha[b * C + k] / HW);
-          const o0 = (b * C + k) * HW;
-          for (let p = 0; p < HW; p++) maps[out + p] = Math.fround(maps[out + p] + Math.fround(w * a[o0 + p]));
-        }
-        for (let p = 0; p < HW; p++) if (!(maps[out + p] > 0)) maps[out + p] = 0;
-      }
-    };
+    const sum = (t: number): void => sumInto(net.layerGradient(layer.name, t), alpha, B, C, HW);
+    const weighStep = (t: number): void => weigh(net.layerOutput(layer.name, t), alpha, maps, t, B, C, HW);
     if (perStep) {
       for (let t = 0; t < T; t++) {
         alpha.fill(0);
-        sumInto(t);
-        weigh(t);
+        sum(t);
+        weighStep(t);
       }
     } else {
-      for (let t = 0; t < T; t++) sumInto(t);
-      for (let t = 0; t < T; t++) weigh(t);
+      for (let t = 0; t < T; t++) sum(t);
+      for (let t = 0; t < T; t++) weighStep(t);
     }
     return { method: 'gradcam', layer: layer.name, T, B, H, W, maps, targets: g.targets, scores: g.scores, predictions: g.predictions };
   },
 };
+
+/** alpha[b, k] += the sum over pixels of grad[b, k] (float32, in index order). Module-level, not a closure: V8 kept
+ * re-optimising the closure on every call (5-16 ms a map where this takes 0.5 ms). */
+function sumInto(grad: Float32Array, alpha: Float32Array, B: number, C: number, HW: number): void {
+  for (let b = 0; b < B; b++)
+    for (let k = 0; k < C; k++) {
+      let s = alpha[b * C + k];
+      const o0 = (b * C + k) * HW;
+      for (let p = 0; p < HW; p++) s = Math.fround(s + grad[o0 + p]);
+      alpha[b * C + k] = s;
+    }
+}
+
+/** maps[t, b] = max(0, sum over k of (alpha[b, k] / HW) * a[b, k]) (float32, k in order). */
+function weigh(a: Float32Array, alpha: Float32Array, maps: Float32Array, t: number, B: number, C: number, HW: number): void {
+  for (let b = 0; b < B; b++) {
+    const out = (t * B + b) * HW;
+    for (let k = 0; k < C; k++) {
+      const w = Math.fround(alpha[b * C + k] / HW);
+      const o0 = (b * C + k) * HW;
+      for (let p = 0; p < HW; p++) maps[out + p] = Math.fround(maps[out + p] + Math.fround(w * a[o0 + p]));
+    }
+    for (let p = 0; p < HW; p++) if (!(maps[out + p] > 0)) maps[out + p] = 0;
+  }
+}
