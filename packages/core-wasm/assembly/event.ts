@@ -227,7 +227,7 @@ export function set_scratch(ptr: usize): void {
 }
 
 // True iff each of the n floats at x is 0 or 1 (-0 counts as 0: it contributes nothing, like +0).
-function zeroOne(x: usize, n: i32): bool {
+export function zeroOne(x: usize, n: i32): bool {
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
   let bad = i32x4.splat(0);
@@ -320,20 +320,32 @@ export function linear_event(
   x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, v0: i32, v1: i32,
 ): void {
   const cap = LIST_CAP;
+  const flags = listW;
   for (let b0 = 0; b0 < B; b0 += cap) {
-    linearSamples(at(x, b0 * Cin), at(idx, b0 * Cin), at(cnt, b0), wp, bias, at(y, b0 * Cout), min(cap, B - b0), Cin, Cout, v0, v1);
+    const n = min(cap, B - b0);
+    for (let b = 0; b < n; b++) store<u8>(flags + <usize>b, zeroOne(at(x, (b0 + b) * Cin), Cin) ? 1 : 0);
+    linearSamples(at(x, b0 * Cin), at(idx, b0 * Cin), at(cnt, b0), wp, bias, at(y, b0 * Cout), n, Cin, Cout, v0, v1, flags);
+  }
+}
+
+// linear_event with each sample's 0/1 flag (a byte: zeroOne of its row) given in `flags`, for callers that split one
+// layer into many calls (the plan's tiles) and check the inputs once.
+export function linearFlagged(
+  x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, v0: i32, v1: i32, flags: usize,
+): void {
+  const cap = LIST_CAP;
+  for (let b0 = 0; b0 < B; b0 += cap) {
+    linearSamples(at(x, b0 * Cin), at(idx, b0 * Cin), at(cnt, b0), wp, bias, at(y, b0 * Cout), min(cap, B - b0), Cin, Cout, v0, v1, flags + <usize>b0);
   }
 }
 
 function linearSamples(
-  x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, v0: i32, v1: i32,
+  x: usize, idx: usize, cnt: usize, wp: usize, bias: usize, y: usize, B: i32, Cin: i32, Cout: i32, v0: i32, v1: i32, flags: usize,
 ): void {
   const nvec = padded4(Cout) >> 2;
   v0 = max(v0, 0);
   v1 = min(v1, nvec);
   if (v0 >= v1) return;
-  const flags = listW;
-  for (let b = 0; b < B; b++) store<u8>(flags + <usize>b, zeroOne(at(x, b * Cin), Cin) ? 1 : 0);
   const ps = panelBytes(1, 1, Cin);
   let j = v0;
   while (j & 3 && j < v1) linearTiles(1, j++, x, idx, cnt, wp, ps, bias, y, B, Cin, Cout, flags); // then from a panel's start

@@ -10,4 +10,5 @@ export { rng_seed, encode } from "./encode";
 export { conv2d_backward_input, conv2d_backward_weight, bias_backward } from "./backward/conv";
 export { pool2d_backward, affine_backward, relu_backward } from "./backward/elementwise";
 export { lif_forward_train, lif_backward, li_backward } from "./backward/neurons";
-export { simd_peak } from "./peak";
+export { simd_peak, gather_peak } from "./peak";
+export { plan_run, plan_error_at, plan_set_helper, plan_tiles, plan_record } from "./plan";

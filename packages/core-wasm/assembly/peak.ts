@@ -24,3 +24,26 @@ export function simd_peak(n: i32, x0: f32, m: f32, c: f32): f32 {
   const b = f32x4.add(f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3)), b4);
   return f32x4.extract_lane(f32x4.add(a, b), 0);
 }
+
+// The gather ceiling each layer's synaptic operations are held against (BENCHMARKS.md): the event conv's inner loop
+// alone. One list of n active inputs (byte offsets of 64-byte weight rows of a panel, as the combined list holds them)
+// is summed into 6 f32x4 accumulators (24 output channels: 4 vectors from a row of one panel, 2 from the same row of
+// the next, `ps` bytes on) `reps` times: 24 synaptic operations an entry. Returns lane 0 of the accumulators' sum.
+export function gather_peak(w: usize, ps: usize, list: usize, n: i32, reps: i32): f32 {
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero;
+  for (let r = 0; r < reps; r++) {
+    for (let k = 0; k < n; k++) {
+      const wq = w + <usize>load<i32>(list + (<usize>k << 2));
+      const wr = wq + ps;
+      a0 = f32x4.add(a0, v128.load(wq));
+      a1 = f32x4.add(a1, v128.load(wq, 16));
+      a2 = f32x4.add(a2, v128.load(wq, 32));
+      a3 = f32x4.add(a3, v128.load(wq, 48));
+      a4 = f32x4.add(a4, v128.load(wr));
+      a5 = f32x4.add(a5, v128.load(wr, 16));
+    }
+  }
+  const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(a4, a5));
+  return f32x4.extract_lane(s, 0);
+}

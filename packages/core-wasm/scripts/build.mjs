@@ -1,16 +1,15 @@
 // Builds build/core.wasm from assembly/, embeds it as a base64 module for the loader, then compiles src/ to dist/.
 import asc from "assemblyscript/asc";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
-rmSync("build", { recursive: true, force: true });
-rmSync("dist", { recursive: true, force: true });
-mkdirSync("build");
+// dist/ is overwritten in place, not removed first: a test or a run reading it meanwhile never finds it missing.
+mkdirSync("build", { recursive: true });
 
 /**
  * Compiles assembly/ to `out` with the extra asc flags and checks that the module imports exactly `imports`

@@ -93,6 +93,27 @@ export interface CoreExports {
    * starting at x0 (40 flops per iteration); returns lane 0 of the sum of the ten chains. `x0`, `m`, `c` are f32.
    */
   simd_peak(n: number, x0: number, m: number, c: number): number;
+  /**
+   * The gather ceiling: `reps` passes over a list of `n` byte offsets (at `list`) of 64-byte weight rows at `w`, each
+   * entry adding 4 vectors of its row and 2 of the row `ps` bytes on into 6 f32x4 accumulators (24 synaptic
+   * operations); returns lane 0 of their sum.
+   */
+  gather_peak(w: number, ps: number, list: number, n: number, reps: number): number;
+
+  // Plans (ABI.md, "Plans"): a block of steps of a whole network in one call, layer by layer.
+  /**
+   * Runs steps t0 .. t0 + steps - 1 of the program at `prog` (records [op, words, args...]; every window holds at
+   * least `steps` frames); returns 0, or an error code (1 unknown op, 2 a per-step affine past its rows, 3 SAM past
+   * its table, 4 the helper thread failed) with the record's index in plan_error_at().
+   */
+  plan_run(prog: number, t0: number, steps: number): number;
+  plan_error_at(): number;
+  /** One record at address `r` for steps t0 .. t0 + steps - 1, as plan_run runs it (a profiler times records so). */
+  plan_record(r: number, t0: number, steps: number): number;
+  /** Threads build: the control block of this instance's helper thread (0: none), for plans that split layers. */
+  plan_set_helper(ctl: number): void;
+  /** Threads build, the helper's side: the tiles of phase `phase` of record `r`, from the counter of block `ctl`. */
+  plan_tiles(r: number, phase: number, t0: number, steps: number, ctl: number): void;
 
   // Backward kernels (training): ABI.md, "Backward kernels". Parameter gradients accumulate (+=), input
   // gradients overwrite.
@@ -152,7 +173,8 @@ export interface CoreExports {
 export const coreFunctionNames = [
   "heap_base", "conv2d_packed_len", "conv2d_pack", "conv2d_dense", "conv2d_dense_rows", "spike_index", "conv2d_event",
   "conv2d_event_rows", "linear_event", "scratch_bytes", "set_scratch", "pool2d",
-  "affine", "lif", "li", "cubalif", "relu", "sam_step", "rng_seed", "encode", "count_nonzero", "simd_peak",
+  "affine", "lif", "li", "cubalif", "relu", "sam_step", "rng_seed", "encode", "count_nonzero", "simd_peak", "gather_peak",
+  "plan_run", "plan_error_at", "plan_record", "plan_set_helper", "plan_tiles",
   "conv2d_backward_input", "conv2d_backward_weight", "bias_backward", "pool2d_backward", "affine_backward",
   "relu_backward", "lif_forward_train", "lif_backward", "li_backward",
 ] as const satisfies readonly Exclude<keyof CoreExports, "memory">[];

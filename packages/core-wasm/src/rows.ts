@@ -25,6 +25,8 @@ export const DENSE_ROWS = 0;
 export const EVENT_ROWS = 1;
 export const STOP = 2;
 export const LINEAR_COLS = 3;
+/** The core's plan runner (plan.ts): tiles of one phase of a plan record, taken from a counter in the block. */
+export const PLAN_TILES = 4;
 /** Spins before blocking: about 20-60 us, longer than a typical hand-off, shorter than any layer. */
 const SPINS = 1 << 14;
 
@@ -58,6 +60,8 @@ export function serveRows(ex: ThreadsCore["exports"], memory: WebAssembly.Memory
     try {
       if (kind === DENSE_ROWS) {
         ex.conv2d_dense_rows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21]);
+      } else if (kind === PLAN_TILES) {
+        ex.plan_tiles(a[0], a[1], a[2], a[3], ctlPtr);
       } else if (kind === LINEAR_COLS) {
         ex.linear_event(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
       } else {
@@ -129,7 +133,8 @@ export class RowsHelper {
     const ctl = this.ctl;
     ctl[KIND] = kind;
     for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i];
-    this.seq = (this.seq + 1) | 0;
+    // the core's plan runner posts jobs on the same block: continue from the number it left
+    this.seq = (Atomics.load(ctl, JOB) + 1) | 0;
     Atomics.store(ctl, JOB, this.seq);
     Atomics.notify(ctl, JOB);
     this.pending = kind !== STOP;

@@ -56,6 +56,8 @@ export type { RunInput, RunStep, FrameSink, SimulateOptions, SimulateResult } fr
 export type { Summary, SummaryOptions } from './summary.js';
 export { preprocess } from './preprocess.js';
 export { convFanout, denseMacs, denseMacsPerStep } from './work.js';
+export { benchmark, benchPixels, gatherCeiling } from './bench.js';
+export type { BenchOptions, BenchReport, LayerProfile, Spread } from './bench.js';
 export { dims, convGeometry, poolGeometry, expandParam } from './geometry.js';
 export type { ConvGeometry } from './geometry.js';
 export { imageToPixels, imageInput, imageShape, rgbaToRgb, baseImage, pixelsToRgba } from './image.js';

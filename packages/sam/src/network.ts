@@ -1,14 +1,15 @@
 import {
-  CTL_BYTES, DENSE_ROWS, EVENT_ROWS, LINEAR_COLS, RowsHelper, createCore, createThreadsCore, type Core, type CoreSource, type HelperInit,
+  CTL_BYTES, RowsHelper, createCore, createThreadsCore, type Core, type CoreSource, type HelperInit,
   type HelperThread,
 } from '@spikelens/core-wasm';
 import { Arena, ArenaFullError } from './arena.js';
 import { InputError, UsageError } from './errors.js';
-import type { Layer, Model, NeuronParam } from './model.js';
-import { isSpiking, sizeOf, spikeComparison } from './model.js';
+import type { Layer, Model } from './model.js';
+import { isSpiking, sizeOf } from './model.js';
 import { preprocess } from './preprocess.js';
-import { convFanout } from './work.js';
-import { convGeometry, dims, expandParam, poolGeometry } from './geometry.js';
+import {
+  DEFAULT_EVENT_THRESHOLD, PLAN_ERROR, compilePlan, frameBytes, layerEventThreshold, type LayerSlot, type Plan,
+} from './plan.js';
 
 /** What a run is driven by: raw pixel values (preprocessed and encoded), or a spike train that bypasses the encoder. */
 export type NetworkInput =
@@ -33,17 +34,18 @@ export interface NetworkOptions {
   /** Count synaptic operations (docs/semantics.md §10) at every step; costs one pass over each conv/linear input. */
   readonly countSops?: boolean;
   /**
-   * 1 (default) or 2: with 2, a helper thread with its own core instance on a shared memory computes half the output
-   * rows of every convolution (same bits as one thread). Needs shared WebAssembly memory; in Node the helper is a
-   * worker thread, elsewhere give `spawnThread`. Call `close()` when done (the helper never keeps Node alive).
+   * 1 (default) or 2: with 2, a helper thread with its own core instance on a shared memory takes tiles of every
+   * layer (samples, steps, channel groups, output rows) from a shared counter beside this thread; each neuron is
+   * computed by one thread with the same code, so the bits are those of one thread. Needs shared WebAssembly memory;
+   * in Node the helper is a worker thread, elsewhere give `spawnThread`. Call `close()` when done (the helper never
+   * keeps Node alive).
    */
   readonly threads?: number;
   /**
-   * Time steps a linear layer fed directly by the input (after any flatten) computes at once: its input for the next
-   * steps is known (the encoder's draws, or the given train), so the layer runs on those frames as one batch and
-   * reads its weights once per block instead of once per step. At most this many, and never more than 32 steps or
-   * than fit in 32 MiB of block buffers (the default); 1 = step by step. Results, spikes and observers are the same
-   * for every value.
+   * The most time steps run() computes in one call of the core (a block): each layer computes all steps of the block
+   * before the next one starts, so weights are read once per block and the two threads meet once per layer and
+   * block. Every layer's output keeps that many frames; by default as many as fit in 48 MiB, at most 32. 1 = step by
+   * step. Results, spikes and what observers see are the same for every value (docs/plan.md).
    */
   readonly blockSteps?: number;
   /** Starts the helper thread for `threads: 2` outside Node (it must run core-wasm's `serveRows`). */
@@ -63,34 +65,12 @@ async function nodeSpawner(): Promise<(init: HelperInit) => Promise<HelperThread
 export interface StepObserver {
   onReset?(net: Network): void;
   onStep(net: Network, t: number): void;
-}
-
-interface Plan {
-  readonly layer: Layer;
-  /** Output buffer (f32, batch * outSize); for flatten the input's. */
-  readonly out: number;
-  readonly inPtr: number;
-  exec(t: number): void;
-  resetState(): void;
-  /** Linear layers: the layer over F frames of B samples from x to y (lists in idx/cnt), and one step's SOP count. */
-  readonly frames?: (x: number, y: number, F: number, idx: number, cnt: number) => boolean;
-  readonly countStep?: () => void;
-}
-
-/** The steps the head linear layer computed ahead (see NetworkOptions.blockSteps). */
-interface Block {
-  /** Index of the linear layer in the plans; the plans before it are flattens. */
-  readonly head: number;
-  readonly steps: number;
-  /** Frames [steps, B, input] of the input and [steps, B, out] of the layer; the layer's spike lists. */
-  readonly input: number;
-  readonly output: number;
-  readonly idx: number;
-  readonly cnt: number;
-  /** Step of frame 0, the number of frames filled, and whether the layer took the event path on them. */
-  start: number;
-  filled: number;
-  event: boolean;
+  /**
+   * Whether the observer reads neuron state (membranePtr) at each step. Layer outputs of every step of a block are
+   * kept in windows and handed over after the block; membranes are not, so a network with such an observer runs one
+   * step at a time.
+   */
+  readonly readsState?: boolean;
 }
 
 /** The argmax of each row of `scores` `[B, K]`, lowest index on ties: the prediction of each sample. */
@@ -104,36 +84,20 @@ export function argmaxRows(scores: Float32Array, K: number): number[] {
   return preds;
 }
 
-/** See NetworkOptions.eventThreshold. */
-export const DEFAULT_EVENT_THRESHOLD = 0.6;
+export { DEFAULT_EVENT_THRESHOLD, layerEventThreshold };
 
-/**
- * The nonzero fraction below which a conv/linear layer takes the event path, from the network's threshold and the
- * layer's inputs per output. Measured on B1 and B2 (same bits either way): the event path wins up to about 60 %
- * nonzero inputs, except where a layer has few inputs per output (3-channel first convs: B1's at 50 % and B2's at
- * 25 % nonzero run 15 % and 40 % faster dense).
- */
-export function layerEventThreshold(threshold: number, cinG: number, kH: number, kW: number): number {
-  return threshold * (cinG * kH * kW < 64 ? 1 / 3 : 1);
-}
-
-/** Buffers the block of a head linear layer may take (its input and output frames and spike lists). */
-const BLOCK_BYTES = 32 * 2 ** 20;
+/** Bytes of windows a default block may take, and its most steps (measured on B1: see docs/plan.md). */
+const BLOCK_BYTES = 48 * 2 ** 20;
 const BLOCK_MAX = 32;
-
-/** Whether a conv/linear layer is a linear one for the kernels: 1x1 kernel on a 1x1 input, no padding, groups 1. */
-function isFlat(g: ReturnType<typeof convGeometry>): boolean {
-  return g.H === 1 && g.W === 1 && g.kH === 1 && g.kW === 1 && g.pH === 0 && g.pW === 0 && g.groups === 1;
-}
 
 const NCS_MODE = { inclusive: 0, strict: 1, official: 2 } as const;
 export type NcsMode = keyof typeof NCS_MODE;
-const RESET = { subtract: 0, zero: 1, none: 2 } as const;
-
 
 /**
  * A spiking network on one core instance: owns the instance, its arena and every piece of per-layer state
- * (membranes, previous spikes, SAM traces). Recording and SAM are observers of a step.
+ * (membranes, previous spikes, SAM traces). The model is compiled into a plan (docs/plan.md) that the core runs a
+ * block of steps at a time, layer by layer; recording and SAM are observers of each step, handed every step of a
+ * block after it.
  */
 export class Network {
   readonly model: Model;
@@ -144,53 +108,53 @@ export class Network {
   private keyOffset: number;
   /** One PRNG key per sample, when given to setInput instead of a first key. */
   private keys: number[] | null = null;
-  private readonly eventThreshold: number;
   readonly countSops: boolean;
+  /** Steps a block may hold (every layer's output window holds this many frames). */
+  readonly blockSteps: number;
 
   /** Steps taken since the last reset. */
   t = 0;
-  private readonly plans: Plan[] = [];
-  private readonly byName = new Map<string, Plan>();
+  /** The window frame of step t - 1 (what output() shows). */
+  private frame = 0;
+  private readonly plan: Plan;
+  private readonly byName = new Map<string, LayerSlot>();
   private readonly observers: StepObserver[] = [];
 
   private readonly inputSize: number;
-  /** The first layer's input for the current step (f32, batch * inputSize). */
-  readonly inputPtr: number;
-  private readonly pre: number; // preprocessed analog input
-  private readonly rng: number; // encoder state, 4 u32 per sample
   private input: NetworkInput | null = null;
   /** Spikes per spiking layer, summed over steps and batch. */
   readonly spikeCounts = new Map<string, number>();
   /** Synaptic operations since reset, summed over the batch (when countSops). */
   sops = 0;
-  /** How often each conv/linear layer took the event-driven path since reset. */
+  private readonly sopsByLayer = new Map<string, number>();
+  /** How many steps each conv/linear layer computed by the event-driven path since reset. */
   readonly eventSteps = new Map<string, number>();
   private readonly readoutAcc: Float32Array;
+  /** The first step a per-step affine has no row for (Infinity: none). */
+  private readonly affineSteps: number;
 
   /** The helper thread of `threads: 2`, or null. */
   private helper: RowsHelper | null = null;
   private readonly threadBlocks: { ctl: number; scratch: number } | null;
-  private readonly block: Block | null;
-  /** The step run() stops at while it runs (how far ahead a block may compute), else null. */
-  private runEnd: number | null = null;
 
   static async create(model: Model, options: NetworkOptions = {}): Promise<Network> {
     const threads = options.threads ?? 1;
     if (threads !== 1 && threads !== 2) throw new UsageError(`threads must be 1 or 2, not ${threads}`);
-    if (threads === 1) return Network.build(model, await createCore(options.core), options);
+    if (threads === 1) return Network.build(model, await createCore(options.core), options, 1);
     if (options.core !== undefined) throw new UsageError('threads: 2 runs the embedded threads build: do not give a core');
     const spawn = options.spawnThread ?? (await nodeSpawner());
     const core = await createThreadsCore();
-    const net = Network.build(model, core, options);
+    const net = Network.build(model, core, options, 2);
     const { ctl, scratch } = net.threadBlocks!;
     net.helper = await RowsHelper.start(core, ctl, scratch, spawn);
+    core.exports.plan_set_helper(ctl);
     return net;
   }
 
   /** The constructor, with a full arena said as a problem of the model at this batch, naming its file. */
-  private static build(model: Model, core: Core, options: NetworkOptions): Network {
+  private static build(model: Model, core: Core, options: NetworkOptions, threads: 1 | 2): Network {
     try {
-      return new Network(model, core, options);
+      return new Network(model, core, options, threads);
     } catch (err) {
       if (err instanceof ArenaFullError || (err instanceof RangeError && /reserve\(/.test(err.message)))
         throw new InputError(model.file, `at a batch of ${options.batch ?? 1}, the network ${err instanceof ArenaFullError ? err.message : 'does not fit in memory'}`);
@@ -200,11 +164,12 @@ export class Network {
 
   /** Ends the helper thread of `threads: 2` (a no-op otherwise); the network must not step afterwards. */
   close(): void {
+    if (this.helper) this.core.exports.plan_set_helper(0);
     this.helper?.close();
     this.helper = null;
   }
 
-  private constructor(model: Model, core: Core, options: NetworkOptions) {
+  private constructor(model: Model, core: Core, options: NetworkOptions, threads: 1 | 2) {
     const batch = options.batch ?? 1;
     if (!Number.isSafeInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, not ${batch}`);
     this.model = model;
@@ -213,7 +178,7 @@ export class Network {
     this.arena = new Arena(core);
     this.seed = (options.seed ?? 0) >>> 0;
     this.keyOffset = options.keyOffset ?? 0;
-    this.eventThreshold = options.eventThreshold ?? DEFAULT_EVENT_THRESHOLD;
+    const eventThreshold = options.eventThreshold ?? DEFAULT_EVENT_THRESHOLD;
     this.countSops = options.countSops ?? false;
 
     const shared = 'module' in core;
@@ -224,45 +189,23 @@ export class Network {
       this.threadBlocks = { ctl: this.arena.alloc(CTL_BYTES), scratch: this.arena.alloc(bytes) };
     } else this.threadBlocks = null;
 
-    this.inputSize = sizeOf(model.input.shape);
-    this.inputPtr = this.arena.allocF32(batch * this.inputSize);
-    this.pre = this.arena.allocF32(batch * this.inputSize);
-    this.rng = this.arena.alloc(batch * 16);
-
-    // A linear layer fed by the input (through flattens only) may compute several steps at once.
     const asked = options.blockSteps;
     if (asked !== undefined && (!Number.isSafeInteger(asked) || asked < 1)) throw new UsageError(`blockSteps must be a positive integer, not ${asked}`);
-    const head = model.layers.findIndex((l) => l.op !== 'flatten');
-    const headLayer = model.layers[head];
-    let steps = 1;
-    if (headLayer && (headLayer.op === 'linear' || headLayer.op === 'conv2d') && isFlat(convGeometry(headLayer))) {
-      const frameBytes = batch * (8 * this.inputSize + 4 * sizeOf(headLayer.outShape) + 4);
-      const most = Math.max(1, Math.min(BLOCK_MAX, Math.floor(BLOCK_BYTES / frameBytes)));
-      steps = Math.min(asked ?? most, most);
+    // never more windows than BLOCK_BYTES, whatever is asked (at least one step)
+    const fit = Math.max(1, Math.floor(BLOCK_BYTES / frameBytes(model, batch)));
+    this.blockSteps = Math.min(asked ?? BLOCK_MAX, fit);
+    this.inputSize = sizeOf(model.input.shape);
+    this.plan = compilePlan(model, core, this.arena, {
+      batch, frames: this.blockSteps, eventThreshold, countSops: this.countSops, threads,
+    });
+    for (const slot of this.plan.slots) {
+      this.byName.set(slot.layer.name, slot);
+      if (isSpiking(slot.layer)) this.spikeCounts.set(slot.layer.name, 0);
+      if (slot.flags) this.eventSteps.set(slot.layer.name, 0);
     }
-    this.block =
-      steps > 1
-        ? {
-            head,
-            steps,
-            input: this.arena.allocF32(steps * batch * this.inputSize),
-            output: this.arena.allocF32(steps * batch * sizeOf(headLayer.outShape)),
-            idx: this.arena.alloc(steps * batch * this.inputSize * 4),
-            cnt: this.arena.alloc(steps * batch * 4),
-            start: 0,
-            filled: 0,
-            event: false,
-          }
-        : null;
-
-    let inPtr = this.inputPtr;
-    for (const layer of model.layers) {
-      const plan = this.plan(layer, inPtr);
-      this.plans.push(plan);
-      this.byName.set(layer.name, plan);
-      if (isSpiking(layer)) this.spikeCounts.set(layer.name, 0);
-      inPtr = plan.out;
-    }
+    let affineSteps = Infinity;
+    for (const l of model.layers) if (l.op === 'affine' && l.scale.shape.length === 2) affineSteps = Math.min(affineSteps, l.scale.shape[0]);
+    this.affineSteps = affineSteps;
     const last = model.layers[model.layers.length - 1];
     this.readoutAcc = new Float32Array(batch * sizeOf(last.outShape));
     this.reset();
@@ -273,26 +216,32 @@ export class Network {
     return sizeOf(this.model.layers[this.model.layers.length - 1].outShape);
   }
 
+  private slot(name: string): LayerSlot {
+    const slot = this.byName.get(name);
+    if (!slot) throw new UsageError(`the model has no layer "${name}"`);
+    return slot;
+  }
+
   layer(name: string): Layer {
-    const plan = this.byName.get(name);
-    if (!plan) throw new UsageError(`the model has no layer "${name}"`);
-    return plan.layer;
+    return this.slot(name).layer;
   }
 
   /** The layer's output at the current step (f32 view, valid until the next step or memory growth). */
   output(name: string): Float32Array {
-    if (name === 'input') return this.arena.f32(this.inputPtr, this.batch * this.inputSize);
-    const plan = this.byName.get(name);
-    if (!plan) throw new UsageError(`the model has no layer "${name}"`);
-    return this.arena.f32(plan.out, this.batch * sizeOf(plan.layer.outShape));
+    if (name === 'input') return this.arena.f32(this.outputPtr(name), this.batch * this.inputSize);
+    return this.arena.f32(this.outputPtr(name), this.batch * sizeOf(this.slot(name).layer.outShape));
   }
 
-  /** Pointer of a layer's output buffer, for observers that call kernels on it. */
+  /** Pointer of a layer's output at the current step, for observers that call kernels on it. */
   outputPtr(name: string): number {
-    if (name === 'input') return this.inputPtr;
-    const plan = this.byName.get(name);
-    if (!plan) throw new UsageError(`the model has no layer "${name}"`);
-    return plan.out;
+    if (name === 'input') return this.plan.input + this.frame * this.batch * this.inputSize * 4;
+    const slot = this.slot(name);
+    return slot.out + this.frame * slot.frameBytes;
+  }
+
+  /** The first layer's input at the current step. */
+  get inputPtr(): number {
+    return this.outputPtr('input');
   }
 
   /** Whether the network's input is spikes (given as a train, or encoded by poisson / signed-poisson). */
@@ -342,7 +291,7 @@ export class Network {
         throw new RangeError(`pixel input has ${input.data.length} values, the network takes ${expected}`);
       const { preprocess: pp } = this.model.input;
       const C = this.model.input.shape.length === 3 ? this.model.input.shape[0] : this.inputSize;
-      preprocess(input.data, this.arena.f32(this.pre, expected), this.batch, C, this.inputSize / C, pp);
+      preprocess(input.data, this.arena.f32(this.plan.pre, expected), this.batch, C, this.inputSize / C, pp);
     } else {
       if (input.data.length !== input.timesteps * expected)
         throw new RangeError(`spike train has ${input.data.length} values, expected ${input.timesteps} x ${expected}`);
@@ -359,92 +308,127 @@ export class Network {
 
   reset(): void {
     this.t = 0;
-    if (this.block) this.block.start = this.block.filled = 0;
+    this.frame = 0;
     this.sops = 0;
-    for (const plan of this.plans) plan.resetState();
+    this.sopsByLayer.clear();
+    for (const slot of this.plan.slots) slot.reset();
     for (const key of this.spikeCounts.keys()) this.spikeCounts.set(key, 0);
     for (const key of this.eventSteps.keys()) this.eventSteps.set(key, 0);
     this.readoutAcc.fill(0);
-    if (this.keys) for (let b = 0; b < this.batch; b++) this.core.exports.rng_seed(this.rng + b * 16, 1, this.seed, this.keys[b]);
-    else this.core.exports.rng_seed(this.rng, this.batch, this.seed, this.keyOffset);
+    if (this.plan.acc) this.arena.f32(this.plan.acc, this.readoutAcc.length).fill(0);
+    if (this.keys) for (let b = 0; b < this.batch; b++) this.core.exports.rng_seed(this.plan.rng + b * 16, 1, this.seed, this.keys[b]);
+    else this.core.exports.rng_seed(this.plan.rng, this.batch, this.seed, this.keyOffset);
     for (const o of this.observers) o.onReset?.(this);
   }
 
   /** Advances one time step. */
   step(): void {
-    const input = this.input;
-    if (!input) throw new Error('Network.step: no input set');
-    const t = this.t;
-    const n = this.batch * this.inputSize;
-    const ex = this.core.exports;
-    if (input.kind === 'train' && t >= input.timesteps) throw new RangeError(`the spike train has only ${input.timesteps} steps`);
-    const block = this.block;
-    let first = 0;
-    if (block) {
-      if (t - block.start >= block.filled) this.fillBlock(input, t, block);
-      // This step's frame of the input and of the head layer, where the plans (and observers) read them.
-      const f = t - block.start;
-      const arena = this.arena;
-      const head = this.plans[block.head];
-      const out = this.batch * sizeOf(head.layer.outShape);
-      arena.f32(this.inputPtr, n).set(arena.f32(block.input + f * n * 4, n));
-      head.countStep!();
-      if (block.event) this.eventSteps.set(head.layer.name, this.eventSteps.get(head.layer.name)! + 1);
-      arena.f32(head.out, out).set(arena.f32(block.output + f * out * 4, out));
-      first = block.head + 1;
-    } else this.encodeStep(input, t, this.inputPtr);
-    for (let i = first; i < this.plans.length; i++) {
-      const plan = this.plans[i];
-      plan.exec(t);
-      if (isSpiking(plan.layer)) {
-        const count = ex.count_nonzero(plan.out, this.batch * sizeOf(plan.layer.outShape));
-        this.spikeCounts.set(plan.layer.name, this.spikeCounts.get(plan.layer.name)! + count);
-      }
-    }
-    this.accumulateReadout();
-    this.t = t + 1;
-    for (const o of this.observers) o.onStep(this, t);
+    this.block(1);
   }
 
-  /** The input of step t (from the train, or one encoder step) into the frame at `dst`. */
-  private encodeStep(input: NetworkInput, t: number, dst: number): void {
-    const n = this.batch * this.inputSize;
-    if (input.kind === 'train') {
-      this.arena.f32(dst, n).set(input.data.subarray(t * n, (t + 1) * n));
-      return;
-    }
-    const enc = this.model.input.encoding;
-    if (enc.kind === 'direct') {
-      // The constant input: written once when stepping one by one (the buffer keeps it), into every block frame.
-      if (t === 0 || dst !== this.inputPtr) this.arena.f32(dst, n).set(this.arena.f32(this.pre, n));
-    } else {
-      this.core.exports.encode(this.pre, dst, this.rng, this.batch, this.inputSize, enc.gain, enc.kind === 'poisson' ? 0 : 1);
-    }
-  }
-
-  /**
-   * Steps t, t+1, ... of the input and the head linear layer, as many as the block holds and the run needs (the end
-   * of the train, of run(), else of the model's timesteps; at least one). The encoder draws in step order either way.
-   */
-  private fillBlock(input: NetworkInput, t: number, block: Block): void {
-    const end = input.kind === 'train' ? input.timesteps : this.runEnd ?? this.model.timesteps ?? t + block.steps;
-    const F = Math.max(1, Math.min(block.steps, end - t));
-    const frame = this.batch * this.inputSize * 4;
-    for (let f = 0; f < F; f++) this.encodeStep(input, t + f, block.input + f * frame);
-    block.event = this.plans[block.head].frames!(block.input, block.output, F, block.idx, block.cnt);
-    block.start = t;
-    block.filled = F;
-  }
-
-  /** Runs `steps` steps from the current state (the whole run after setInput by default). */
+  /** Runs `steps` steps from the current state (the whole run after setInput by default), a block at a time. */
   run(steps?: number): void {
     const T = steps ?? this.timesteps;
     if (T === null) throw new UsageError('the model sets no timesteps: give --timesteps');
-    this.runEnd = this.t + T;
-    try {
-      for (let i = 0; i < T; i++) this.step();
-    } finally {
-      this.runEnd = null;
+    const most = this.observers.some((o) => o.readsState) ? 1 : this.blockSteps;
+    const end = this.t + T;
+    while (this.t < end) this.block(Math.min(most, end - this.t));
+  }
+
+  /**
+   * Steps t .. t + F - 1 in one call of the core, then each step handed to the counters and observers. With `times`,
+   * the plan's records run one call each and each one's milliseconds are added to its layer's entry.
+   */
+  private block(F: number, times?: Map<string, number>): void {
+    const input = this.input;
+    if (!input) throw new Error('Network.step: no input set');
+    const t0 = this.t;
+    const n = this.batch * this.inputSize;
+    if (input.kind === 'train') {
+      if (t0 + F > input.timesteps) {
+        if (t0 >= input.timesteps) throw new RangeError(`the spike train has only ${input.timesteps} steps`);
+        F = input.timesteps - t0;
+      }
+      this.arena.f32(this.plan.input, F * n).set(input.data.subarray(t0 * n, (t0 + F) * n));
+    }
+    // a block ends before a per-step affine runs out of rows, so the steps it has rows for complete first
+    if (t0 < this.affineSteps) F = Math.min(F, this.affineSteps - t0);
+    const ex = this.core.exports;
+    const train = input.kind === 'train';
+    const first = train ? this.plan.layersRecord : 0;
+    if (times) {
+      const words = this.arena.i32(this.plan.program, this.plan.programWords);
+      let r = train ? this.plan.layersProgram : this.plan.program;
+      for (let k = first; words[(r - this.plan.program) >> 2] !== 0; k++) {
+        const started = performance.now();
+        const err = ex.plan_record(r, t0, F);
+        const name = this.plan.recordLayer[k];
+        times.set(name, (times.get(name) ?? 0) + performance.now() - started);
+        if (err !== 0) this.planError(err, k);
+        r += words[((r - this.plan.program) >> 2) + 1] * 4;
+      }
+    } else {
+      const err = ex.plan_run(train ? this.plan.layersProgram : this.plan.program, t0, F);
+      if (err !== 0) this.planError(err, ex.plan_error_at() + first);
+    }
+    this.handOver(t0, F);
+  }
+
+  /**
+   * Runs `steps` steps as run() does, timing every record of the plan alone (a profile: the records run one call
+   * each, which costs a few microseconds a block); milliseconds per layer ('input': the encoder, 'readout').
+   */
+  profileRun(steps: number): Map<string, number> {
+    const times = new Map<string, number>();
+    const end = this.t + steps;
+    while (this.t < end) this.block(Math.min(this.blockSteps, end - this.t), times);
+    return times;
+  }
+
+  /** Synaptic operations of each conv/linear layer since reset (when countSops), summed over the batch. */
+  layerSops(): [string, number][] {
+    return [...this.sopsByLayer.entries()];
+  }
+
+  private planError(err: number, record: number): never {
+    const name = this.plan.recordLayer[record] ?? '?';
+    if (err === PLAN_ERROR.affineRows) {
+      const layer = this.model.layers.find((l) => l.name === name);
+      const rows = layer?.op === 'affine' ? layer.scale.shape[0] : 0;
+      throw new InputError(this.model.file, `layer "${name}" field "scale": ${rows} per-step rows, but the run has more than ${rows} steps`);
+    }
+    if (err === PLAN_ERROR.helper) throw new Error('@spikelens/core-wasm: a kernel failed in the helper thread');
+    throw new Error(`spikelens: the core refused record ${record} (layer "${name}") of the plan with error ${err}`);
+  }
+
+  /** Counters, readout and observers for each step of the block just run. */
+  private handOver(t0: number, F: number): void {
+    const buffer = this.core.memory.buffer;
+    const perLayer: { name: string; counts: Float64Array | null; flags: Int32Array | null; sops: Float64Array | null }[] = [];
+    for (const slot of this.plan.slots) {
+      if (!slot.counts && !slot.flags && !slot.sops) continue;
+      perLayer.push({
+        name: slot.layer.name,
+        counts: slot.counts ? new Float64Array(buffer, slot.counts, F) : null,
+        flags: slot.flags ? new Int32Array(buffer, slot.flags, F) : null,
+        sops: slot.sops ? new Float64Array(buffer, slot.sops, F) : null,
+      });
+    }
+    const K = this.readoutAcc.length;
+    const acc = this.plan.accFrames ? this.arena.f32(this.plan.accFrames, F * K) : null;
+    for (let f = 0; f < F; f++) {
+      for (const l of perLayer) {
+        if (l.counts) this.spikeCounts.set(l.name, this.spikeCounts.get(l.name)! + l.counts[f]);
+        if (l.flags) this.eventSteps.set(l.name, this.eventSteps.get(l.name)! + l.flags[f]);
+        if (l.sops) {
+          this.sops += l.sops[f];
+          this.sopsByLayer.set(l.name, (this.sopsByLayer.get(l.name) ?? 0) + l.sops[f]);
+        }
+      }
+      if (acc) this.readoutAcc.set(acc.subarray(f * K, (f + 1) * K));
+      this.frame = f;
+      this.t = t0 + f + 1;
+      for (const o of this.observers) o.onStep(this, t0 + f);
     }
   }
 
@@ -453,13 +437,12 @@ export class Network {
     const K = this.classes;
     const out = new Float32Array(this.batch * K);
     const T = this.t;
-    const last = this.plans[this.plans.length - 1];
     switch (this.model.readout) {
       case 'count':
         out.set(this.readoutAcc);
         break;
       case 'final': {
-        const v = this.arena.f32(last.out, out.length);
+        const v = this.output(this.model.layers[this.model.layers.length - 1].name);
         for (let i = 0; i < out.length; i++) out[i] = Math.fround(v[i] / T);
         break;
       }
@@ -478,221 +461,23 @@ export class Network {
   /** Spikes per neuron per step of each spiking layer since reset, over the whole batch. */
   firingRates(): Record<string, number> {
     const rates: Record<string, number> = {};
-    for (const plan of this.plans) {
-      if (!isSpiking(plan.layer)) continue;
-      const neurons = this.batch * sizeOf(plan.layer.outShape);
-      rates[plan.layer.name] = this.t === 0 ? 0 : this.spikeCounts.get(plan.layer.name)! / (neurons * this.t);
+    for (const slot of this.plan.slots) {
+      if (!isSpiking(slot.layer)) continue;
+      const neurons = this.batch * sizeOf(slot.layer.outShape);
+      rates[slot.layer.name] = this.t === 0 ? 0 : this.spikeCounts.get(slot.layer.name)! / (neurons * this.t);
     }
     return rates;
   }
 
-  private accumulateReadout(): void {
-    if (this.model.readout === 'final') return;
-    const acc = this.readoutAcc;
-    const last = this.plans[this.plans.length - 1];
-    const v = this.arena.f32(last.out, acc.length);
-    for (let i = 0; i < acc.length; i++) acc[i] = Math.fround(acc[i] + v[i]);
-  }
-
-  private param(p: NeuronParam, C: number): { ptr: number; perNeuron: number } {
-    if (p.per === 'neuron') return { ptr: this.arena.putF32(p.data), perNeuron: 1 };
-    if (p.per === 'channel') return { ptr: this.arena.putF32(p.data), perNeuron: 0 };
-    return { ptr: this.arena.putF32(new Float32Array(C).fill(p.data[0])), perNeuron: 0 };
-  }
-
-  private plan(layer: Layer, inPtr: number): Plan {
-    const B = this.batch;
-    const arena = this.arena;
-    const ex = this.core.exports;
-    const outSize = sizeOf(layer.outShape);
-    const noState = (): void => {};
-    switch (layer.op) {
-      case 'flatten':
-        return { layer, inPtr, out: inPtr, exec: noState, resetState: noState };
-      case 'conv2d':
-      case 'linear': {
-        const geometry = convGeometry(layer);
-        const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = geometry;
-        const HW = H * W;
-        const cinG = C / groups;
-        const packedLen = ex.conv2d_packed_len(Cout, cinG, kH, kW, groups);
-        // on a cache line: each row of a 16-channel panel is one line (core-wasm conv.ts)
-        const wp = arena.alloc(packedLen * 4, 64);
-        const bias = layer.bias ? arena.putF32(layer.bias.data) : 0;
-        const out = arena.allocF32(B * outSize);
-        const mark = arena.mark();
-        const src = arena.putF32(layer.weight.data);
-        ex.conv2d_pack(src, wp, Cout, cinG, kH, kW, groups);
-        arena.release(mark);
-        const eventAllowed = groups === 1 && this.eventThreshold > 0;
-        const threshold = layerEventThreshold(this.eventThreshold, cinG, kH, kW);
-        const fanout = this.countSops ? convFanout(H, W, Ho, Wo, kH, kW, [sH, sW], [pH, pW], [dH, dW], Cout / groups) : null;
-        const inN = B * C * HW;
-        const name = layer.name;
-        if (eventAllowed) this.eventSteps.set(name, 0);
-        const countStep = (): void => {
-          if (fanout) this.sops += countSops(arena.f32(inPtr, inN), B, C, HW, fanout);
-        };
-        if (isFlat(geometry)) {
-          // Linear: over F frames of B samples at once (F > 1 for the head's block), split by output vectors (event)
-          // or by samples (dense) with a helper thread. The step's lists live in the block's buffers for a block.
-          const idx = eventAllowed ? arena.alloc(B * C * 4) : 0;
-          const cnt = eventAllowed ? arena.alloc(B * 4) : 0;
-          const nvec = (Cout + 3) >> 2;
-          // the helper's vectors: half, in whole 4-vector tiles
-          const vmid = (nvec >> 3) << 2;
-          const frames = (x: number, y: number, F: number, fidx: number, fcnt: number): boolean => {
-            const S = F * B;
-            const n = S * C;
-            const helper = this.helper;
-            if (eventAllowed && ex.count_nonzero(x, n) < threshold * n) {
-              ex.spike_index(x, S, C, 1, fidx, fcnt);
-              if (helper && vmid) {
-                helper.post(LINEAR_COLS, [x, fidx, fcnt, wp, bias, y, S, C, Cout, 0, vmid]);
-                ex.linear_event(x, fidx, fcnt, wp, bias, y, S, C, Cout, vmid, nvec);
-                helper.wait();
-              } else ex.linear_event(x, fidx, fcnt, wp, bias, y, S, C, Cout, 0, nvec);
-              return true;
-            }
-            const h = helper ? S >> 1 : 0;
-            if (h) helper!.post(DENSE_ROWS, [x, wp, bias, y, h, C, 1, 1, Cout, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1]);
-            ex.conv2d_dense(x + h * C * 4, wp, bias, y + h * Cout * 4, S - h, C, 1, 1, Cout, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1);
-            if (h) helper!.wait();
-            return false;
-          };
-          const exec = (): void => {
-            countStep();
-            if (frames(inPtr, out, 1, idx, cnt)) this.eventSteps.set(name, this.eventSteps.get(name)! + 1);
-          };
-          return { layer, inPtr, out, exec, resetState: noState, frames, countStep };
-        }
-        const idx = eventAllowed ? arena.alloc(B * HW * C * 4) : 0;
-        const cnt = eventAllowed ? arena.alloc(B * HW * 4) : 0;
-        // With a helper thread, it takes output rows [0, mid) and this thread [mid, Ho) (a 1-row output stays here).
-        const mid = this.threadBlocks && Ho >= 2 ? Ho >> 1 : 0;
-        const evArgs = [inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, 0, mid];
-        const dnArgs = [inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, 0, mid];
-        const exec = (): void => {
-          countStep();
-          const helper = mid ? this.helper : null;
-          if (eventAllowed) {
-            const active = ex.count_nonzero(inPtr, inN);
-            if (active < threshold * inN) {
-              ex.spike_index(inPtr, B, C, HW, idx, cnt);
-              if (helper) {
-                helper.post(EVENT_ROWS, evArgs);
-                ex.conv2d_event_rows(inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, mid, Ho);
-                helper.wait();
-              } else ex.conv2d_event(inPtr, idx, cnt, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW);
-              this.eventSteps.set(name, this.eventSteps.get(name)! + 1);
-              return;
-            }
-          }
-          if (helper) {
-            helper.post(DENSE_ROWS, dnArgs);
-            ex.conv2d_dense_rows(inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, mid, Ho);
-            helper.wait();
-          } else ex.conv2d_dense(inPtr, wp, bias, out, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
-        };
-        return { layer, inPtr, out, exec, resetState: noState };
-      }
-      case 'avgpool2d':
-      case 'sumpool2d':
-      case 'maxpool2d': {
-        const { kind, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW } = poolGeometry(layer);
-        const out = arena.allocF32(B * outSize);
-        const exec = (): void => ex.pool2d(kind, inPtr, out, B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW);
-        return { layer, inPtr, out, exec, resetState: noState };
-      }
-      case 'affine': {
-        const { C, HW } = dims(layer.inShape);
-        const out = arena.allocF32(B * outSize);
-        const perStep = layer.scale.shape.length === 2;
-        const rows = perStep ? layer.scale.shape[0] : 1;
-        const scale = arena.putF32(layer.scale.data);
-        const shift = arena.putF32(layer.shift.data);
-        const exec = (t: number): void => {
-          if (perStep && t >= rows)
-            throw new InputError(
-              this.model.file,
-              `layer "${layer.name}" field "scale": ${rows} per-step rows, but the run has more than ${rows} steps`,
-            );
-          const row = perStep ? t * C * 4 : 0;
-          ex.affine(inPtr, out, scale + row, shift + row, B, C, HW);
-        };
-        return { layer, inPtr, out, exec, resetState: noState };
-      }
-      case 'relu': {
-        const out = arena.allocF32(B * outSize);
-        return { layer, inPtr, out, exec: () => ex.relu(inPtr, out, B * outSize), resetState: noState };
-      }
-      case 'lif':
-      case 'if':
-      case 'cubalif': {
-        const { C, HW } = dims(layer.outShape);
-        const out = arena.allocF32(B * outSize);
-        const v = arena.allocF32(B * outSize);
-        const beta = this.param(layer.beta, C);
-        const thr = this.param(layer.threshold, C);
-        // what v must exceed to spike: the threshold, or the float32 below it with fireAtThreshold (docs/semantics.md §3)
-        const cmpParam = spikeComparison(layer);
-        const cmp = layer.fireAtThreshold ? this.param(cmpParam, C) : thr;
-        const vr = this.param(layer.vReset, C);
-        // the kernel reads one flag for all of them: expand any per-channel parameter when another is per neuron
-        const alpha = layer.alpha ? this.param(layer.alpha, C) : null;
-        const perNeuron = beta.perNeuron | thr.perNeuron | vr.perNeuron | (alpha?.perNeuron ?? 0);
-        const expand = (q: { ptr: number; perNeuron: number }, p: NeuronParam): number =>
-          perNeuron && !q.perNeuron ? this.arena.putF32(expandParam(p, C, HW, true)) : q.ptr;
-        const betaPtr = expand(beta, layer.beta);
-        const thrPtr = expand(thr, layer.threshold);
-        const cmpPtr = layer.fireAtThreshold ? expand(cmp, cmpParam) : thrPtr;
-        const vrPtr = expand(vr, layer.vReset);
-        const reset = RESET[layer.reset];
-        const delay = layer.resetDelay ? 1 : 0;
-        const vInit = expandParam(layer.vReset, C, HW, true);
-        const alphaPtr = alpha ? expand(alpha, layer.alpha!) : 0;
-        const syn = alpha ? arena.allocF32(B * outSize) : 0;
-        const exec = alpha
-          ? (): void => ex.cubalif(inPtr, syn, out, v, alphaPtr, betaPtr, thrPtr, cmpPtr, vrPtr, B, C, HW, perNeuron, reset, delay)
-          : (): void => ex.lif(inPtr, out, v, betaPtr, thrPtr, cmpPtr, vrPtr, B, C, HW, perNeuron, reset, delay);
-        const resetState = (): void => {
-          if (syn) arena.f32(syn, B * outSize).fill(0);
-          arena.f32(out, B * outSize).fill(0);
-          const vv = arena.f32(v, B * outSize);
-          for (let b = 0; b < B; b++) vv.set(vInit, b * outSize);
-        };
-        return Object.assign({ layer, inPtr, out, exec, resetState }, { membrane: v });
-      }
-      case 'li': {
-        const { C, HW } = dims(layer.outShape);
-        const out = arena.allocF32(B * outSize);
-        const beta = this.param(layer.beta, C);
-        const exec = (): void => ex.li(inPtr, out, beta.ptr, B, C, HW, beta.perNeuron);
-        return { layer, inPtr, out, exec, resetState: () => arena.f32(out, B * outSize).fill(0) };
-      }
-    }
-  }
-
-  /** Pointer to a layer's membrane: `lif`/`if` keep it apart from their spikes; `li`'s output is its membrane. */
+  /**
+   * Pointer to a layer's membrane after the last step: `lif`/`if`/`cubalif` keep it apart from their spikes, `li`'s
+   * output is its membrane. Observers that read it each step must say so (StepObserver.readsState).
+   */
   membranePtr(name: string): number {
-    const plan = this.byName.get(name);
-    if (!plan) throw new UsageError(`the model has no layer "${name}"`);
-    if (plan.layer.op === 'li') return plan.out;
-    const m = (plan as Plan & { membrane?: number }).membrane;
-    if (m === undefined) throw new UsageError(`layer "${name}" (${plan.layer.op}) has no membrane`);
-    return m;
+    const slot = this.slot(name);
+    if (slot.membrane === undefined) throw new UsageError(`layer "${name}" (${slot.layer.op}) has no membrane`);
+    return slot.membrane;
   }
-}
-
-
-function countSops(x: Float32Array, B: number, C: number, HW: number, fanout: Float64Array): number {
-  let total = 0;
-  for (let b = 0; b < B; b++)
-    for (let c = 0; c < C; c++) {
-      const base = (b * C + c) * HW;
-      for (let q = 0; q < HW; q++) if (x[base + q] !== 0) total += fanout[q];
-    }
-  return total;
 }
 
 export { NCS_MODE };

@@ -64,6 +64,8 @@ export class Recorder implements StepObserver {
   private readonly frame: Uint8Array | Int8Array | Float32Array | null;
   private readonly wantSpikes: boolean;
   private readonly wantV: boolean;
+  /** Membranes are read at each step (StepObserver.readsState). */
+  readonly readsState: boolean;
 
   constructor(net: Network, layer: string, options: RecordOptions = {}) {
     this.layer = layer;
@@ -87,6 +89,7 @@ export class Recorder implements StepObserver {
     this.sink = options.sink ?? null;
     this.wantSpikes = wantSpikes;
     this.wantV = wantV;
+    this.readsState = wantV;
     const keep = this.sink === null;
     this.spikes = wantSpikes && keep ? new Track<Uint8Array | Int8Array | Float32Array>(make, n, T) : null;
     this.membrane = wantV && keep ? new Track((k) => new Float32Array(k), n, T) : null;
