@@ -9,6 +9,7 @@ import { attackCommand, ATTACK_HELP } from './commands/attack.js';
 import { evaluateCommand, EVALUATE_HELP } from './commands/evaluate.js';
 import { reportCommand, REPORT_HELP } from './commands/report.js';
 import { datasetCommand, DATASET_HELP } from './commands/dataset.js';
+import { benchCommand, BENCH_HELP } from './commands/bench.js';
 import { processIo, type Io } from './io.js';
 
 export const HELP = `Usage: spikelens COMMAND [options]
@@ -24,6 +25,7 @@ Commands:
   info      list a model's layers, shapes, parameters and dense MACs per step
   train     train a spiking network on MNIST or Fashion-MNIST (BPTT or ANN-to-SNN conversion)
   eval      measure a model's test accuracy, firing rates and synaptic operations
+  bench     measure how fast this machine runs a model: images/s, G SOP/s, a profile of its layers
   convert   convert a NIR graph (.nir) to a spikelens model, or a spikelens model to NIR
   dataset   write a generated data set with known boxes (cluttered MNIST, two digits) as PNGs and boxes.json
 
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promi
   evaluate: { run: evaluateCommand, help: EVALUATE_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
   dataset: { run: datasetCommand, help: DATASET_HELP },
+  bench: { run: benchCommand, help: BENCH_HELP },
 };
 
 /** A message as the one line the CLI prints: whitespace folded, at most `max` characters. */
@@ -52,7 +55,7 @@ export function oneLineMessage(text: string, max: number = LIMITS.messageChars):
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    io.err(`spikelens: missing COMMAND: run, explain, attack, evaluate, report, dataset, info, train, eval or convert (see 'spikelens --help')`);
+    io.err(`spikelens: missing COMMAND: run, explain, attack, evaluate, report, dataset, info, train, eval, bench or convert (see 'spikelens --help')`);
     return 2;
   }
   if (name === '--help' || name === '-h' || name === 'help') {
