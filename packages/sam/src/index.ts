@@ -55,7 +55,7 @@ export { simulate, memoryInput, recordAll, resolveTimesteps, checkRequest } from
 export type { RunInput, RunStep, FrameSink, SimulateOptions, SimulateResult } from './run.js';
 export type { Summary, SummaryOptions } from './summary.js';
 export { preprocess } from './preprocess.js';
-export { convFanout, denseMacs, denseMacsPerStep } from './work.js';
+export { convFanout, denseMacs, denseMacsPerStep, layerParams } from './work.js';
 export { benchmark, benchPixels, gatherCeiling } from './bench.js';
 export type { BenchOptions, BenchReport, LayerProfile, Spread } from './bench.js';
 export { dims, convGeometry, poolGeometry, expandParam } from './geometry.js';

@@ -1,5 +1,5 @@
+import { opSpec } from './ops/index.js';
 import type { Layer, Model } from './model.js';
-import { sizeOf } from './model.js';
 
 /** Counting work (docs/semantics.md §10): synaptic operations and dense multiply-accumulates. */
 
@@ -24,9 +24,12 @@ export function convFanout(
 
 /** Dense MACs of one layer for one sample and one step, as if every input were active (0 for non-synaptic ops). */
 export function denseMacs(layer: Layer): number {
-  if (layer.op === 'conv2d') return sizeOf(layer.outShape) * layer.weight.shape[1] * layer.weight.shape[2] * layer.weight.shape[3];
-  if (layer.op === 'linear') return layer.weight.data.length;
-  return 0;
+  return opSpec(layer.op).macs(layer);
+}
+
+/** Parameters of one layer: weights, biases, affine rows and neuron parameters. */
+export function layerParams(layer: Layer): number {
+  return opSpec(layer.op).params(layer);
 }
 
 /** Dense MACs of the whole model for one sample and one step. */

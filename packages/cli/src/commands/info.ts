@@ -1,4 +1,4 @@
-import { LIMITS, UsageError, denseMacs, type Layer, type Model } from '@spikelens/sam';
+import { LIMITS, UsageError, denseMacs, layerParams, type Model } from '@spikelens/sam';
 import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, int, parse } from '../args.js';
 import type { Io } from '../io.js';
@@ -23,26 +23,8 @@ export interface LayerInfo {
   readonly macs: number;
 }
 
-function paramCount(l: Layer): number {
-  switch (l.op) {
-    case 'conv2d':
-    case 'linear':
-      return l.weight.data.length + (l.bias ? l.bias.data.length : 0);
-    case 'affine':
-      return l.scale.data.length + l.shift.data.length;
-    case 'lif':
-    case 'if':
-    case 'cubalif':
-      return (l.op === 'if' ? 0 : l.beta.data.length) + (l.alpha?.data.length ?? 0) + l.threshold.data.length + l.vReset.data.length;
-    case 'li':
-      return l.beta.data.length;
-    default:
-      return 0;
-  }
-}
-
 export function describe(model: Model): { layers: LayerInfo[]; params: number; macs: number } {
-  const layers = model.layers.map((l) => ({ name: l.name, op: l.op, outShape: [...l.outShape], params: paramCount(l), macs: denseMacs(l) }));
+  const layers = model.layers.map((l) => ({ name: l.name, op: l.op, outShape: [...l.outShape], params: layerParams(l), macs: denseMacs(l) }));
   return { layers, params: layers.reduce((a, l) => a + l.params, 0), macs: layers.reduce((a, l) => a + l.macs, 0) };
 }
 

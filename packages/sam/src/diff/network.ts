@@ -2,14 +2,14 @@ import { createCore, type Core, type CoreSource } from '@spikelens/core-wasm';
 import { Arena } from '../arena.js';
 import { UsageError } from '../errors.js';
 import type { Layer, Model } from '../model.js';
-import { sizeOf, spikeComparison } from '../model.js';
+import { sizeOf } from '../model.js';
 import { preprocess } from '../preprocess.js';
-import { convGeometry, dims, expandParam, poolGeometry } from '../geometry.js';
+import { opSpec } from '../ops/index.js';
+import type { DiffContext, DiffPlan } from '../ops/types.js';
 
 export const SURROGATES = ['triangle', 'atan', 'fast-sigmoid'] as const;
 export type Surrogate = (typeof SURROGATES)[number] | 'smooth';
 const SURROGATE_ID: Record<Surrogate, number> = { triangle: 0, atan: 1, 'fast-sigmoid': 2, smooth: 3 };
-const RESET = { subtract: 0, zero: 1, none: 2 } as const;
 
 export interface DiffNetworkOptions {
   /** Samples per forward/backward pass. */
@@ -47,15 +47,7 @@ export interface Param {
   readonly clamp?: readonly [number, number];
 }
 
-interface Plan {
-  readonly layer: Layer;
-  /** Output of each step (flatten: the input's). */
-  readonly outs: readonly number[];
-  /** Gradient of the output at the step being walked back. */
-  readonly grad: number;
-  fwd(t: number): void;
-  bwd(t: number): void;
-}
+type Plan = DiffPlan;
 
 
 /**
@@ -260,7 +252,7 @@ export class DiffNetwork {
     const B = this.batch;
     const T = this.timesteps;
     if (dScores.length !== B * K) throw new RangeError(`backward: ${dScores.length} score gradients, expected ${B * K}`);
-    for (const p of this.plans) (p as Plan & { clearState?: () => void }).clearState?.();
+    for (const p of this.plans) p.clearState?.();
     const g = this.arena.f32(last.grad, B * K);
     for (let t = T - 1; t >= 0; t--) {
       switch (this.model.readout) {
@@ -311,7 +303,7 @@ export class DiffNetwork {
   }
 
   private get firstGrad(): number {
-    return (this.plans[0] as Plan & { inGrad: number }).inGrad;
+    return this.plans[0].inGrad;
   }
 
   private addParam(name: string, shape: readonly number[], init: Float32Array, decay: boolean, clamp?: readonly [number, number]): { ptr: number; grad: number } {
@@ -335,157 +327,22 @@ export class DiffNetwork {
     return { ptr, grad };
   }
 
-  private plan(layer: Layer, prev: { outs: readonly number[]; grad: number }): Plan & { inGrad: number } {
-    const B = this.batch;
-    const T = this.timesteps;
-    const arena = this.arena;
-    const ex = this.core.exports;
-    const outSize = sizeOf(layer.outShape);
-    const isFirst = this.plans.length === 0;
-    const needInGrad = !isFirst || this.inputGradPtr !== 0;
-    const stepOuts = (): number[] => Array.from({ length: T }, () => arena.allocF32(B * outSize));
-    const inGrad = prev.grad;
-    const none = (): void => {};
-    switch (layer.op) {
-      case 'flatten':
-        return { layer, outs: prev.outs, grad: prev.grad, inGrad, fwd: none, bwd: none };
-      case 'conv2d':
-      case 'linear': {
-        const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = convGeometry(layer);
-        const cinG = C / groups;
-        const w = this.addParam(layer.weight.name, layer.weight.shape, layer.weight.data, true);
-        const bias = layer.bias ? this.addParam(layer.bias.name, layer.bias.shape, layer.bias.data, false) : null;
-        const wp = arena.allocF32(ex.conv2d_packed_len(Cout, cinG, kH, kW, groups));
-        this.repack.push(() => ex.conv2d_pack(w.ptr, wp, Cout, cinG, kH, kW, groups));
-        const outs = stepOuts();
-        const grad = arena.allocF32(B * outSize);
-        const fwd = (t: number): void =>
-          ex.conv2d_dense(prev.outs[t], wp, bias ? bias.ptr : 0, outs[t], B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
-        const bwd = (t: number): void => {
-          if (this.paramGrads) {
-            ex.conv2d_backward_weight(prev.outs[t], grad, w.grad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
-            if (bias) ex.bias_backward(grad, bias.grad, B, Cout, Ho * Wo);
-          }
-          if (needInGrad) ex.conv2d_backward_input(grad, w.ptr, inGrad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
-        };
-        return { layer, outs, grad, inGrad, fwd, bwd };
-      }
-      case 'avgpool2d':
-      case 'sumpool2d':
-      case 'maxpool2d': {
-        const { kind, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW } = poolGeometry(layer);
-        const outs = stepOuts();
-        const grad = arena.allocF32(B * outSize);
-        const fwd = (t: number): void => ex.pool2d(kind, prev.outs[t], outs[t], B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW);
-        const bwd = (t: number): void => {
-          if (needInGrad) ex.pool2d_backward(kind, prev.outs[t], grad, inGrad, B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW);
-        };
-        return { layer, outs, grad, inGrad, fwd, bwd };
-      }
-      case 'affine': {
-        const { C, HW } = dims(layer.inShape);
-        const rows = layer.scale.shape.length === 2 ? layer.scale.shape[0] : 1;
-        if (rows > 1 && rows < T) throw new UsageError(`layer "${layer.name}": per-step affine has ${rows} rows, training runs ${T} steps`);
-        const scale = this.addParam(layer.scale.name, layer.scale.shape, layer.scale.data, false);
-        const shift = this.addParam(layer.shift.name, layer.shift.shape, layer.shift.data, false);
-        const outs = stepOuts();
-        const grad = arena.allocF32(B * outSize);
-        const row = (t: number): number => (rows > 1 ? t * C * 4 : 0);
-        const fwd = (t: number): void => ex.affine(prev.outs[t], outs[t], scale.ptr + row(t), shift.ptr + row(t), B, C, HW);
-        const bwd = (t: number): void =>
-          ex.affine_backward(prev.outs[t], grad, scale.ptr + row(t), needInGrad ? inGrad : 0, scale.grad + row(t), shift.grad + row(t), B, C, HW);
-        return { layer, outs, grad, inGrad, fwd, bwd };
-      }
-      case 'relu': {
-        const outs = stepOuts();
-        const grad = arena.allocF32(B * outSize);
-        const n = B * outSize;
-        const fwd = (t: number): void => ex.relu(prev.outs[t], outs[t], n);
-        const bwd = (t: number): void => ex.relu_backward(prev.outs[t], grad, inGrad, n);
-        return { layer, outs, grad, inGrad, fwd, bwd };
-      }
-      case 'lif':
-      case 'if':
-      case 'cubalif': {
-        const { C, HW } = dims(layer.outShape);
-        const alphaParam = layer.op === 'cubalif' ? layer.alpha : undefined;
-        if (layer.op === 'cubalif' && !alphaParam) throw new UsageError(`layer "${layer.name}": cubalif without alpha`);
-        const perNeuron =
-          layer.beta.per === 'neuron' || layer.threshold.per === 'neuron' || layer.vReset.per === 'neuron' || alphaParam?.per === 'neuron';
-        const pn = perNeuron ? 1 : 0;
-        const learnBeta = this.trainBeta && layer.op !== 'if' && !perNeuron;
-        const betaInit = expandParam(layer.beta, C, HW, perNeuron);
-        const beta = learnBeta
-          ? this.addParam(`${layer.name}.beta`, [C], betaInit, false, [0, 1])
-          : { ptr: arena.putF32(betaInit), grad: 0 };
-        const thr = arena.putF32(expandParam(layer.threshold, C, HW, perNeuron));
-        // the kernels spike at v > cmp: the threshold, or the float32 below it with fireAtThreshold (as Network)
-        const cmp = layer.fireAtThreshold ? arena.putF32(expandParam(spikeComparison(layer), C, HW, perNeuron)) : thr;
-        const vr = arena.putF32(expandParam(layer.vReset, C, HW, perNeuron));
-        const vOne = expandParam(layer.vReset, C, HW, true);
-        const vInit = arena.allocF32(B * outSize);
-        for (let b = 0; b < B; b++) arena.f32(vInit + b * outSize * 4, outSize).set(vOne);
-        // resetDelay true (docs/training.md): the delayed subtract is the kernels' mode 3, which reads the previous
-        // step's spikes and records the membrane itself as u. Zero and none run the immediate form: the same spikes
-        // and the same gradients, its pre-reset membrane u being the delayed form's membrane.
-        const delayed = layer.resetDelay && layer.reset === 'subtract';
-        const reset = delayed ? 3 : RESET[layer.reset];
-        const outs = stepOuts();
-        const vs = stepOuts();
-        const us = delayed ? vs : stepOuts();
-        const gv = arena.allocF32(B * outSize);
-        const grad = arena.allocF32(B * outSize);
-        const n = B * outSize;
-        // cubalif: the synaptic current i_t = fl(fl(alpha*i_{t-1}) + I_t) feeds the lif step (li then lif, as the
-        // inference kernel); back, dL/di_t = dL/d(lif input)_t + alpha*dL/di_{t+1} (li_backward, alpha as its beta).
-        // alpha is not trained, so one buffer holds the current and no step keeps its own.
-        const alpha = alphaParam ? arena.putF32(expandParam(alphaParam, C, HW, perNeuron)) : 0;
-        const syn = alphaParam ? arena.allocF32(n) : 0;
-        const gi = alphaParam ? arena.allocF32(n) : 0;
-        const name = layer.name;
-        this.spikeCounts.set(name, 0);
-        const fwd = (t: number): void => {
-          let input = prev.outs[t];
-          if (syn) {
-            if (t === 0) arena.f32(syn, n).fill(0);
-            ex.li(input, syn, alpha, B, C, HW, pn);
-            input = syn;
-          }
-          arena.f32(vs[t], n).set(arena.f32(t === 0 ? vInit : vs[t - 1], n));
-          if (delayed) {
-            if (t === 0) arena.f32(outs[0], n).fill(0);
-            else arena.f32(outs[t], n).set(arena.f32(outs[t - 1], n));
-          }
-          ex.lif_forward_train(input, outs[t], vs[t], us[t], beta.ptr, thr, cmp, vr, B, C, HW, pn, reset, this.surrogate);
-          this.spikeCounts.set(name, this.spikeCounts.get(name)! + ex.count_nonzero(outs[t], n));
-        };
-        const bwd = (t: number): void => {
-          ex.lif_backward(grad, us[t], outs[t], t === 0 ? vInit : vs[t - 1], gv, inGrad, beta.grad, beta.ptr, thr, vr, B, C, HW, pn, reset, this.surrogate, this.keepReset);
-          if (syn) ex.li_backward(inGrad, gi, inGrad, syn, 0, alpha, B, C, HW, pn);
-        };
-        const clearState = (): void => {
-          arena.f32(gv, n).fill(0);
-          if (gi) arena.f32(gi, n).fill(0);
-        };
-        return Object.assign({ layer, outs, grad, inGrad, fwd, bwd }, { clearState });
-      }
-      case 'li': {
-        const { C, HW } = dims(layer.outShape);
-        const perNeuron = layer.beta.per === 'neuron';
-        const beta = arena.putF32(expandParam(layer.beta, C, HW, perNeuron));
-        const zero = arena.allocF32(B * outSize);
-        const outs = stepOuts();
-        const gv = arena.allocF32(B * outSize);
-        const grad = arena.allocF32(B * outSize);
-        const n = B * outSize;
-        const fwd = (t: number): void => {
-          arena.f32(outs[t], n).set(arena.f32(t === 0 ? zero : outs[t - 1], n));
-          ex.li(prev.outs[t], outs[t], beta, B, C, HW, perNeuron ? 1 : 0);
-        };
-        const bwd = (t: number): void => ex.li_backward(grad, gv, inGrad, t === 0 ? zero : outs[t - 1], 0, beta, B, C, HW, perNeuron ? 1 : 0);
-        const clearState = (): void => void arena.f32(gv, n).fill(0);
-        return Object.assign({ layer, outs, grad, inGrad, fwd, bwd }, { clearState });
-      }
-    }
+  private plan(layer: Layer, prev: { outs: readonly number[]; grad: number }): Plan {
+    const ctx: DiffContext = {
+      B: this.batch,
+      T: this.timesteps,
+      core: this.core,
+      arena: this.arena,
+      needInGrad: this.plans.length > 0 || this.inputGradPtr !== 0,
+      paramGrads: this.paramGrads,
+      trainBeta: this.trainBeta,
+      surrogate: this.surrogate,
+      keepReset: this.keepReset,
+      addParam: (name, shape, init, decay, clamp) => this.addParam(name, shape, init, decay, clamp),
+      onSync: (f) => void this.repack.push(f),
+      stepOuts: (l) => Array.from({ length: this.timesteps }, () => this.arena.allocF32(this.batch * sizeOf(l.outShape))),
+      spikeCounts: this.spikeCounts,
+    };
+    return opSpec(layer.op).diff(ctx, layer, prev);
   }
 }

@@ -1,0 +1,128 @@
+import { convFanout } from '../work.js';
+import { convGeometry, type ConvGeometry } from '../geometry.js';
+import type { Conv2dLayer, LinearLayer } from '../model.js';
+import { sizeOf } from '../model.js';
+import { clip, type Fields } from '../formats/json.js';
+import { convInput, expectShape, float32Tensor, optionalTensor, outputSize, show } from './parse.js';
+import { OP, f64Words, layerEventThreshold } from './records.js';
+import type { LayerBase, OpSpec, TensorTable } from './types.js';
+
+/**
+ * conv2d (PyTorch's, zero padding, groups) and linear (the 1x1 conv of a 1x1 image): weights packed for the core's
+ * panels; the event-driven path below the layer's density threshold, bit masks or lists (docs/plan.md).
+ */
+export const convSpec: OpSpec<Conv2dLayer | LinearLayer> = {
+  ops: ['conv2d', 'linear'],
+  fields: (op) => (op === 'conv2d' ? ['weight', 'bias', 'stride', 'padding', 'dilation', 'groups'] : ['weight', 'bias']),
+  parse: (f, base, op, tensors) => (op === 'conv2d' ? parseConv2d(f, base, tensors) : parseLinear(f, base, tensors)),
+  params: (l) => l.weight.data.length + (l.bias ? l.bias.data.length : 0),
+  macs: (l) => (l.op === 'conv2d' ? sizeOf(l.outShape) * l.weight.shape[1] * l.weight.shape[2] * l.weight.shape[3] : l.weight.data.length),
+  lists(l) {
+    const g = convGeometry(l);
+    return [g.H * g.W * g.C, g.H * g.W];
+  },
+  plan(ctx, layer, x) {
+    const { B, F, arena, core } = ctx;
+    const ex = core.exports;
+    const g = convGeometry(layer);
+    const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = g;
+    const cinG = C / groups;
+    // on a cache line: each row of a 16-channel panel is one line (core-wasm conv.ts)
+    const wp = arena.alloc(ex.conv2d_packed_len(Cout, cinG, kH, kW, groups) * 4, 64);
+    const bias = layer.bias ? arena.putF32(layer.bias.data) : 0;
+    const y = ctx.window(layer);
+    const mark = arena.mark();
+    ex.conv2d_pack(arena.putF32(layer.weight.data), wp, Cout, cinG, kH, kW, groups);
+    arena.release(mark);
+    const event = groups === 1 && ctx.eventThreshold > 0 ? 1 : 0;
+    const limit = layerEventThreshold(ctx.eventThreshold, cinG, kH, kW) * B * C * H * W;
+    const flags = arena.alloc(F * 4);
+    const fan = ctx.countSops ? convFanout(H, W, Ho, Wo, kH, kW, [sH, sW], [pH, pW], [dH, dW], Cout / groups) : null;
+    const fanout = fan ? arena.alloc(fan.length * 8, 16) : 0;
+    if (fan) new Float64Array(core.memory.buffer, fanout, fan.length).set(fan);
+    const sops = arena.alloc(F * 8);
+    const { idx, cnt } = ctx;
+    if (isFlat(g)) {
+      const binary = arena.alloc(F * B);
+      ctx.record(OP.linear, [x, idx, cnt, wp, bias, y, B, C, Cout, event, ...f64Words(limit), flags, fanout, sops, binary], layer.name);
+    } else {
+      // two threads: each sample-frame's rows in two chunks unless the batch alone gives both work
+      const rows = ctx.threads === 2 && B < 8 && Ho >= 2 ? 2 : 1;
+      ctx.record(OP.conv, [x, idx, cnt, wp, bias, y, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, event,
+        ...f64Words(limit), flags, fanout, sops, rows, arena.alloc(F * B)], layer.name);
+    }
+    return { layer, out: y, frameBytes: B * sizeOf(layer.outShape) * 4, flags: event ? flags : undefined, sops: fan ? sops : undefined, reset: () => {} };
+  },
+  diff(ctx, layer, prev) {
+    const { B, arena, core } = ctx;
+    const ex = core.exports;
+    const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = convGeometry(layer);
+    const cinG = C / groups;
+    const w = ctx.addParam(layer.weight.name, layer.weight.shape, layer.weight.data, true);
+    const bias = layer.bias ? ctx.addParam(layer.bias.name, layer.bias.shape, layer.bias.data, false) : null;
+    const wp = arena.allocF32(ex.conv2d_packed_len(Cout, cinG, kH, kW, groups));
+    ctx.onSync(() => ex.conv2d_pack(w.ptr, wp, Cout, cinG, kH, kW, groups));
+    const outs = ctx.stepOuts(layer);
+    const grad = arena.allocF32(B * sizeOf(layer.outShape));
+    const inGrad = prev.grad;
+    const fwd = (t: number): void =>
+      ex.conv2d_dense(prev.outs[t], wp, bias ? bias.ptr : 0, outs[t], B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+    const bwd = (t: number): void => {
+      if (ctx.paramGrads) {
+        ex.conv2d_backward_weight(prev.outs[t], grad, w.grad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+        if (bias) ex.bias_backward(grad, bias.grad, B, Cout, Ho * Wo);
+      }
+      if (ctx.needInGrad) ex.conv2d_backward_input(grad, w.ptr, inGrad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+    };
+    return { layer, outs, grad, inGrad, fwd, bwd };
+  },
+};
+
+/** Whether a conv/linear layer is a linear one for the kernels: 1x1 kernel on a 1x1 input, no padding, groups 1. */
+function isFlat(g: ConvGeometry): boolean {
+  return g.H === 1 && g.W === 1 && g.kH === 1 && g.kW === 1 && g.pH === 0 && g.pW === 0 && g.groups === 1;
+}
+
+function parseConv2d(f: Fields, base: LayerBase, tensors: TensorTable): Conv2dLayer {
+  const [channels, height, width] = convInput(f, 'conv2d', base.inShape);
+  const stride = f.pair('stride', 1, [1, 1]);
+  const padding = f.pair('padding', 0, [0, 0]);
+  const dilation = f.pair('dilation', 1, [1, 1]);
+  const groups = f.integer('groups', 1, 1);
+  const weight = float32Tensor(f, 'weight', f.requiredString('weight'), tensors);
+  if (weight.shape.length !== 4 || weight.shape.some((d) => d < 1)) {
+    const expected = '[Cout, Cin/groups, kH, kW] of positive sizes';
+    f.fail('weight', `tensor "${clip(weight.name)}" has shape ${show(weight.shape)}, expected ${expected}`);
+  }
+  const [outChannels, , kh, kw] = weight.shape;
+  if (channels % groups !== 0) f.fail('groups', `${groups} does not divide the ${channels} input channels`);
+  if (outChannels % groups !== 0) {
+    f.fail('groups', `${groups} does not divide the ${outChannels} output channels of tensor "${clip(weight.name)}"`);
+  }
+  expectShape(f, 'weight', weight, [outChannels, channels / groups, kh, kw]);
+  const bias = optionalTensor(f, 'bias', [outChannels], tensors);
+  const outH = outputSize(height, kh, stride[0], padding[0], dilation[0]);
+  const outW = outputSize(width, kw, stride[1], padding[1], dilation[1]);
+  if (outH <= 0 || outW <= 0) {
+    f.fail(
+      'weight',
+      `output size ${outH}x${outW} is not positive (input ${height}x${width}, kernel ${kh}x${kw}, ` +
+        `stride ${show(stride)}, padding ${show(padding)}, dilation ${show(dilation)})`,
+    );
+  }
+  const outShape = [outChannels, outH, outW];
+  return { ...base, op: 'conv2d', outShape, weight, bias, stride, padding, dilation, groups };
+}
+
+function parseLinear(f: Fields, base: LayerBase, tensors: TensorTable): LinearLayer {
+  if (base.inShape.length !== 1) {
+    f.failAt(`op linear needs a flat [N] input, got ${show(base.inShape)} (put a flatten layer before it)`);
+  }
+  const inputs = base.inShape[0];
+  const weight = float32Tensor(f, 'weight', f.requiredString('weight'), tensors);
+  const outputs = weight.shape.length === 2 && weight.shape[0] >= 1 ? weight.shape[0] : 'out';
+  expectShape(f, 'weight', weight, [outputs, inputs]);
+  const bias = optionalTensor(f, 'bias', [weight.shape[0]], tensors);
+  return { ...base, op: 'linear', outShape: [weight.shape[0]], weight, bias };
+}
+
