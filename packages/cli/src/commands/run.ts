@@ -90,12 +90,14 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   try {
     const record = recordArg[0] === 'all' ? recordAll(model, source) : recordArg;
     const T = resolveTimesteps(model, source, timesteps);
-    checkRequest({ model, record, sam: samLayers }, T);
+    // the names first (a one-step request), then what the outputs would take, then the whole run's work
+    checkRequest({ model, record, sam: samLayers }, 1);
     const bytes = outputBytes(model, source, T, record, samLayers);
     if (bytes > maxOutput)
       throw new UsageError(
         `the outputs would take ${formatBytes(bytes)}, more than --max-output ${formatBytes(maxOutput)}: record fewer layers or steps, or raise --max-output`,
       );
+    checkRequest({ model, record, sam: samLayers }, T);
 
     const { result, files } = await withOutputDir(outDir, async (out) => {
       const frameOf = (layer: string): readonly number[] =>
