@@ -69,6 +69,21 @@ const ARCHS: Record<string, { layers: readonly Spec[] }> = {
       { kind: 'fc', out: 10, spiking: false },
     ],
   },
+  // cnn-t with a spiking hidden layer of 128 between the 6x6 map and the readout: cnn-t's 17 k parameters stayed at
+  // 93 % on cluttered MNIST with train and test accuracy alike (too small, not over-fitted); the hidden layer adds
+  // 150 k parameters for a tenth more multiply-accumulates.
+  'cnn-th': {
+    layers: [
+      { kind: 'conv', out: 8, k: 3 },
+      { kind: 'pool' },
+      { kind: 'conv', out: 16, k: 3 },
+      { kind: 'pool' },
+      { kind: 'conv', out: 32, k: 3 },
+      { kind: 'pool' },
+      { kind: 'fc', out: 128, spiking: true },
+      { kind: 'fc', out: 10, spiking: false },
+    ],
+  },
   mlp: {
     layers: [
       { kind: 'fc', out: 256, spiking: true },

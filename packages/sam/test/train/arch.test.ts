@@ -16,7 +16,7 @@ describe('architectures and their input size', () => {
   it('keeps the 28x28 layer lists of the existing models', () => {
     expect(describeArch('cnn-s')).toBe('conv 1->16 3x3, spike, avgpool 2, conv 16->32 3x3, spike, avgpool 2, linear 1568->10, li (20 k parameters)');
     expect(describeArch('mlp')).toBe('linear 784->256, spike, linear 256->10, li (204 k parameters)');
-    expect(ARCH_NAMES).toEqual(['cnn-s', 'cnn-m', 'cnn-t', 'mlp']);
+    expect(ARCH_NAMES).toEqual(['cnn-s', 'cnn-m', 'cnn-t', 'cnn-th', 'mlp']);
   });
 
   it('takes 48x48 inputs: the first linear layer widens with the map', () => {
@@ -25,7 +25,7 @@ describe('architectures and their input size', () => {
       'conv 1->8 3x3, spike, avgpool 2, conv 8->16 3x3, spike, avgpool 2, conv 16->32 3x3, spike, avgpool 2, linear 1152->10, li (17 k parameters)',
     );
     // [outputs, inputs] of the first linear layer
-    const fc1 = { 'cnn-s': [10, 4608], 'cnn-m': [128, 9216], 'cnn-t': [10, 1152], mlp: [256, 2304] };
+    const fc1 = { 'cnn-s': [10, 4608], 'cnn-m': [128, 9216], 'cnn-t': [10, 1152], 'cnn-th': [128, 1152], mlp: [256, 2304] };
     for (const [name, shape] of Object.entries(fc1)) {
       const { graph, tensors, model } = build(name, [1, 48, 48]);
       expect((graph.input as { shape: number[] }).shape).toEqual([1, 48, 48]);
