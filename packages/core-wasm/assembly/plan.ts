@@ -84,13 +84,16 @@ const ARGS: i32 = 4;
 // the tile counter both threads take from (after the job arguments)
 const NEXT: i32 = 28;
 const PLAN_TILES: i32 = 4;
-const STALL_SPINS: i64 = 1 << 36;
+const SPINS: i32 = 1 << 14;
+const STALL_WAITS: i32 = 3000000;
 let helperFailed = false;
 // The control block of this instance's helper thread (0: none); set by the library with plan_set_helper.
 let helperCtl: usize = 0;
 
-export function plan_set_helper(ctl: usize): void {
+// The helper's control block (0: none) and the least work (work() units) a record must have to be shared with it.
+export function plan_set_helper(ctl: usize, minWork: i32): void {
   helperCtl = ctl;
+  minSharedWork = <f64>minWork;
 }
 
 // Hands phase `phase` of record r to the helper (JOB bumped and notified last); returns the job number.
@@ -111,18 +114,29 @@ export function plan_set_helper(ctl: usize): void {
   return seq;
 }
 
-// Spins until the helper has done job `seq`. The calling thread has no other work meanwhile (its tiles are done), and
-// a wait in the core is no option: memory.atomic.wait32 on Node's main thread was seen to sleep past both the
-// helper's notify and its timeout. A helper silent for about 2^36 spins (a minute or more), or one whose kernel
-// failed, makes plan_run return PLAN_HELPER.
+// The threads build's import: a JavaScript Atomics.wait of at most 100 us while the i32 at `addr` holds `expected`
+// (src/core.ts; the core's own memory.atomic.wait32 was seen to sleep through notify and timeout on Node's main
+// thread). The one-thread build never calls it, and so imports nothing.
+// @ts-ignore: decorator
+@external("env", "plan_wait")
+declare function plan_wait(addr: usize, expected: i32): void;
+
+// Waits until the helper has done job `seq`: spins first (a hand-off inside a block takes microseconds), then sleeps
+// in waits of 100 us, so a thread that shares its core with others gives the core back. A helper silent for about
+// five minutes, or one whose kernel failed, makes plan_run return PLAN_HELPER.
 @inline function waitHelper(seq: i32): void {
   if (ASC_FEATURE_THREADS) {
     const ctl = helperCtl;
-    for (let spins: i64 = 0; atomic.load<i32>(at(ctl, DONE)) != seq; spins++) {
-      if (spins > STALL_SPINS) {
+    let waits = 0;
+    for (let spins = 0; ; spins++) {
+      const done = atomic.load<i32>(at(ctl, DONE));
+      if (done == seq) break;
+      if (spins < SPINS) continue;
+      if (++waits > STALL_WAITS) {
         helperFailed = true;
         return;
       }
+      plan_wait(at(ctl, DONE), done);
     }
     if (load<i32>(at(ctl, FAILED))) helperFailed = true;
   }
@@ -373,7 +387,32 @@ export function plan_tiles(r: usize, p: i32, t0: i32, F: i32, ctl: usize): void 
   }
 }
 
-// Runs record r (index k) for steps t0 .. t0 + F - 1: its block-wide part, then each phase's tiles.
+// Work below which a record runs on the calling thread alone (plan_set_helper): a hand-off costs microseconds, more
+// when the helper has gone to sleep. Units: elements touched, a conv's multiply-accumulates / 16.
+let minSharedWork: f64 = 0;
+
+// A rough size of record r's work over F frames, in MIN_SHARED_WORK's units.
+function work(r: usize, F: i32): f64 {
+  const op = load<i32>(r);
+  const f = <f64>F;
+  if (op == OP_ENCODE) return f * <f64>word(r, 3) * <f64>word(r, 4);
+  if (op == OP_CONV)
+    return (f * <f64>word(r, 6) * <f64>word(r, 10) * <f64>word(r, 11) * <f64>word(r, 12) * <f64>word(r, 7) * <f64>word(r, 13) * <f64>word(r, 14)) /
+      (16 * <f64>word(r, 21));
+  if (op == OP_LINEAR) return (f * <f64>word(r, 6) * <f64>word(r, 7) * <f64>word(r, 8)) / 16;
+  if (op == OP_POOL) return f * <f64>word(r, 3) * <f64>word(r, 4) * <f64>word(r, 7) * <f64>word(r, 8) * <f64>word(r, 9) * <f64>word(r, 10);
+  if (op == OP_AFFINE) return f * <f64>word(r, 4) * <f64>word(r, 5) * <f64>word(r, 6);
+  if (op == OP_RELU) return f * <f64>word(r, 2);
+  if (op == OP_LIF) return 4 * f * <f64>word(r, 7) * <f64>word(r, 8) * <f64>word(r, 9);
+  if (op == OP_CUBALIF) return 6 * f * <f64>word(r, 9) * <f64>word(r, 10) * <f64>word(r, 11);
+  if (op == OP_LI) return 3 * f * <f64>word(r, 4) * <f64>word(r, 5) * <f64>word(r, 6);
+  if (op == OP_COUNT) return f * <f64>word(r, 1);
+  if (op == OP_SAM) return 4 * f * <f64>word(r, 3) * <f64>word(r, 4) * <f64>word(r, 5);
+  return 0;
+}
+
+// Runs record r (index k) for steps t0 .. t0 + F - 1: its block-wide part, then each phase's tiles, shared with the
+// helper when there is one and the record is worth a hand-off.
 function runRecord(r: usize, k: i32, t0: i32, F: i32): i32 {
   const err = prepare(r, t0, F);
   if (err != PLAN_OK) {
@@ -381,9 +420,10 @@ function runRecord(r: usize, k: i32, t0: i32, F: i32): i32 {
     return err;
   }
   const P = phases(r);
+  const shared = ASC_FEATURE_THREADS && helperCtl != 0 && work(r, F) >= minSharedWork;
   for (let p = 0; p < P; p++) {
     const n = tiles(r, p, F);
-    if (ASC_FEATURE_THREADS && helperCtl != 0 && n > 1) {
+    if (shared && n > 1) {
       const seq = kick(r, p, t0, F);
       runTiles(r, p, n, t0, F, true);
       waitHelper(seq);

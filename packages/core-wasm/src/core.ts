@@ -55,7 +55,22 @@ export async function createThreadsCore(): Promise<ThreadsCore> {
 
 /** Another instance of the threads build on an existing shared memory (in a helper thread). */
 export function instantiateOn(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<WebAssembly.Instance> {
-  return WebAssembly.instantiate(module, { env: { memory } });
+  return WebAssembly.instantiate(module, { env: { memory, plan_wait: planWait(memory) } });
+}
+
+/**
+ * The threads build's one function import: the plan runner's wait for its helper (assembly/plan.ts), a JavaScript
+ * Atomics.wait of at most 100 us on the i32 at byte `addr` while it holds `expected`. The core's own
+ * memory.atomic.wait32 was seen to sleep through both the notify and the timeout on Node's main thread; this one
+ * returns.
+ */
+function planWait(memory: WebAssembly.Memory): (addr: number, expected: number) => void {
+  let view = new Int32Array(memory.buffer);
+  return (addr, expected) => {
+    // a grown shared memory keeps its address; only the view's length is stale
+    if ((addr >>> 2) >= view.length) view = new Int32Array(memory.buffer);
+    Atomics.wait(view, addr >>> 2, expected, 0.1);
+  };
 }
 
 function wrap(instance: WebAssembly.Instance, imported?: WebAssembly.Memory): Core {

@@ -110,8 +110,11 @@ export interface CoreExports {
   plan_error_at(): number;
   /** One record at address `r` for steps t0 .. t0 + steps - 1, as plan_run runs it (a profiler times records so). */
   plan_record(r: number, t0: number, steps: number): number;
-  /** Threads build: the control block of this instance's helper thread (0: none), for plans that split layers. */
-  plan_set_helper(ctl: number): void;
+  /**
+   * Threads build: the control block of this instance's helper thread (0: none), for plans that split layers, and
+   * the least work (elements, or a conv's MACs / 16, over a block) a record needs to be shared with it.
+   */
+  plan_set_helper(ctl: number, minWork: number): void;
   /** Threads build, the helper's side: the tiles of phase `phase` of record `r`, from the counter of block `ctl`. */
   plan_tiles(r: number, phase: number, t0: number, steps: number, ctl: number): void;
 

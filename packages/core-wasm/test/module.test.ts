@@ -9,7 +9,7 @@ const abi: Record<string, number> = {
   heap_base: 0, conv2d_packed_len: 5, conv2d_pack: 7, conv2d_dense: 20, conv2d_dense_rows: 22, spike_index: 6,
   conv2d_event: 21, conv2d_event_rows: 23, linear_event: 11, scratch_bytes: 0, set_scratch: 1,
   pool2d: 15, affine: 7, lif: 13, li: 7, cubalif: 15, relu: 3, sam_step: 9, rng_seed: 4, encode: 7, count_nonzero: 2, simd_peak: 4, gather_peak: 5,
-  plan_run: 3, plan_error_at: 0, plan_set_helper: 1, plan_tiles: 5, plan_record: 3,
+  plan_run: 3, plan_error_at: 0, plan_set_helper: 2, plan_tiles: 5, plan_record: 3,
   conv2d_backward_input: 19, conv2d_backward_weight: 19, bias_backward: 5, pool2d_backward: 16, affine_backward: 9,
   relu_backward: 4, lif_forward_train: 14, lif_backward: 17, li_backward: 10,
 };

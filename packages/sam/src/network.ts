@@ -48,6 +48,12 @@ export interface NetworkOptions {
    * step. Results, spikes and what observers see are the same for every value (docs/plan.md).
    */
   readonly blockSteps?: number;
+  /**
+   * With `threads: 2`, the least work a layer must have over a block for the helper to take part (about the
+   * elements it touches; a conv's multiply-accumulates / 16). A hand-off costs microseconds, so tiny layers run on
+   * the calling thread alone. Default 65536; 0 shares every layer.
+   */
+  readonly sharedWork?: number;
   /** Starts the helper thread for `threads: 2` outside Node (it must run core-wasm's `serveRows`). */
   readonly spawnThread?: (init: HelperInit) => Promise<HelperThread>;
 }
@@ -89,6 +95,8 @@ export { DEFAULT_EVENT_THRESHOLD, layerEventThreshold };
 /** Bytes of windows a default block may take, and its most steps (measured on B1: see docs/plan.md). */
 const BLOCK_BYTES = 48 * 2 ** 20;
 const BLOCK_MAX = 32;
+/** See NetworkOptions.sharedWork. */
+const DEFAULT_SHARED_WORK = 65536;
 
 const NCS_MODE = { inclusive: 0, strict: 1, official: 2 } as const;
 export type NcsMode = keyof typeof NCS_MODE;
@@ -146,8 +154,11 @@ export class Network {
     const core = await createThreadsCore();
     const net = Network.build(model, core, options, 2);
     const { ctl, scratch } = net.threadBlocks!;
+    const sharedWork = options.sharedWork ?? DEFAULT_SHARED_WORK;
+    if (!Number.isSafeInteger(sharedWork) || sharedWork < 0 || sharedWork > 2 ** 31 - 1)
+      throw new UsageError(`sharedWork must be an integer from 0 to 2^31 - 1, not ${sharedWork}`);
     net.helper = await RowsHelper.start(core, ctl, scratch, spawn);
-    core.exports.plan_set_helper(ctl);
+    core.exports.plan_set_helper(ctl, sharedWork);
     return net;
   }
 
@@ -164,7 +175,7 @@ export class Network {
 
   /** Ends the helper thread of `threads: 2` (a no-op otherwise); the network must not step afterwards. */
   close(): void {
-    if (this.helper) this.core.exports.plan_set_helper(0);
+    if (this.helper) this.core.exports.plan_set_helper(0, 0);
     this.helper?.close();
     this.helper = null;
   }

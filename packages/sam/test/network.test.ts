@@ -95,7 +95,7 @@ interface Trace {
 }
 
 async function trace(model: Model, input: NetworkInput, batch: number, opts: { eventThreshold?: number; keyOffset?: number; sam?: boolean; seed?: number; threads?: number } = {}): Promise<Trace> {
-  const net = await Network.create(model, { batch, seed: opts.seed ?? 3, eventThreshold: opts.eventThreshold, keyOffset: opts.keyOffset, threads: opts.threads });
+  const net = await Network.create(model, { batch, seed: opts.seed ?? 3, eventThreshold: opts.eventThreshold, keyOffset: opts.keyOffset, threads: opts.threads, sharedWork: 0 });
   net.setInput(input);
   const names = ['lif1', 'if2', 'out', ...(net.inputIsSpikes ? ['input'] : [])];
   const recs = names.map((n) => new Recorder(net, n, { spikes: true, membrane: true }));
@@ -503,7 +503,7 @@ interface StepTrace {
 
 /** Steps a network one by one (run() for the first `viaRun` steps), keeping every step's outputs. */
 async function stepTrace(model: Model, input: NetworkInput, B: number, steps: number, o: { blockSteps?: number; threads?: number; eventThreshold?: number; viaRun?: number }): Promise<StepTrace> {
-  const net = await Network.create(model, { batch: B, seed: 11, countSops: true, ...o });
+  const net = await Network.create(model, { batch: B, seed: 11, countSops: true, sharedWork: 0, ...o });
   net.setInput(input);
   const out: StepTrace = { steps: [], scores: new Float32Array() };
   const keep = (): void => {
@@ -695,7 +695,7 @@ describe('blocks of steps through conv layers', () => {
               : { kind: 'pixels', data: Float32Array.from({ length: n }, () => Math.floor(r() * 256)) };
           const names = ['conv1', 'lif1', 'pool', 'conv2', 'lif2', 'out'];
           const collect = async (o: { blockSteps: number; threads: number; eventThreshold: number }) => {
-            const net = await Network.create(model, { batch: s.B, seed: 5, countSops: true, ...o });
+            const net = await Network.create(model, { batch: s.B, seed: 5, countSops: true, sharedWork: 0, ...o });
             net.setInput(input);
             const steps: Float32Array[][] = [];
             const sops: number[] = [];
