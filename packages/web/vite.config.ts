@@ -1,5 +1,14 @@
 import { defineConfig } from 'vite';
 
+/**
+ * Cross-origin isolation: with these two headers the page may use shared WebAssembly memory, and runs its network
+ * on two threads (docs/web.md). Everything the page loads is its own, so nothing else changes.
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 // A static site: relative asset URLs so it can be served from any folder by any static server.
 export default defineConfig({
   base: './',
@@ -11,6 +20,6 @@ export default defineConfig({
     chunkSizeWarningLimit: 1024,
   },
   worker: { format: 'es' },
-  preview: { host: '127.0.0.1', port: 4173 },
-  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1', port: 4173, headers: ISOLATION_HEADERS },
+  server: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
 });

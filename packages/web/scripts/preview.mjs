@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `pnpm web`: serves the built page (dist/) on 127.0.0.1 with Vite's preview server and prints its address.
+// `pnpm web`: serves the built page (dist/) on 127.0.0.1 with Vite's preview server and prints its address, with
+// vite.config.ts's cross-origin isolation headers (COOP/COEP: the page runs its network on two threads).
 // PORT=8080 pnpm web picks the port; a busy port moves to the next free one.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -40,6 +40,7 @@ import {
   type Model,
   type NcsMode,
   type NirImportOptions,
+  type SimulateOptions,
   type Summary,
 } from '@spikelens/sam';
 
@@ -199,6 +200,17 @@ export interface RunResult {
   readonly cancelled: boolean;
   readonly steps: number;
   readonly summary: Summary | null;
+  /** The threads the run's network was computed on (1 or 2: the same bits either way). */
+  readonly threads: 1 | 2;
+}
+
+/**
+ * How the engine runs its networks: on one thread, or on two with a helper thread that `spawnThread` starts (the
+ * page's worker gives a module worker; without it, Node's worker thread). Explanations and attacks run on one.
+ */
+export interface EngineThreads {
+  readonly threads: 1 | 2;
+  readonly spawnThread?: SimulateOptions['spawnThread'];
 }
 
 export interface Raster {
@@ -275,6 +287,13 @@ function methodKey(o: MethodOptions): string {
 }
 
 export class Engine {
+  constructor(private readonly threading: EngineThreads = { threads: 1 }) {}
+
+  /** The threads runs are computed on. */
+  get threads(): 1 | 2 {
+    return this.threading.threads;
+  }
+
   private model: Model | null = null;
   private image: { name: string; width: number; height: number; rgba: Uint8Array } | null = null;
   private recorded: Recorded | null = null;
@@ -367,6 +386,9 @@ export class Engine {
         sam,
         gamma: view.gamma,
         ncs: view.ncs,
+        // Two threads give the bits of one (each neuron is computed by one thread with the same code).
+        threads: this.threading.threads,
+        spawnThread: this.threading.spawnThread,
         signal: { get aborted() { return engine.cancelRequested; } },
         onStep: async ({ net, t, recorders, sams, stepMs }) => {
           const s = net.scores();
@@ -390,7 +412,8 @@ export class Engine {
           });
         },
       });
-      if (r.cancelled || this.cancelRequested) return { cancelled: true, steps: r.net.t, summary: null };
+      const threads = this.threading.threads;
+      if (r.cancelled || this.cancelRequested) return { cancelled: true, steps: r.net.t, summary: null, threads };
       const summary = summarize(r, { input: image.name, sam: mapped ? { layers: [view.layer], gamma: view.gamma, ncs: view.ncs } : null });
       const spikes = new Map(r.recorders.map((x) => [x.layer, x.spikes!.data().slice()] as const));
       const maps = new Map<string, Float32Array>(mapped ? [[mapKey(view.layer, view.gamma, view.ncs), r.sams[0].maps.data().slice()]] : []);
@@ -398,7 +421,7 @@ export class Engine {
         net: r.net, scratch: scratchCore(r.net), T, seed: o.seed, spikes, scores, summary, image: image.name, maps,
         pixels: pixels.slice(), explained: new Map(), attacked: null,
       };
-      return { cancelled: false, steps: T, summary };
+      return { cancelled: false, steps: T, summary, threads };
     } finally {
       this.running = false;
       this.cancelRequested = false;

@@ -62,6 +62,7 @@ const el = {
   alphaOut: $<HTMLOutputElement>('alpha-out'),
   error: $('error'),
   status: $('status'),
+  threads: $('threads'),
   stageBody: $('stage-body'),
   overlay: $<HTMLCanvasElement>('overlay'),
   overlay2: $<HTMLCanvasElement>('overlay2'),
@@ -103,6 +104,13 @@ const el = {
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const api = Comlink.wrap<WorkerApi>(worker);
 worker.addEventListener('error', () => showError('The worker failed to start: reload the page.'));
+
+/** Says beside the run status how runs are computed: "2 threads" on a cross-origin isolated page, else "1 thread: why". */
+function showThreads(t: { threads: number; text: string }): void {
+  el.threads.textContent = t.text;
+  el.threads.dataset.threads = String(t.threads);
+}
+void api.threading().then(showThreads, () => undefined);
 
 // ---- state ---------------------------------------------------------------------------------------------------
 
@@ -946,6 +954,8 @@ const hooks = {
   state: () => document.body.dataset.state,
   metrics: () => ({ ...metrics, longTasks: [...metrics.longTasks], stepMs: [...metrics.stepMs] }),
   hashes: () => api.hashes(),
+  /** How runs are computed: threads (1 or 2), whether the page is cross-origin isolated, and what the page says. */
+  threading: () => api.threading(),
   arrays: () => api.arrays(),
   summary: () => api.summary(),
   frames: () => frames.length,

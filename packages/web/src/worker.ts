@@ -1,11 +1,13 @@
 /**
  * The page's module worker: all simulation, SAM and rendering happen here; the main thread only draws what this
  * sends. Exposed with comlink synchronously at start-up (a top-level await before `expose` would drop the first
- * message); the WebAssembly core is instantiated lazily by the first run.
+ * message); the WebAssembly core is instantiated lazily by the first run. On a cross-origin isolated page runs use two
+ * threads: this worker and a helper worker it starts per run (helper.ts).
  */
 import * as Comlink from 'comlink';
 import { InputError, type NirImportOptions, type Summary } from '@spikelens/sam';
 import { mnistStyle } from './digit.js';
+import { spawnHelper, threading, type Threading } from './helper.js';
 import {
   Engine,
   MAX_IMAGE_PIXELS,
@@ -22,7 +24,9 @@ import {
   type ViewOptions,
 } from './engine.js';
 
-const engine = new Engine();
+/** Two threads (a second module worker as the helper) on a cross-origin isolated page, else one. */
+const threads: Threading = threading();
+const engine = new Engine(threads.threads === 2 ? { threads: 2, spawnThread: spawnHelper } : { threads: 1 });
 
 /** Errors cross to the page as plain messages: it shows them and keeps working. */
 function plain(err: unknown): Error {
@@ -92,6 +96,10 @@ async function sha256(bytes: ArrayBufferView): Promise<string> {
 }
 
 const api = {
+  /** How runs are computed here (the page shows its text). */
+  threading(): Threading {
+    return threads;
+  },
   /** A .safetensors model, or a .nir graph read with `nir` (preset, dt, reset, time steps). */
   loadModelBytes(bytes: ArrayBuffer, file: string, nir: NirImportOptions = {}): Promise<ModelInfo> {
     return guard(() =>

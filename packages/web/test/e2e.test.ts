@@ -1,12 +1,16 @@
 /**
- * End-to-end: the built site (dist/) served by Vite's preview on 127.0.0.1, driven in Debian's Chromium by
- * playwright-core. `.ci/run` installs Chromium; without it (and without CI set) the suite says it skipped.
+ * End-to-end: the built site (dist/) served by Vite's preview on 127.0.0.1 (cross-origin isolated: the page runs on
+ * two threads), driven in Debian's Chromium by playwright-core; and once by a plain static server without the
+ * isolation headers (one thread, the same bits). `.ci/run` installs Chromium; without it (and without CI set) the
+ * suite says it skipped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, copyFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +66,52 @@ function sha256(a: ArrayBufferView): string {
   return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 }
 
+/**
+ * What the page's `hashes()` gives for a run, computed by Node (one thread): SHA-256 of each recorded layer's spikes
+ * (`<layer>.spikes`) and of the SAM maps of `samLayer` (`<layer>.sam`); with the predictions and firing rates.
+ */
+async function nodeRun(modelFile: string, imageFile: string, seed: number, steps: number, layers: string[], samLayer: string | null) {
+  const model = parseModel(readFileSync(modelFile), modelFile);
+  const img = decodePng(readFileSync(imageFile), imageFile);
+  const net = await Network.create(model, { batch: 1, seed });
+  net.setInput({ kind: 'pixels', data: imageInput(model, img.rgba, img.width, img.height, imageFile) });
+  const recs = layers.map((n) => new Recorder(net, n, { spikes: true }));
+  recs.forEach((r) => net.observe(r));
+  const sam = samLayer === null ? null : new SamObserver(net, samLayer, { gamma: 0.5, ncs: 'inclusive' });
+  if (sam) net.observe(sam);
+  net.run(steps);
+  const hashes: Record<string, string> = {};
+  for (const r of recs) hashes[`${r.layer}.spikes`] = sha256(r.spikes!.data());
+  if (sam) hashes[`${samLayer}.sam`] = sha256(sam.maps.data());
+  return { hashes, predictions: net.predictions(), firingRates: net.firingRates() };
+}
+
+/** `dir` served on 127.0.0.1 as any static server would: no Cross-Origin-Opener/Embedder-Policy headers. */
+async function plainServer(dir: string): Promise<{ url: string; server: Server }> {
+  const types: Record<string, string> = {
+    '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml',
+    '.json': 'application/json', '.wasm': 'application/wasm',
+  };
+  const root = normalize(dir + sep);
+  const server = createHttpServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(root)) {
+      res.writeHead(403).end();
+      return;
+    }
+    readFile(file).then(
+      (body) => res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, server };
+}
+
+const MNIST_MODEL = join(repo, 'models', 'mnist-lif-bptt.safetensors');
+const DIGIT_7 = join(repo, 'samples', 'mnist', 'digit-7-0.png');
+
 interface Metrics {
   attacks: number;
   attackViews: number;
@@ -81,6 +131,8 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
   let page: Page;
   let url = '';
   const consoleErrors: string[] = [];
+  /** The isolated (two-thread) page's hashes of the bundled demo's run and of the uploaded model's, by the tests that made them. */
+  const twoThreads: { demo?: Record<string, string>; upload?: Record<string, string>; firstFrame?: string; stepMs?: number } = {};
 
   const metrics = (): Promise<Metrics> => page.evaluate(() => (window as any).spikelens.metrics());
   /** Does `action`, then waits until the page has finished one more run than before. */
@@ -168,6 +220,20 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     server?.kill();
   });
 
+  it('is served cross-origin isolated and runs on two threads, with the bits Node computes on one', async () => {
+    const res = await fetch(url);
+    expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await page.evaluate(() => (window as any).spikelens.threading())).toEqual({ threads: 2, isolated: true, text: '2 threads' });
+    expect(await page.textContent('#threads')).toBe('2 threads');
+    expect(await page.getAttribute('#threads', 'data-threads')).toBe('2');
+    // The bundled demo: mnist-lif-bptt on digit-7-0, seed 0, 8 steps, SAM of lif2.
+    const demo: Record<string, string> = await page.evaluate(() => (window as any).spikelens.hashes());
+    expect(demo).toEqual((await nodeRun(MNIST_MODEL, DIGIT_7, 0, 8, ['lif1', 'lif2'], 'lif2')).hashes);
+    twoThreads.demo = demo;
+  });
+
   it('runs the bundled demo: the overlay is not blank and changes between steps', async () => {
     expect(await page.textContent('#prediction')).toContain('7');
     const T = Number(await page.getAttribute('#step', 'max')) + 1;
@@ -193,6 +259,8 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     }
     const steps = runs.flatMap((m) => m.stepMs).sort((a, b) => a - b);
     const first = runs.map((m) => m.firstFrameMs!.toFixed(1)).join(', ');
+    twoThreads.firstFrame = first;
+    twoThreads.stepMs = steps[steps.length >> 1];
     const long = runs.flatMap((m) => m.longTasks);
     const handler = Math.max(...runs.map((m) => m.maxHandlerMs));
     console.log(
@@ -373,23 +441,13 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     const browserHashes: Record<string, string> = await page.evaluate(() => (window as any).spikelens.hashes());
     const browserSummary = await page.evaluate(() => (window as any).spikelens.summary());
 
-    const model = parseModel(readFileSync(modelFile), modelFile);
-    const img = decodePng(readFileSync(imageFile), imageFile);
-    const net = await Network.create(model, { batch: 1, seed: 12345 });
-    net.setInput({ kind: 'pixels', data: imageInput(model, img.rgba, img.width, img.height, imageFile) });
-    const recs = ['input', 'lif1', 'lif2', 'lif3'].map((n) => new Recorder(net, n, { spikes: true }));
-    recs.forEach((r) => net.observe(r));
-    const sam = new SamObserver(net, layer, { gamma: 0.5, ncs: 'inclusive' });
-    net.observe(sam);
-    net.run(20);
-    const nodeHashes: Record<string, string> = {};
-    for (const r of recs) nodeHashes[`${r.layer}.spikes`] = sha256(r.spikes!.data());
-    nodeHashes[`${layer}.sam`] = sha256(sam.maps.data());
-    expect(browserHashes).toEqual(nodeHashes);
-    expect(browserSummary.predictions).toEqual(net.predictions());
-    expect(browserSummary.firingRates).toEqual(net.firingRates());
+    const node = await nodeRun(modelFile, imageFile, 12345, 20, ['input', 'lif1', 'lif2', 'lif3'], layer);
+    expect(browserHashes).toEqual(node.hashes);
+    expect(browserSummary.predictions).toEqual(node.predictions);
+    expect(browserSummary.firingRates).toEqual(node.firingRates);
     // The spikes are real: a different seed gives other input spikes.
-    expect(new Set(Object.values(nodeHashes)).size).toBe(5);
+    expect(new Set(Object.values(node.hashes)).size).toBe(5);
+    twoThreads.upload = browserHashes;
   });
 
   it('downloads the grid, the maps and the summary as the CLI writes them', async () => {
@@ -560,9 +618,13 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     const before = await metrics();
     await page.click('#run');
     await page.waitForFunction(() => (window as any).spikelens.metrics().steps >= 5);
+    // The run's helper thread is a second worker, started by the page's worker; it ends with the run.
+    const helpers = () => page.workers().filter((w) => /helper-worker/.test(w.url())).length;
+    await expect.poll(helpers).toBe(1);
     await page.click('#cancel');
     await page.waitForFunction(() => document.body.dataset.state === 'idle');
     expect(await page.textContent('#status')).toMatch(/^Cancelled after \d+ steps/);
+    await expect.poll(helpers).toBe(0);
     const m = await metrics();
     expect(m.runs).toBe(before.runs);
     expect(m.steps).toBeLessThan(5000);
@@ -599,6 +661,74 @@ describe.runIf(haveBrowser && haveSite)('the web page in Chromium', () => {
     await fresh.screenshot({ path: join(out, 'web-page.png') });
     if (process.env.SPIKELENS_UPDATE_SCREENSHOT) copyFileSync(join(out, 'web-page.png'), join(repo, 'docs', 'images', 'web-page.png'));
     await fresh.close();
+  });
+
+  it('without the isolation headers (a plain static server) runs on one thread, says why, and gives the same bits', async () => {
+    const plain = await plainServer(join(pkg, 'dist'));
+    const one = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const workers: string[] = [];
+    one.on('worker', (w) => workers.push(w.url()));
+    one.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`(not isolated) ${m.text()}`);
+    });
+    one.on('pageerror', (e) => consoleErrors.push(`(not isolated) pageerror: ${e.message}`));
+    try {
+      const res = await fetch(plain.url);
+      expect(res.headers.get('cross-origin-opener-policy')).toBeNull();
+      expect(res.headers.get('cross-origin-embedder-policy')).toBeNull();
+      await one.goto(plain.url);
+      await one.waitForFunction(() => (window as any).spikelens?.metrics().runs >= 1 && document.body.dataset.state === 'done', null, { timeout: 30_000 });
+      expect(await one.evaluate(() => crossOriginIsolated)).toBe(false);
+      const text = '1 thread: the page is not cross-origin isolated (serve it with COOP/COEP headers, docs/web.md)';
+      expect(await one.evaluate(() => (window as any).spikelens.threading())).toEqual({ threads: 1, isolated: false, text });
+      expect(await one.textContent('#threads')).toBe(text);
+      expect(await one.getAttribute('#threads', 'data-threads')).toBe('1');
+
+      // The bundled demo: Node's bits, and the two-thread page's; its time on one thread beside two (printed only).
+      const oneRuns: Metrics[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before: number = await one.evaluate(() => (window as any).spikelens.metrics().runs);
+        await one.click('#run');
+        await one.waitForFunction((n) => (window as any).spikelens.metrics().runs > n && document.body.dataset.state === 'done', before, { timeout: 30_000 });
+        oneRuns.push(await one.evaluate(() => (window as any).spikelens.metrics()));
+      }
+      const steps = oneRuns.flatMap((m) => m.stepMs).sort((a, b) => a - b);
+      console.log(
+        `[web e2e] mnist-lif-bptt, 8 steps on 1 thread (not isolated): first frame ${oneRuns.map((m) => m.firstFrameMs!.toFixed(1)).join(', ')} ms, ` +
+          `one step ${steps[steps.length >> 1].toFixed(2)} ms median; on 2 threads (isolated): first frame ${twoThreads.firstFrame ?? '-'} ms, ` +
+          `one step ${twoThreads.stepMs?.toFixed(2) ?? '-'} ms median`,
+      );
+      const demo: Record<string, string> = await one.evaluate(() => (window as any).spikelens.hashes());
+      expect(demo).toEqual((await nodeRun(MNIST_MODEL, DIGIT_7, 0, 8, ['lif1', 'lif2'], 'lif2')).hashes);
+      if (twoThreads.demo) expect(demo).toEqual(twoThreads.demo);
+
+      // The uploaded model with Poisson input spikes and another seed, as the two-thread page ran it above.
+      const modelFile = join(repo, 'models', 'c01-untrained.safetensors');
+      const imageFile = join(repo, 'samples', 'mnist', 'digit-3-18.png');
+      const runs = async (action: () => Promise<unknown>) => {
+        const before: number = await one.evaluate(() => (window as any).spikelens.metrics().runs);
+        await action();
+        await one.waitForFunction((n) => (window as any).spikelens.metrics().runs > n && document.body.dataset.state === 'done', before, { timeout: 30_000 });
+      };
+      await runs(() => one.setInputFiles('#model-file', modelFile));
+      await runs(() => one.setInputFiles('#image-file', imageFile));
+      await runs(async () => {
+        await one.fill('#seed', '12345');
+        await one.dispatchEvent('#seed', 'change');
+      });
+      const layer = await one.inputValue('#layer');
+      const upload: Record<string, string> = await one.evaluate(() => (window as any).spikelens.hashes());
+      const node = await nodeRun(modelFile, imageFile, 12345, 20, ['input', 'lif1', 'lif2', 'lif3'], layer);
+      expect(upload).toEqual(node.hashes);
+      expect((await one.evaluate(() => (window as any).spikelens.summary())).predictions).toEqual(node.predictions);
+      if (twoThreads.upload) expect(upload).toEqual(twoThreads.upload);
+      expect(await one.isVisible('#error')).toBe(false);
+      // One worker, no helper.
+      expect(workers.map((w) => /helper-worker/.test(w))).toEqual([false]);
+    } finally {
+      await one.close();
+      await new Promise((r) => plain.server.close(r));
+    }
   });
 
   it('logged no console errors', () => {

@@ -62,6 +62,44 @@ describe('Engine (the worker without a browser)', () => {
     expect(npy.length).toBeGreaterThan(6 * 28 * 28 * 4);
   });
 
+  it('on two threads (Node\'s worker thread as the helper) records the bits of one, and its maps too', async () => {
+    const collect = () => {
+      const out: Frame[] = [];
+      return { out, onFrame: (f: Frame) => void out.push(f) };
+    };
+    for (const [file, image, seed, steps] of [
+      [modelFile, imageFile, 3, 6],
+      [join(repo, 'models', 'c01-untrained.safetensors'), join(repo, 'samples', 'mnist', 'digit-3-18.png'), 12345, 5],
+    ] as const) {
+      const img = decodePng(readFileSync(image), image);
+      const make = (e: Engine) => {
+        e.loadModel(readFileSync(file), file);
+        e.setImage(img.rgba, img.width, img.height, 'image.png');
+        return e;
+      };
+      const one = make(new Engine());
+      const two = make(new Engine({ threads: 2 }));
+      expect(two.threads).toBe(2);
+      const layer = one.modelInfo!.samLayers[0];
+      const v: ViewOptions = { ...view, layer };
+      const f1 = collect();
+      const f2 = collect();
+      const r1 = await one.run({ timesteps: steps, seed, view: v }, f1.onFrame);
+      const r2 = await two.run({ timesteps: steps, seed, view: v }, f2.onFrame);
+      expect([r1.threads, r2.threads]).toEqual([1, 2]);
+      expect({ ...r2.summary!, seconds: 0 }).toEqual({ ...r1.summary!, seconds: 0 });
+      expect(f2.out.map((f) => [f.scores, f.rates, f.raster, f.overlay.rgba])).toEqual(f1.out.map((f) => [f.scores, f.rates, f.raster, f.overlay.rgba]));
+      const a1 = one.arrays();
+      const a2 = two.arrays();
+      expect(Object.keys(a2).sort()).toEqual(Object.keys(a1).sort());
+      for (const k of Object.keys(a1)) expect(Buffer.from(a2[k].buffer, a2[k].byteOffset, a2[k].byteLength).equals(Buffer.from(a1[k].buffer, a1[k].byteOffset, a1[k].byteLength)), k).toBe(true);
+      // Maps recomputed from the recorded spikes, on the run's (shared) core, after its helper is gone.
+      const m1 = await one.maps(layer, 1.25, 'strict');
+      const m2 = await two.maps(layer, 1.25, 'strict');
+      expect(Buffer.from(m2.data.buffer).equals(Buffer.from(m1.data.buffer))).toBe(true);
+    }
+  });
+
   it('stops at the next step when cancelled, and keeps no half run', async () => {
     const e = ready();
     let seen = 0;
@@ -69,7 +107,7 @@ describe('Engine (the worker without a browser)', () => {
       seen++;
       if (seen === 3) e.cancel();
     });
-    expect(r).toEqual({ cancelled: true, steps: 3, summary: null });
+    expect(r).toEqual({ cancelled: true, steps: 3, summary: null, threads: 1 });
     expect(() => e.arrays()).toThrow(/run the model first/);
     const again = await e.run({ timesteps: 4, seed: 0, view }, () => undefined);
     expect(again.cancelled).toBe(false);
