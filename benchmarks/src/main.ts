@@ -18,11 +18,12 @@ import { formatSuite, writeChart } from './suite-report.js';
 import { formatPeak, peak, type PeakResult } from './peak.js';
 import { setRefit } from './suite-workloads.js';
 import { benchExplain, E1_ID, formatExplain, type ExplainBenchResult } from './explain-bench.js';
+import { benchLayers, formatLayers, LAYERS_ID, type LayersResult } from './layers.js';
 
 const SUITE = ['B1', 'B1x16', 'B2', 'B3', 'B3-8192', 'B4'];
-const DEFAULT = ['PEAK', ...SUITE, E1_ID, T1_ID];
+const DEFAULT = ['PEAK', ...SUITE, LAYERS_ID, E1_ID, T1_ID];
 /** BENCHMARKS.md's quick run: its workloads with fewer rounds and B3 at N 4096 only; T1 (training) is not one. */
-const QUICK = ['PEAK', ...SUITE.filter((id) => id !== 'B3-8192'), E1_ID];
+const QUICK = ['PEAK', ...SUITE.filter((id) => id !== 'B3-8192'), LAYERS_ID, E1_ID];
 const KNOWN = [...DEFAULT, 'B1-PROFILE'];
 
 async function main(args: Args): Promise<void> {
@@ -32,7 +33,7 @@ async function main(args: Args): Promise<void> {
   const profileRuns = args.quick ? 3 : 5;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   setRefit(args.calibrate);
-  const results: (WorkloadResult | TrainResult | SuiteResult | PeakResult | ExplainBenchResult)[] = [];
+  const results: (WorkloadResult | TrainResult | SuiteResult | PeakResult | ExplainBenchResult | LayersResult)[] = [];
   const suite: SuiteResult[] = [];
   const needTorch = ids.some((id) => SUITE.includes(id) && id !== 'B4');
   const torchInfo = needTorch ? torchAvailable() : null;
@@ -54,6 +55,12 @@ async function main(args: Args): Promise<void> {
       process.stdout.write(`${formatSuite(r)}\n`);
       if (args.calibrate && r.calibration.length)
         process.stdout.write(`fitted scales (suite-workloads.ts FITTED): '${r.id}': ${JSON.stringify(Object.fromEntries(r.calibration.map((c) => [c.layer, c.scale])))}\n`);
+      continue;
+    }
+    if (id === LAYERS_ID) {
+      const r = await benchLayers({ runs: args.runs ?? (args.quick ? 3 : 5), log });
+      results.push(r);
+      process.stdout.write(`${formatLayers(r)}\n`);
       continue;
     }
     if (id === E1_ID) {

@@ -12,29 +12,38 @@ import { tapHi, tapLo } from "./window";
   return (C + 63) >> 6;
 }
 
-// The masks of one sample's input [C, HW] (binary) into `bits` (HW x maskWords(C) u64).
-export function spike_bits(x: usize, C: i32, HW: i32, bits: usize): void {
+// The masks of one sample's input [C, HW] into `bits` (HW x maskWords(C) u64), checking on the way that every value
+// is 0 or 1 (-0 counts as 0); returns false at the first other value (the masks are then incomplete), so a valued
+// input (pooled spikes, currents) costs little before it goes to the lists.
+export function spike_bits(x: usize, C: i32, HW: i32, bits: usize): bool {
   const Wd = maskWords(C);
   memory.fill(bits, 0, <usize>(HW * Wd) << 3);
   const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
   for (let c = 0; c < C; c++) {
     const xr = at(x, c * HW);
     const word = bits + (<usize>(c >> 6) << 3);
     const bit: u64 = (<u64>1) << <u64>(c & 63);
     let p = 0;
     for (; p + 4 <= HW; p += 4) {
-      for (let m = i32x4.bitmask(f32x4.ne(v128.load(at(xr, p)), zero)); m; m &= m - 1) {
+      const v = v128.load(at(xr, p));
+      const nz = f32x4.ne(v, zero);
+      if (v128.any_true(v128.and(nz, f32x4.ne(v, one)))) return false;
+      for (let m = i32x4.bitmask(nz); m; m &= m - 1) {
         const q = word + (<usize>((p + ctz(m)) * Wd) << 3);
         store<u64>(q, load<u64>(q) | bit);
       }
     }
     for (; p < HW; p++) {
-      if (load<f32>(at(xr, p)) != 0) {
+      const v = load<f32>(at(xr, p));
+      if (v != 0) {
+        if (v != 1) return false;
         const q = word + (<usize>(p * Wd) << 3);
         store<u64>(q, load<u64>(q) | bit);
       }
     }
   }
+  return true;
 }
 
 // Output channels [4j, 4j + 4nv) of one output pixel: for every in-range tap (ky, kx) in order, the set bits of its

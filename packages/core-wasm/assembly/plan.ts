@@ -302,8 +302,7 @@ function convTile(r: usize, p: i32, i: i32): void {
   const xs = at(x, s * C * HW), ys = at(y, s * Cout * Ho * Wo);
   const is = at(idx, s * HW * C), cs = at(cnt, s * HW);
   if (p == 0 && event) {
-    if (C >= BITS_MIN_CHANNELS && zeroOne(xs, C * HW)) {
-      spike_bits(xs, C, HW, is);
+    if (C >= BITS_MIN_CHANNELS && spike_bits(xs, C, HW, is)) {
       store<u8>(kinds + <usize>s, 2);
     } else {
       spike_index(xs, 1, C, HW, is, cs);
