@@ -441,3 +441,79 @@ export function count_nonzero(x: usize, n: i32): i32 {
   for (; i < n; i++) if (load<f32>(at(x, i)) != 0) total++;
   return total;
 }
+
+// ----- a value table: inputs whose nonzero values are few (2x2 pooled spikes: k/4) add fl(w*v) without a multiply -----
+
+// Whether every nonzero of the n floats at x is one of v0..v3.
+export function tableOk(x: usize, n: i32, v0: f32, v1: f32, v2: f32, v3: f32): bool {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    if (v != 0 && v != v0 && v != v1 && v != v2 && v != v3) return false;
+  }
+  return true;
+}
+
+// The combined list of one output pixel as offsets into a table of 4 copies of the packed weights (`copy` bytes
+// apart, copy q holding fl(w * vq)): each entry names the row of its channel in the copy of its value.
+@inline function buildTableList(
+  xb: usize, xc: usize, lists: usize, counts: usize, Cin: i32, W: i32, iy0: i32, ix0: i32, dH: i32, dW: i32,
+  kW: i32, ky0: i32, ky1: i32, kx0: i32, kx1: i32, lw: usize, copy: usize, v0: f32, v1: f32, v2: f32,
+): i32 {
+  let n = 0;
+  for (let ky = ky0; ky < ky1; ky++) {
+    const prow = (iy0 + ky * dH) * W + ix0;
+    for (let kx = kx0; kx < kx1; kx++) {
+      const p = prow + kx * dW;
+      const m = load<i32>(at(counts, p));
+      const list = at(lists, p * Cin);
+      const tap = <usize>((ky * kW + kx) * Cin) << 6;
+      const xp = at(xb, p);
+      for (let k = 0; k < m; k++) {
+        const c = load<i32>(at(list, k));
+        const v = load<f32>(xp + <usize>c * xc);
+        const q: usize = v == v0 ? 0 : v == v1 ? 1 : v == v2 ? 2 : 3;
+        store<i32>(lw + (<usize>(n + k) << 2), <i32>(tap + (<usize>c << 6) + q * copy));
+      }
+      n += m;
+    }
+  }
+  return n;
+}
+
+// conv2d_event_rows of one sample whose nonzero inputs are all among v0..v3 (tableOk), from spike_index lists, with
+// `table` holding 4 copies of the packed weights, copy q = fl(w * vq) (the product the list path computes): the tiles
+// only add. Needs kH*kW*Cin <= the combined list's capacity (table_fits).
+export function conv2d_table_rows(
+  x: usize, idx: usize, cnt: usize, table: usize, copy: usize, v0: f32, v1: f32, v2: f32, bias: usize, y: usize,
+  Cin: i32, H: i32, W: i32, Cout: i32, Ho: i32, Wo: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32,
+  oy0: i32, oy1: i32,
+): void {
+  const lw = listW;
+  const lx = listX;
+  oy0 = max(oy0, 0);
+  oy1 = min(oy1, Ho);
+  const HW = H * W;
+  const HoWo = Ho * Wo;
+  const nvec = padded4(Cout) >> 2;
+  const ps = panelBytes(kH, kW, Cin);
+  const xc = <usize>HW << 2;
+  const yc = <usize>HoWo << 2;
+  const wide = kH * kW == 1;
+  for (let oy = oy0; oy < oy1; oy++) {
+    const iy0 = oy * sH - pH;
+    const ky0 = tapLo(iy0, dH), ky1 = tapHi(iy0, dH, kH, H);
+    for (let ox = 0; ox < Wo; ox++) {
+      const ix0 = ox * sW - pW;
+      const kx0 = tapLo(ix0, dW), kx1 = tapHi(ix0, dW, kW, W);
+      const yp = at(y, oy * Wo + ox);
+      const n = buildTableList(x, xc, idx, cnt, Cin, W, iy0, ix0, dH, dW, kW, ky0, ky1, kx0, kx1, lw, copy, v0, v1, v2);
+      if (wide) listTiles(true, true, nvec, n, lw, lx, table, ps, yp, yc, bias, Cout);
+      else listTiles(true, false, nvec, n, lw, lx, table, ps, yp, yc, bias, Cout);
+    }
+  }
+}
+
+// Whether a conv's receptive field fits the combined list (the table path needs it).
+export function table_fits(kH: i32, kW: i32, Cin: i32): bool {
+  return kH * kW * Cin <= LIST_CAP;
+}

@@ -1,6 +1,6 @@
 import { at } from "./memory";
 import { conv2d_dense_rows } from "./conv";
-import { conv2d_event_rows, count_nonzero, linearFlagged, spike_index, zeroOne } from "./event";
+import { conv2d_event_rows, conv2d_table_rows, count_nonzero, linearFlagged, spike_index, tableOk, table_fits, zeroOne } from "./event";
 import { pool2d } from "./pool";
 import { affine, relu } from "./elementwise";
 import { cubalif, li, lif } from "./neurons";
@@ -22,7 +22,7 @@ import { conv2d_bits_rows, spike_bits } from "./bits";
 const OP_END: i32 = 0;
 const OP_ENCODE: i32 = 1; // pre, x, rng, B, N, gain (f32), kind (0 poisson, 1 signed)
 const OP_DIRECT: i32 = 2; // pre, x, n, frames: the constant input, copied into every frame of the window at t = 0
-const OP_CONV: i32 = 3; // x, idx, cnt, wp, bias, y, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, event, limit (f64), flags, fanout, sops, rows, kinds (u8 a sample)
+const OP_CONV: i32 = 3; // x, idx, cnt, wp, bias, y, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, event, limit (f64), flags, fanout, sops, rows, kinds (u8 a sample), table, copy bytes, v0..v3 (f32)
 const OP_LINEAR: i32 = 4; // x, idx, cnt, wp, bias, y, B, C, Cout, event, limit (f64, one frame), flags, fanout, sops, binary (u8 a sample)
 const OP_POOL: i32 = 5; // kind, x, y, B, C, H, W, Ho, Wo, kH, kW, sH, sW, pH, pW, cc
 const OP_AFFINE: i32 = 6; // x, y, scale, shift, B, C, HW, rows (0: one row for every step), cc
@@ -301,12 +301,14 @@ function convTile(r: usize, p: i32, i: i32): void {
   const event = load<i32>(at(flags, s / B)) != 0;
   const xs = at(x, s * C * HW), ys = at(y, s * Cout * Ho * Wo);
   const is = at(idx, s * HW * C), cs = at(cnt, s * HW);
+  const table = ptr(r, 30);
   if (p == 0 && event) {
     if (C >= BITS_MIN_CHANNELS && spike_bits(xs, C, HW, is)) {
       store<u8>(kinds + <usize>s, 2);
     } else {
       spike_index(xs, 1, C, HW, is, cs);
-      store<u8>(kinds + <usize>s, 1);
+      const tabled = table != 0 && table_fits(kH, kW, C) && tableOk(xs, C * HW, wordF32(r, 32), wordF32(r, 33), wordF32(r, 34), wordF32(r, 35));
+      store<u8>(kinds + <usize>s, tabled ? 3 : 1);
     }
   }
   if (p == 0 && chunks > 1) return;
@@ -318,6 +320,9 @@ function convTile(r: usize, p: i32, i: i32): void {
   }
   if (!event) conv2d_dense_rows(xs, wp, bias, ys, 1, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, oy0, oy1);
   else if (load<u8>(kinds + <usize>s) == 2) conv2d_bits_rows(is, wp, bias, ys, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, oy0, oy1);
+  else if (load<u8>(kinds + <usize>s) == 3)
+    conv2d_table_rows(xs, is, cs, table, <usize>word(r, 31), wordF32(r, 32), wordF32(r, 33), wordF32(r, 34), bias, ys, C, H, W, Cout, Ho, Wo,
+      kH, kW, sH, sW, pH, pW, dH, dW, oy0, oy1);
   else conv2d_event_rows(xs, is, cs, wp, bias, ys, 1, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, oy0, oy1);
 }
 

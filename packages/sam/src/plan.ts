@@ -47,6 +47,24 @@ export interface Plan {
   readonly accFrames: number;
 }
 
+/**
+ * The nonzero values a layer's output can take, from its input's (null: unknown or many): spikes are 1; pooling 0/1
+ * spikes over k inputs gives the sums 1..k (sum) or those over k (average: exact in float32 for k a power of two,
+ * and each value is the kernel's own result for that many spikes); flatten keeps them.
+ */
+function outputValues(layer: Layer, input: readonly number[] | null): readonly number[] | null {
+  if (layer.op === 'lif' || layer.op === 'if' || layer.op === 'cubalif') return [1];
+  if (layer.op === 'flatten') return input;
+  if ((layer.op === 'avgpool2d' || layer.op === 'sumpool2d' || layer.op === 'maxpool2d') && input?.length === 1 && input[0] === 1) {
+    if (layer.op === 'maxpool2d') return [1];
+    if (layer.padding[0] !== 0 || layer.padding[1] !== 0) return null;
+    const k = layer.kernel[0] * layer.kernel[1];
+    if (k > 4) return null;
+    return Array.from({ length: k }, (_, i) => (layer.op === 'sumpool2d' ? i + 1 : Math.fround((i + 1) / k)));
+  }
+  return null;
+}
+
 /** Bytes one frame of every window takes (for choosing the block length), without the lists. */
 export function frameBytes(model: Model, batch: number): number {
   let bytes = batch * sizeOf(model.input.shape) * 4;
@@ -104,16 +122,18 @@ export function compilePlan(model: Model, core: Core, arena: Arena, options: Pla
     return counts;
   };
 
-  const ctx: PlanContext = {
-    B, F, core, arena, idx, cnt, record, param, window, counter,
-    eventThreshold: options.eventThreshold, countSops: options.countSops, threads: options.threads,
-  };
   const slots: LayerSlot[] = [];
   let x = input;
+  let values: readonly number[] | null = enc.kind === 'poisson' ? [1] : enc.kind === 'signed-poisson' ? [-1, 1] : null;
   for (const layer of model.layers) {
+    const ctx: PlanContext = {
+      B, F, core, arena, idx, cnt, record, param, window, counter, inputValues: values,
+      eventThreshold: options.eventThreshold, countSops: options.countSops, threads: options.threads,
+    };
     const slot = opSpec(layer.op).plan(ctx, layer, x);
     slots.push(slot);
     x = slot.out;
+    values = outputValues(layer, values);
   }
 
   // The readout's running sums (count and mean readouts).

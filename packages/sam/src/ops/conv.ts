@@ -4,8 +4,8 @@ import type { Conv2dLayer, LinearLayer } from '../model.js';
 import { sizeOf } from '../model.js';
 import { clip, type Fields } from '../formats/json.js';
 import { convInput, expectShape, float32Tensor, optionalTensor, outputSize, show } from './parse.js';
-import { OP, f64Words, layerEventThreshold } from './records.js';
-import type { LayerBase, OpSpec, TensorTable } from './types.js';
+import { OP, f32Word, f64Words, layerEventThreshold } from './records.js';
+import type { LayerBase, OpSpec, PlanContext, TensorTable } from './types.js';
 
 /**
  * conv2d (PyTorch's, zero padding, groups) and linear (the 1x1 conv of a 1x1 image): weights packed for the core's
@@ -48,8 +48,9 @@ export const convSpec: OpSpec<Conv2dLayer | LinearLayer> = {
     } else {
       // two threads: each sample-frame's rows in two chunks unless the batch alone gives both work
       const rows = ctx.threads === 2 && B < 8 && Ho >= 2 ? 2 : 1;
+      const { table, copy, values } = valueTable(ctx, wp, ex.conv2d_packed_len(Cout, cinG, kH, kW, groups), event === 1 && kH * kW * C <= LIST_CAP);
       ctx.record(OP.conv, [x, idx, cnt, wp, bias, y, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, event,
-        ...f64Words(limit), flags, fanout, sops, rows, arena.alloc(F * B)], layer.name);
+        ...f64Words(limit), flags, fanout, sops, rows, arena.alloc(F * B), table, copy, ...values.map(f32Word)], layer.name);
     }
     return { layer, out: y, frameBytes: B * sizeOf(layer.outShape) * 4, flags: event ? flags : undefined, sops: fan ? sops : undefined, reset: () => {} };
   },
@@ -77,6 +78,30 @@ export const convSpec: OpSpec<Conv2dLayer | LinearLayer> = {
     return { layer, outs, grad, inGrad, fwd, bwd };
   },
 };
+
+/** The core's combined list capacity (core-wasm event.ts LIST_CAP): the table path needs the receptive field to fit. */
+const LIST_CAP = 1 << 15;
+/** The most bytes of packed weights a value table is made for (it takes four times as many). */
+const TABLE_WEIGHT_BYTES = 2 ** 20;
+
+/**
+ * A value table for a conv whose input takes 2 to 4 known nonzero values (2x2 pooled spikes: k/4): four copies of
+ * the packed weights, copy q holding fl(w * vq), so the event path adds without multiplying (the products are those
+ * the list path computes). Where the input's values are unknown, many, or plain spikes, or the weights are large: none.
+ */
+function valueTable(ctx: PlanContext, wp: number, packedLen: number, eventPath: boolean): { table: number; copy: number; values: number[] } {
+  const vals = ctx.inputValues;
+  if (!eventPath || !vals || vals.length < 2 || vals.length > 4 || packedLen * 4 > TABLE_WEIGHT_BYTES) return { table: 0, copy: 0, values: [0, 0, 0, 0] };
+  const values = [0, 1, 2, 3].map((q) => Math.fround(vals[Math.min(q, vals.length - 1)]));
+  const copy = packedLen * 4;
+  const table = ctx.arena.alloc(4 * copy, 64);
+  const w = ctx.arena.f32(wp, packedLen);
+  for (let q = 0; q < 4; q++) {
+    const dst = ctx.arena.f32(table + q * copy, packedLen);
+    for (let i = 0; i < packedLen; i++) dst[i] = Math.fround(w[i] * values[q]);
+  }
+  return { table, copy, values };
+}
 
 /** Whether a conv/linear layer is a linear one for the kernels: 1x1 kernel on a 1x1 input, no padding, groups 1. */
 function isFlat(g: ConvGeometry): boolean {

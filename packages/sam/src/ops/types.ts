@@ -64,6 +64,11 @@ export interface PlanContext {
   /** The spike-list buffers every conv/linear record shares. */
   readonly idx: number;
   readonly cnt: number;
+  /**
+   * The nonzero values the layer's input can take when they are few and known (spikes: [1]; 2x2 average pooling of
+   * spikes: [0.25, 0.5, 0.75, 1]), else null: a hint for value tables (the core checks each input before it uses one).
+   */
+  readonly inputValues: readonly number[] | null;
   /** Appends a record [op, words, args...] run for `layer`. */
   record(op: number, args: readonly number[], layer: string): void;
   /** A neuron parameter in the arena: C values (scalar expanded) or per neuron. */
