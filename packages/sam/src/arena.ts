@@ -37,7 +37,7 @@ export class Arena {
     const ptr = Math.ceil(this.top / align) * align;
     const end = ptr + bytes;
     if (end - this.core.heapBase > LIMITS.arenaBytes)
-      throw new ArenaFullError(`needs more than the ${formatBytes(LIMITS.arenaBytes)} of memory a network may take`);
+      throw new ArenaFullError(`needs more than the ${formatBytes(LIMITS.arenaBytes)} of memory a network may take (at least ${formatBytes(end - this.core.heapBase)})`);
     this.top = end;
     if (end > this.high) {
       this.core.reserve(end - this.core.heapBase);

@@ -7,8 +7,9 @@ import { InputError, UsageError } from './errors.js';
 import type { Layer, Model } from './model.js';
 import { isSpiking, sizeOf } from './model.js';
 import { preprocess } from './preprocess.js';
+import { LIMITS, formatBytes } from './limits.js';
 import {
-  DEFAULT_EVENT_THRESHOLD, PLAN_ERROR, compilePlan, frameBytes, layerEventThreshold, type LayerSlot, type Plan,
+  DEFAULT_EVENT_THRESHOLD, PLAN_ERROR, compilePlan, frameBytes, layerEventThreshold, planBytes, type LayerSlot, type Plan,
 } from './plan.js';
 
 /** What a run is driven by: raw pixel values (preprocessed and encoded), or a spike train that bypasses the encoder. */
@@ -206,6 +207,10 @@ export class Network {
     const fit = Math.max(1, Math.floor(BLOCK_BYTES / frameBytes(model, batch)));
     this.blockSteps = Math.min(asked ?? BLOCK_MAX, fit);
     this.inputSize = sizeOf(model.input.shape);
+    // refused before anything is laid out, so an enormous batch never grows the memory first
+    const need = planBytes(model, batch, this.blockSteps);
+    if (need > LIMITS.arenaBytes)
+      throw new InputError(model.file, `at a batch of ${batch}, the network needs about ${formatBytes(need)}, more than the ${formatBytes(LIMITS.arenaBytes)} of memory a network may take`);
     this.plan = compilePlan(model, core, this.arena, {
       batch, frames: this.blockSteps, eventThreshold, countSops: this.countSops, threads,
     });

@@ -65,6 +65,22 @@ function outputValues(layer: Layer, input: readonly number[] | null): readonly n
   return null;
 }
 
+/**
+ * An upper bound of the bytes a plan takes in the arena, computed before any of it is laid out: every window of F
+ * frames, three buffers of state per neuron, the weights five times over (packed, and a value table of four copies),
+ * and the input, encoder and readout buffers.
+ */
+export function planBytes(model: Model, batch: number, frames: number): number {
+  let bytes = frames * frameBytes(model, batch) + 3 * batch * sizeOf(model.input.shape) * 4 + 2 ** 20;
+  for (const l of model.layers) {
+    bytes += 3 * batch * sizeOf(l.outShape) * 4 + frames * 64 + 256;
+    if (l.op === 'conv2d' || l.op === 'linear') bytes += 5 * (l.weight.data.length + 16 * l.weight.data.length / Math.max(1, l.outShape[0])) * 4 + sizeOf(l.inShape) * 8;
+    if (l.op === 'affine') bytes += (l.scale.data.length + l.shift.data.length) * 4;
+    if ('beta' in l) bytes += 6 * sizeOf(l.outShape) * 4;
+  }
+  return bytes;
+}
+
 /** Bytes one frame of every window takes (for choosing the block length), without the lists. */
 export function frameBytes(model: Model, batch: number): number {
   let bytes = batch * sizeOf(model.input.shape) * 4;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { xorshift32 } from '../src/random.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -716,5 +718,31 @@ describe('blocks of steps through conv layers', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('the memory a network takes', () => {
+  it('is bounded above by planBytes, before anything is laid out', async () => {
+    const { planBytes } = await import('../src/plan.js');
+    const models = [
+      randomModel(fc.sample(specArb, { numRuns: 1, seed: 3 })[0]),
+      mlpModel(4, 'poisson', 6),
+      wideConvModel(9, 70, 12, 3, 1, 1, 1, true),
+      parseModel(new Uint8Array(readFileSync(join(import.meta.dirname, '..', '..', '..', 'models', 'mnist-lif-bptt.safetensors'))), 'mnist.safetensors'),
+    ];
+    for (const model of models)
+      for (const batch of [1, 5])
+        for (const threads of [1, 2]) {
+          const net = await Network.create(model, { batch, threads, blockSteps: 7 });
+          expect(net.arena.size, `${model.name} at batch ${batch}, ${threads} threads`).toBeLessThanOrEqual(planBytes(model, batch, net.blockSteps));
+          net.close();
+        }
+  });
+
+  it('refuses a batch that would pass the limit with one line naming the file and the size, before growing the memory', async () => {
+    const model = parseModel(new Uint8Array(readFileSync(join(import.meta.dirname, '..', '..', '..', 'models', 'mnist-lif-bptt.safetensors'))), 'mnist.safetensors');
+    const err = await Network.create(model, { batch: 2_000_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).toMatch(/^mnist\.safetensors: at a batch of 2000000, the network needs about [\d.]+ [GT]iB, more than the 3 GiB of memory a network may take$/);
   });
 });
