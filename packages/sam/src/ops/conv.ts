@@ -4,7 +4,7 @@ import type { Conv2dLayer, LinearLayer } from '../model.js';
 import { sizeOf } from '../model.js';
 import { clip, type Fields } from '../formats/json.js';
 import { convInput, expectShape, float32Tensor, optionalTensor, outputSize, show } from './parse.js';
-import { OP, f32Word, f64Words, layerEventThreshold } from './records.js';
+import { DEFAULT_EVENT_THRESHOLD, OP, f32Word, f64Words, layerEventThreshold } from './records.js';
 import type { LayerBase, OpSpec, PlanContext, TensorTable } from './types.js';
 
 /**
@@ -66,8 +66,21 @@ export const convSpec: OpSpec<Conv2dLayer | LinearLayer> = {
     const outs = ctx.stepOuts(layer);
     const grad = arena.allocF32(B * sizeOf(layer.outShape));
     const inGrad = prev.grad;
-    const fwd = (t: number): void =>
-      ex.conv2d_dense(prev.outs[t], wp, bias ? bias.ptr : 0, outs[t], B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+    // forward as Network runs it: the event path below the density threshold (same bits as dense)
+    const flat = isFlat(convGeometry(layer));
+    const n = B * C * H * W;
+    const event = groups === 1;
+    const limit = layerEventThreshold(DEFAULT_EVENT_THRESHOLD, cinG, kH, kW) * n;
+    const idx = event ? arena.alloc(n * 4) : 0;
+    const cnt = event ? arena.alloc(B * H * W * 4) : 0;
+    const fwd = (t: number): void => {
+      const x = prev.outs[t];
+      if (event && ex.count_nonzero(x, n) < limit) {
+        ex.spike_index(x, B, C, H * W, idx, cnt);
+        if (flat) ex.linear_event(x, idx, cnt, wp, bias ? bias.ptr : 0, outs[t], B, C, Cout, 0, (Cout + 3) >> 2);
+        else ex.conv2d_event(x, idx, cnt, wp, bias ? bias.ptr : 0, outs[t], B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW);
+      } else ex.conv2d_dense(x, wp, bias ? bias.ptr : 0, outs[t], B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
+    };
     const bwd = (t: number): void => {
       if (ctx.paramGrads) {
         ex.conv2d_backward_weight(prev.outs[t], grad, w.grad, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups);
