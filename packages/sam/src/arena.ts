@@ -17,12 +17,15 @@ export class ArenaFullError extends RangeError {
 export class Arena {
   readonly core: Core;
   private top: number;
+  /** The highest end of any allocation, and the end of the memory reserved so far. */
   private high: number;
+  private reserved: number;
 
   constructor(core: Core) {
     this.core = core;
     this.top = core.heapBase;
     this.high = core.heapBase;
+    this.reserved = core.heapBase;
   }
 
   /** Bytes in use above the heap base: the arena's size. */
@@ -39,11 +42,23 @@ export class Arena {
     if (end - this.core.heapBase > LIMITS.arenaBytes)
       throw new ArenaFullError(`needs more than the ${formatBytes(LIMITS.arenaBytes)} of memory a network may take (at least ${formatBytes(end - this.core.heapBase)})`);
     this.top = end;
-    if (end > this.high) {
+    if (end > this.reserved) {
       this.core.reserve(end - this.core.heapBase);
-      this.high = end;
+      this.reserved = end;
     }
+    if (end > this.high) this.high = end;
     return ptr;
+  }
+
+  /**
+   * Grows the memory once to hold `bytes` of arena, so the allocations that follow do not grow it one by one (each
+   * growth of an unshared memory may copy it). Never past LIMITS.arenaBytes; a no-op when it already holds them.
+   */
+  reserveAhead(bytes: number): void {
+    const want = Math.min(bytes, LIMITS.arenaBytes);
+    if (this.core.heapBase + want <= this.reserved) return;
+    this.core.reserve(want);
+    this.reserved = this.core.heapBase + want;
   }
 
   allocF32(n: number): number {

@@ -205,12 +205,14 @@ export class Network {
     if (asked !== undefined && (!Number.isSafeInteger(asked) || asked < 1)) throw new UsageError(`blockSteps must be a positive integer, not ${asked}`);
     // never more windows than BLOCK_BYTES, whatever is asked (at least one step)
     const fit = Math.max(1, Math.floor(BLOCK_BYTES / frameBytes(model, batch)));
-    this.blockSteps = Math.min(asked ?? BLOCK_MAX, fit);
+    // by default no more frames than the model's run has steps (a longer run simply takes more blocks)
+    this.blockSteps = Math.min(asked ?? Math.min(BLOCK_MAX, model.timesteps ?? BLOCK_MAX), fit);
     this.inputSize = sizeOf(model.input.shape);
     // refused before anything is laid out, so an enormous batch never grows the memory first
     const need = planBytes(model, batch, this.blockSteps);
     if (need > LIMITS.arenaBytes)
       throw new InputError(model.file, `at a batch of ${batch}, the network needs about ${formatBytes(need)}, more than the ${formatBytes(LIMITS.arenaBytes)} of memory a network may take`);
+    this.arena.reserveAhead(this.arena.size + need);
     this.plan = compilePlan(model, core, this.arena, {
       batch, frames: this.blockSteps, eventThreshold, countSops: this.countSops, threads,
     });
