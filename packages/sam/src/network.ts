@@ -1,5 +1,5 @@
 import {
-  CTL_BYTES, RowsHelper, createCore, createThreadsCore, type Core, type CoreSource, type HelperInit,
+  CTL_BYTES, RowsHelper, createCore, threadsSupported, createThreadsCore, type Core, type CoreSource, type HelperInit,
   type HelperThread,
 } from '@spikelens/core-wasm';
 import { Arena, ArenaFullError } from './arena.js';
@@ -151,6 +151,7 @@ export class Network {
     if (threads !== 1 && threads !== 2) throw new UsageError(`threads must be 1 or 2, not ${threads}`);
     if (threads === 1) return Network.build(model, await createCore(options.core), options, 1);
     if (options.core !== undefined) throw new UsageError('threads: 2 runs the embedded threads build: do not give a core');
+    if (!threadsSupported()) throw new UsageError('threads: 2 needs shared WebAssembly memory, which this runtime does not offer (in a browser: a cross-origin isolated page)');
     const spawn = options.spawnThread ?? (await nodeSpawner());
     const core = await createThreadsCore();
     const net = Network.build(model, core, options, 2);
