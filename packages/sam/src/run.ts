@@ -253,7 +253,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulateResult> {
   checkRequest(o, T);
   const B = source.batch;
   const chunk = await chunkSize(o);
-  if (!o.sink && chunk < B)
+  // Scores are gathered over chunks; recorded layers and SAM maps are kept whole only through a sink.
+  if (!o.sink && chunk < B && ((o.record?.length ?? 0) > 0 || (o.sam?.length ?? 0) > 0))
     throw new InputError(source.file, `${B} samples do not fit in memory at once (${formatBytes(LIMITS.chunkBytes)}): stream them to files`);
 
   const K = sizeOf(model.layers[model.layers.length - 1].outShape);

@@ -315,6 +315,10 @@ describe('Network', () => {
     expect(Array.from(one.scores)).toEqual(Array.from(r.scores));
     expect(one.firingRates).toEqual(r.firingRates);
     expect(one.sopsPerImage).toBe(r.sopsPerImage);
+    // scores alone need no sink to come in chunks (a metric's perturbed copies); recorded layers or maps do
+    const bare = await simulate({ model, source: memoryInput({ kind: 'pixels', data }, 2), seed: 6, timesteps: 5, chunk: 1 });
+    expect(Array.from(bare.scores)).toEqual(Array.from(r.scores));
+    await expect(simulate({ model, source: memoryInput({ kind: 'pixels', data }, 2, 'x.npy'), seed: 6, timesteps: 5, chunk: 1, sam: ['lif1'] })).rejects.toThrow(/x\.npy: 2 samples do not fit/);
   });
 
   it('the same seed gives the same input spikes, another seed other spikes', async () => {
