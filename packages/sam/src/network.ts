@@ -1,5 +1,5 @@
 import {
-  CTL_BYTES, RowsHelper, createCore, threadsSupported, createThreadsCore, type Core, type CoreSource, type HelperInit,
+  RowsHelper, createCore, threadsSupported, createThreadsCore, type Core, type CoreSource, type HelperInit,
   type HelperThread,
 } from '@spikelens/core-wasm';
 import { Arena, ArenaFullError } from './arena.js';
@@ -9,7 +9,8 @@ import { isSpiking, sizeOf } from './model.js';
 import { preprocess } from './preprocess.js';
 import { LIMITS, formatBytes } from './limits.js';
 import {
-  DEFAULT_EVENT_THRESHOLD, PLAN_ERROR, compilePlan, frameBytes, layerEventThreshold, planBytes, type LayerSlot, type Plan,
+  DEFAULT_EVENT_THRESHOLD, PLAN_ERROR, compilePlan, layerEventThreshold, layoutThreads, planBytes, planFrames, type LayerSlot,
+  type Plan,
 } from './plan.js';
 
 /** What a run is driven by: raw pixel values (preprocessed and encoded), or a spike train that bypasses the encoder. */
@@ -93,9 +94,6 @@ export function argmaxRows(scores: Float32Array, K: number): number[] {
 
 export { DEFAULT_EVENT_THRESHOLD, layerEventThreshold };
 
-/** Bytes of windows a default block may take, and its most steps (measured on B1: see docs/plan.md). */
-const BLOCK_BYTES = 48 * 2 ** 20;
-const BLOCK_MAX = 32;
 /** See NetworkOptions.sharedWork. */
 const DEFAULT_SHARED_WORK = 65536;
 
@@ -197,17 +195,14 @@ export class Network {
     const shared = 'module' in core;
     if (shared) {
       // The threads build keeps no static scratch: one block for this instance, one for the helper's.
-      const bytes = core.exports.scratch_bytes();
-      core.exports.set_scratch(this.arena.alloc(bytes));
-      this.threadBlocks = { ctl: this.arena.alloc(CTL_BYTES), scratch: this.arena.alloc(bytes) };
+      const { own, ctl, scratch } = layoutThreads(this.arena, core.exports.scratch_bytes());
+      core.exports.set_scratch(own);
+      this.threadBlocks = { ctl, scratch };
     } else this.threadBlocks = null;
 
     const asked = options.blockSteps;
     if (asked !== undefined && (!Number.isSafeInteger(asked) || asked < 1)) throw new UsageError(`blockSteps must be a positive integer, not ${asked}`);
-    // never more windows than BLOCK_BYTES, whatever is asked (at least one step)
-    const fit = Math.max(1, Math.floor(BLOCK_BYTES / frameBytes(model, batch)));
-    // by default no more frames than the model's run has steps (a longer run simply takes more blocks)
-    this.blockSteps = Math.min(asked ?? Math.min(BLOCK_MAX, model.timesteps ?? BLOCK_MAX), fit);
+    this.blockSteps = planFrames(model, batch, asked);
     this.inputSize = sizeOf(model.input.shape);
     // refused before anything is laid out, so an enormous batch never grows the memory first
     const need = planBytes(model, batch, this.blockSteps);

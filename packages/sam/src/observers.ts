@@ -1,5 +1,5 @@
 import { createCore, type Core } from '@spikelens/core-wasm';
-import { Arena } from './arena.js';
+import { Arena, type Allocator } from './arena.js';
 import { UsageError } from './errors.js';
 import type { Network, StepObserver, NcsMode } from './network.js';
 import { NCS_MODE } from './network.js';
@@ -156,8 +156,7 @@ export class SamObserver implements StepObserver {
     this.HW = H * W;
     this.frameShape = [net.batch, H, W];
     this.decay = Math.fround(Math.exp(-gamma));
-    this.trace = net.arena.allocF32(net.batch * C * H * W);
-    this.map = net.arena.allocF32(net.batch * H * W);
+    ({ trace: this.trace, map: this.map } = layoutSam(net.arena, net.batch, l.outShape, layer));
     this.sink = options.sink ?? null;
     this.maps = new Track((k) => new Float32Array(k), net.batch * H * W, this.sink ? 0 : options.timesteps ?? net.timesteps ?? 1);
   }
@@ -174,6 +173,16 @@ export class SamObserver implements StepObserver {
     if (this.sink) this.sink(t, map);
     else this.maps.push(map);
   }
+}
+
+/**
+ * A SAM observer's blocks in the network's arena: one float32 trace per neuron `[B, C, H, W]` and the map of one step
+ * `[B, H, W]` (the footprint lays them out with the same call).
+ */
+export function layoutSam(arena: Allocator, batch: number, shape: readonly number[], layer: string): { trace: number; map: number } {
+  const [C, H, W] = shape;
+  arena.label(layer);
+  return { trace: arena.allocF32(batch * C * H * W, 'sam:trace'), map: arena.allocF32(batch * H * W, 'sam:map') };
 }
 
 function samParams(options: SamOptions): { gamma: number; ncs: NcsMode } {

@@ -1,5 +1,5 @@
-import type { Core } from '@spikelens/core-wasm';
-import type { Arena } from './arena.js';
+import { CTL_BYTES, type Core } from '@spikelens/core-wasm';
+import type { Allocator } from './arena.js';
 import type { Layer, Model, NeuronParam } from './model.js';
 import { sizeOf } from './model.js';
 import { opSpec } from './ops/index.js';
@@ -81,6 +81,33 @@ export function planBytes(model: Model, batch: number, frames: number): number {
   return bytes;
 }
 
+/** Bytes of windows a default block may take, and its most steps (measured on B1: see docs/plan.md). */
+const BLOCK_BYTES = 48 * 2 ** 20;
+const BLOCK_MAX = 32;
+
+/**
+ * The frames every window holds (a network's `blockSteps`): `asked`, or by default no more than the model's run
+ * has steps and at most 32; never more windows than 48 MiB, whatever is asked (at least one step).
+ */
+export function planFrames(model: Model, batch: number, asked?: number): number {
+  const fit = Math.max(1, Math.floor(BLOCK_BYTES / frameBytes(model, batch)));
+  // by default no more frames than the model's run has steps (a longer run simply takes more blocks)
+  return Math.min(asked ?? Math.min(BLOCK_MAX, model.timesteps ?? BLOCK_MAX), fit);
+}
+
+/**
+ * The blocks of the threads build, laid out before the plan: the event convolution's list scratch of this instance
+ * and of the helper (the threads build keeps none of its own: `scratchBytes` is the core's `scratch_bytes()`), and
+ * the threads' control block.
+ */
+export function layoutThreads(arena: Allocator, scratchBytes: number): { own: number; ctl: number; scratch: number } {
+  arena.label('(threads)');
+  const own = arena.alloc(scratchBytes, 16, 'scratch:core list scratch');
+  const ctl = arena.alloc(CTL_BYTES, 16, 'scratch:thread control');
+  const scratch = arena.alloc(scratchBytes, 16, 'scratch:helper list scratch');
+  return { own, ctl, scratch };
+}
+
 /** Bytes one frame of every window takes (for choosing the block length), without the lists. */
 export function frameBytes(model: Model, batch: number): number {
   let bytes = batch * sizeOf(model.input.shape) * 4;
@@ -94,10 +121,14 @@ export function frameBytes(model: Model, batch: number): number {
 }
 
 
-/** Compiles `model` into the arena. */
-export function compilePlan(model: Model, core: Core, arena: Arena, options: PlanOptions): Plan {
+/**
+ * Compiles `model` into the arena: every block laid out, the weights packed, the records written. With a Tally for
+ * `arena` and no core, the same layout is only counted (footprint.ts): the blocks and their sizes are those a
+ * Network's arena gets, and nothing is written.
+ */
+export function compilePlan(model: Model, core: Core | null, arena: Allocator, options: PlanOptions): Plan {
   const { batch: B, frames: F } = options;
-  const ex = core.exports;
+  if (arena.live !== (core !== null)) throw new Error('compilePlan: a live arena needs its core, a tally none');
   const words: number[] = [];
   const recordLayer: string[] = [];
   const record = (op: number, args: readonly number[], layer: string): void => {
@@ -105,9 +136,10 @@ export function compilePlan(model: Model, core: Core, arena: Arena, options: Pla
     recordLayer.push(layer);
   };
   const inputSize = sizeOf(model.input.shape);
-  const input = arena.allocF32(F * B * inputSize);
-  const pre = arena.allocF32(B * inputSize);
-  const rng = arena.alloc(B * 16);
+  arena.label('input');
+  const input = arena.allocF32(F * B * inputSize, 'io:input window');
+  const pre = arena.allocF32(B * inputSize, 'io:preprocessed input');
+  const rng = arena.alloc(B * 16, 16, 'io:encoder streams');
 
   // One list buffer for every conv/linear layer's spike lists (a layer's lists live within its record).
   let listInts = 0;
@@ -117,8 +149,9 @@ export function compilePlan(model: Model, core: Core, arena: Arena, options: Pla
     listInts = Math.max(listInts, F * B * lists);
     countInts = Math.max(countInts, F * B * counts);
   }
-  const idx = listInts ? arena.alloc(listInts * 4) : 0;
-  const cnt = countInts ? arena.alloc(countInts * 4) : 0;
+  arena.label('(shared)');
+  const idx = listInts ? arena.alloc(listInts * 4, 16, 'scratch:spike lists') : 0;
+  const cnt = countInts ? arena.alloc(countInts * 4, 16, 'scratch:list counts') : 0;
 
   const enc = model.input.encoding;
   if (enc.kind === 'direct') record(OP.direct, [pre, input, B * inputSize, F], 'input');
@@ -127,13 +160,13 @@ export function compilePlan(model: Model, core: Core, arena: Arena, options: Pla
   const firstLayerRecord = recordLayer.length;
 
   const param = (p: NeuronParam, C: number): { ptr: number; perNeuron: number } => {
-    if (p.per === 'neuron') return { ptr: arena.putF32(p.data), perNeuron: 1 };
-    if (p.per === 'channel') return { ptr: arena.putF32(p.data), perNeuron: 0 };
-    return { ptr: arena.putF32(new Float32Array(C).fill(p.data[0])), perNeuron: 0 };
+    if (p.per === 'neuron') return { ptr: arena.putF32(p.data, 'weights:neuron parameters'), perNeuron: 1 };
+    if (p.per === 'channel') return { ptr: arena.putF32(p.data, 'weights:neuron parameters'), perNeuron: 0 };
+    return { ptr: arena.putF32(new Float32Array(C).fill(p.data[0]), 'weights:neuron parameters'), perNeuron: 0 };
   };
-  const window = (layer: Layer): number => arena.allocF32(F * B * sizeOf(layer.outShape));
+  const window = (layer: Layer): number => arena.allocF32(F * B * sizeOf(layer.outShape), 'windows');
   const counter = (layer: Layer, s: number): number => {
-    const counts = arena.alloc(F * 8);
+    const counts = arena.alloc(F * 8, 16, 'scratch:spike counts');
     record(OP.count, [s, B * sizeOf(layer.outShape), counts], layer.name);
     return counts;
   };
@@ -142,6 +175,7 @@ export function compilePlan(model: Model, core: Core, arena: Arena, options: Pla
   let x = input;
   let values: readonly number[] | null = enc.kind === 'poisson' ? [1] : enc.kind === 'signed-poisson' ? [-1, 1] : null;
   for (const layer of model.layers) {
+    arena.label(layer.name);
     const ctx: PlanContext = {
       B, F, core, arena, idx, cnt, record, param, window, counter, inputValues: values,
       eventThreshold: options.eventThreshold, countSops: options.countSops, threads: options.threads,
@@ -157,14 +191,16 @@ export function compilePlan(model: Model, core: Core, arena: Arena, options: Pla
   const K = B * sizeOf(last.layer.outShape);
   let acc = 0;
   let accFrames = 0;
+  arena.label('readout');
   if (model.readout !== 'final') {
-    acc = arena.allocF32(K);
-    accFrames = arena.allocF32(F * K);
+    acc = arena.allocF32(K, 'io:readout sums');
+    accFrames = arena.allocF32(F * K, 'io:readout frames');
     record(OP.readout, [last.out, acc, accFrames, K], 'readout');
   }
   words.push(OP.end, 2);
-  const program = arena.alloc(words.length * 4);
-  arena.i32(program, words.length).set(words);
+  arena.label('(plan)');
+  const program = arena.alloc(words.length * 4, 16, 'program');
+  if (arena.live) arena.i32(program, words.length).set(words);
   return {
     program,
     layersProgram: program + layersStart * 4,

@@ -29,7 +29,7 @@ export const affineSpec: OpSpec<AffineLayer> = {
     const { B, arena } = ctx;
     const y = ctx.window(layer);
     const rows = layer.scale.shape.length === 2 ? layer.scale.shape[0] : 0;
-    ctx.record(OP.affine, [x, y, arena.putF32(layer.scale.data), arena.putF32(layer.shift.data), B, C, HW, rows, chunk(C, 4)], layer.name);
+    ctx.record(OP.affine, [x, y, arena.putF32(layer.scale.data, 'weights:affine'), arena.putF32(layer.shift.data, 'weights:affine'), B, C, HW, rows, chunk(C, 4)], layer.name);
     return { layer, out: y, frameBytes: B * sizeOf(layer.outShape) * 4, reset: () => {} };
   },
   diff(ctx, layer, prev) {

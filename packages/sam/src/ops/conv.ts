@@ -23,36 +23,39 @@ export const convSpec: OpSpec<Conv2dLayer | LinearLayer> = {
   },
   plan(ctx, layer, x) {
     const { B, F, arena, core } = ctx;
-    const ex = core.exports;
     const g = convGeometry(layer);
     const { C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups } = g;
     const cinG = C / groups;
+    const packedLen = conv2dPackedLen(Cout, cinG, kH, kW, groups);
     // on a cache line: each row of a 16-channel panel is one line (core-wasm conv.ts)
-    const wp = arena.alloc(ex.conv2d_packed_len(Cout, cinG, kH, kW, groups) * 4, 64);
-    const bias = layer.bias ? arena.putF32(layer.bias.data) : 0;
+    const wp = arena.alloc(packedLen * 4, 64, 'weights:packed');
+    const bias = layer.bias ? arena.putF32(layer.bias.data, 'weights:bias') : 0;
     const y = ctx.window(layer);
+    // the weights as stored, packed from a block given back at once (a footprint counts it as staging)
     const mark = arena.mark();
-    ex.conv2d_pack(arena.putF32(layer.weight.data), wp, Cout, cinG, kH, kW, groups);
+    const raw = arena.putF32(layer.weight.data, 'weights:unpacked');
+    if (core) core.exports.conv2d_pack(raw, wp, Cout, cinG, kH, kW, groups);
     arena.release(mark);
     const event = groups === 1 && ctx.eventThreshold > 0 ? 1 : 0;
     const limit = layerEventThreshold(ctx.eventThreshold, cinG, kH, kW) * B * C * H * W;
-    const flags = arena.alloc(F * 4);
-    const fan = ctx.countSops ? convFanout(H, W, Ho, Wo, kH, kW, [sH, sW], [pH, pW], [dH, dW], Cout / groups) : null;
-    const fanout = fan ? arena.alloc(fan.length * 8, 16) : 0;
-    if (fan) new Float64Array(core.memory.buffer, fanout, fan.length).set(fan);
-    const sops = arena.alloc(F * 8);
+    const flags = arena.alloc(F * 4, 16, 'scratch:event flags');
+    // the fan-out of each input pixel (H x W f64), for counting synaptic operations
+    const fanout = ctx.countSops ? arena.alloc(H * W * 8, 16, 'scratch:fan-out') : 0;
+    if (fanout && arena.live) arena.f64(fanout, H * W).set(convFanout(H, W, Ho, Wo, kH, kW, [sH, sW], [pH, pW], [dH, dW], Cout / groups));
+    const sops = arena.alloc(F * 8, 16, 'scratch:operation counts');
     const { idx, cnt } = ctx;
     if (isFlat(g)) {
-      const binary = arena.alloc(F * B);
+      const binary = arena.alloc(F * B, 16, 'scratch:binary flags');
       ctx.record(OP.linear, [x, idx, cnt, wp, bias, y, B, C, Cout, event, ...f64Words(limit), flags, fanout, sops, binary], layer.name);
     } else {
       // two threads: each sample-frame's rows in two chunks unless the batch alone gives both work
       const rows = ctx.threads === 2 && B < 8 && Ho >= 2 ? 2 : 1;
-      const { table, copy, values } = valueTable(ctx, wp, ex.conv2d_packed_len(Cout, cinG, kH, kW, groups), event === 1 && kH * kW * C <= LIST_CAP);
+      const { table, copy, values } = valueTable(ctx, wp, packedLen, event === 1 && kH * kW * C <= LIST_CAP);
+      const binary = arena.alloc(F * B, 16, 'scratch:binary flags');
       ctx.record(OP.conv, [x, idx, cnt, wp, bias, y, B, C, H, W, Cout, Ho, Wo, kH, kW, sH, sW, pH, pW, dH, dW, groups, event,
-        ...f64Words(limit), flags, fanout, sops, rows, arena.alloc(F * B), table, copy, ...values.map(f32Word)], layer.name);
+        ...f64Words(limit), flags, fanout, sops, rows, binary, table, copy, ...values.map(f32Word)], layer.name);
     }
-    return { layer, out: y, frameBytes: B * sizeOf(layer.outShape) * 4, flags: event ? flags : undefined, sops: fan ? sops : undefined, reset: () => {} };
+    return { layer, out: y, frameBytes: B * sizeOf(layer.outShape) * 4, flags: event ? flags : undefined, sops: fanout ? sops : undefined, reset: () => {} };
   },
   diff(ctx, layer, prev) {
     const { B, arena, core } = ctx;
@@ -107,13 +110,23 @@ function valueTable(ctx: PlanContext, wp: number, packedLen: number, eventPath: 
   if (!eventPath || !vals || vals.length < 2 || vals.length > 4 || packedLen * 4 > TABLE_WEIGHT_BYTES) return { table: 0, copy: 0, values: [0, 0, 0, 0] };
   const values = [0, 1, 2, 3].map((q) => Math.fround(vals[Math.min(q, vals.length - 1)]));
   const copy = packedLen * 4;
-  const table = ctx.arena.alloc(4 * copy, 64);
+  const table = ctx.arena.alloc(4 * copy, 64, 'weights:value table');
+  if (!ctx.arena.live) return { table, copy, values };
   const w = ctx.arena.f32(wp, packedLen);
   for (let q = 0; q < 4; q++) {
     const dst = ctx.arena.f32(table + q * copy, packedLen);
     for (let i = 0; i < packedLen; i++) dst[i] = Math.fround(w[i] * values[q]);
   }
   return { table, copy, values };
+}
+
+/**
+ * f32 elements of a conv's packed weights: panels of 16 output channels (the last one padded), each a row of 16 per
+ * (ky, kx, input channel), per group. The core's conv2d_packed_len (core-wasm conv.ts), here so a footprint needs no
+ * core; a test holds the two equal.
+ */
+export function conv2dPackedLen(Cout: number, cinG: number, kH: number, kW: number, groups: number): number {
+  return groups * Math.ceil(Cout / groups / 16) * 16 * kH * kW * cinG;
 }
 
 /** Whether a conv/linear layer is a linear one for the kernels: 1x1 kernel on a 1x1 input, no padding, groups 1. */

@@ -43,7 +43,7 @@ export const neuronSpec: OpSpec<SpikingLayer> = {
     const outSize = sizeOf(layer.outShape);
     const { C, HW } = dims(layer.outShape);
     const s = ctx.window(layer);
-    const v = arena.allocF32(B * outSize);
+    const v = arena.allocF32(B * outSize, 'state:membrane');
     const beta = ctx.param(layer.beta, C);
     const thr = ctx.param(layer.threshold, C);
     // what v must exceed to spike: the threshold, or the float32 below it with fireAtThreshold (docs/semantics.md §3)
@@ -54,14 +54,14 @@ export const neuronSpec: OpSpec<SpikingLayer> = {
     // the kernel reads one flag for all of them: expand any per-channel parameter when another is per neuron
     const perNeuron = beta.perNeuron | thr.perNeuron | vr.perNeuron | (alpha?.perNeuron ?? 0);
     const expand = (q: { ptr: number; perNeuron: number }, p: NeuronParam): number =>
-      perNeuron && !q.perNeuron ? arena.putF32(expandParam(p, C, HW, true)) : q.ptr;
+      perNeuron && !q.perNeuron ? arena.putF32(expandParam(p, C, HW, true), 'weights:neuron parameters') : q.ptr;
     const betaPtr = expand(beta, layer.beta);
     const thrPtr = expand(thr, layer.threshold);
     const cmpPtr = layer.fireAtThreshold ? expand(cmp, cmpParam) : thrPtr;
     const vrPtr = expand(vr, layer.vReset);
     const delay = layer.resetDelay ? 1 : 0;
-    const last = delay ? arena.allocF32(B * outSize) : 0;
-    const syn = alpha ? arena.allocF32(B * outSize) : 0;
+    const last = delay ? arena.allocF32(B * outSize, 'state:previous spikes') : 0;
+    const syn = alpha ? arena.allocF32(B * outSize, 'state:synaptic current') : 0;
     const tail = [B, C, HW, perNeuron, RESET[layer.reset], delay, last, chunk(C, 8)];
     if (alpha) ctx.record(OP.cubalif, [x, syn, s, v, expand(alpha, layer.alpha!), betaPtr, thrPtr, cmpPtr, vrPtr, ...tail], layer.name);
     else ctx.record(OP.lif, [x, s, v, betaPtr, thrPtr, cmpPtr, vrPtr, ...tail], layer.name);
@@ -156,7 +156,7 @@ export const liSpec: OpSpec<LiLayer> = {
     const outSize = sizeOf(layer.outShape);
     const { C, HW } = dims(layer.outShape);
     const y = ctx.window(layer);
-    const v = arena.allocF32(B * outSize);
+    const v = arena.allocF32(B * outSize, 'state:membrane');
     const beta = ctx.param(layer.beta, C);
     ctx.record(OP.li, [x, v, y, beta.ptr, B, C, HW, beta.perNeuron, chunk(C, 8)], layer.name);
     const reset = (): void => {

@@ -1,5 +1,5 @@
 import type { Core } from '@spikelens/core-wasm';
-import type { Arena } from '../arena.js';
+import type { Allocator, Arena } from '../arena.js';
 import type { Fields } from '../formats/json.js';
 import type { SafetensorsTensor } from '../formats/safetensors.js';
 import type { Layer, NeuronParam, Op, Shape } from '../model.js';
@@ -56,8 +56,9 @@ export interface PlanContext {
   /** Batch, and frames every window holds (the longest block). */
   readonly B: number;
   readonly F: number;
-  readonly core: Core;
-  readonly arena: Arena;
+  /** The core whose memory `arena` is; null when the layout is only counted (a Tally: `arena.live` is false). */
+  readonly core: Core | null;
+  readonly arena: Allocator;
   readonly eventThreshold: number;
   readonly countSops: boolean;
   readonly threads: 1 | 2;
