@@ -57,6 +57,8 @@ export type { Summary, SummaryOptions } from './summary.js';
 export { preprocess } from './preprocess.js';
 export { convFanout, denseMacs, denseMacsPerStep, layerParams } from './work.js';
 export { benchmark, benchPixels, gatherCeiling } from './bench.js';
+export { footprint, coreStatics, Tally, FOOTPRINT_PARTS } from './footprint.js';
+export type { Footprint, FootprintOptions, FootprintBlock, CoreStatics, Part } from './footprint.js';
 export type { BenchOptions, BenchReport, LayerProfile, Spread } from './bench.js';
 export { dims, convGeometry, poolGeometry, expandParam } from './geometry.js';
 export type { ConvGeometry } from './geometry.js';
