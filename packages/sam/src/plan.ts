@@ -164,7 +164,7 @@ export function compilePlan(model: Model, core: Core | null, arena: Allocator, o
     if (p.per === 'channel') return { ptr: arena.putF32(p.data, 'weights:neuron parameters'), perNeuron: 0 };
     return { ptr: arena.putF32(new Float32Array(C).fill(p.data[0]), 'weights:neuron parameters'), perNeuron: 0 };
   };
-  const window = (layer: Layer): number => arena.allocF32(F * B * sizeOf(layer.outShape), 'windows');
+  const window = (layer: Layer): number => arena.allocF32(F * B * sizeOf(layer.outShape), 'windows:output');
   const counter = (layer: Layer, s: number): number => {
     const counts = arena.alloc(F * 8, 16, 'scratch:spike counts');
     record(OP.count, [s, B * sizeOf(layer.outShape), counts], layer.name);
@@ -199,7 +199,7 @@ export function compilePlan(model: Model, core: Core | null, arena: Allocator, o
   }
   words.push(OP.end, 2);
   arena.label('(plan)');
-  const program = arena.alloc(words.length * 4, 16, 'program');
+  const program = arena.alloc(words.length * 4, 16, 'program:records');
   if (arena.live) arena.i32(program, words.length).set(words);
   return {
     program,
