@@ -3,8 +3,9 @@ import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, int, parse } from '../args.js';
 import type { Io } from '../io.js';
 import { isNir, loadModel } from '../load.js';
+import { FOOTPRINT_FLAGS, FOOTPRINT_HELP, checkFootprintFlags, printFootprint } from '../footprint.js';
 
-export const INFO_HELP = `Usage: spikelens info MODEL [--json] [NIR options]
+export const INFO_HELP = `Usage: spikelens info MODEL [--json] [--footprint [--batch B] [--timesteps T] [--record ...] [--sam ...]] [NIR options]
 
 Lists a model's layers with their output shapes, parameter counts and dense multiply-accumulates per time step
 (as if every input were active, docs/semantics.md §10), and the model's input, encoding, time steps and readout. MODEL is a
@@ -12,6 +13,8 @@ Lists a model's layers with their output shapes, parameter counts and dense mult
 
   --json       print the same as JSON
   -h, --help   this help
+
+${FOOTPRINT_HELP}
 
 ${NIR_HELP}`;
 
@@ -29,7 +32,7 @@ export function describe(model: Model): { layers: LayerInfo[]; params: number; m
 }
 
 export async function infoCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, { ...COMMON, ...NIR_FLAGS, timesteps: { type: 'string', short: 't' } });
+  const { values, positionals } = parse(argv, { ...COMMON, ...NIR_FLAGS, ...FOOTPRINT_FLAGS, timesteps: { type: 'string', short: 't' } });
   if (values.help) {
     io.out(INFO_HELP);
     return 0;
@@ -37,8 +40,10 @@ export async function infoCommand(argv: readonly string[], io: Io): Promise<numb
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing MODEL' : 'one MODEL expected');
   const file = positionals[0];
   const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
-  if (timesteps !== undefined && !isNir(file)) throw new UsageError('--timesteps applies to .nir models only (a .safetensors model has its own)');
+  const footprint = checkFootprintFlags(values);
+  if (timesteps !== undefined && !isNir(file) && !footprint) throw new UsageError('--timesteps applies to .nir models only (a .safetensors model has its own)');
   const model = await loadModel(file, nirOptions(values, isNir(file), timesteps), io.warn);
+  if (footprint) return printFootprint(model, values, timesteps, io);
   const d = describe(model);
   const { input } = model;
   if (values.json) {
