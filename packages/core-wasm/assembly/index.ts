@@ -12,3 +12,4 @@ export { pool2d_backward, affine_backward, relu_backward } from "./backward/elem
 export { lif_forward_train, lif_backward, li_backward } from "./backward/neurons";
 export { simd_peak, gather_peak } from "./peak";
 export { plan_run, plan_error_at, plan_set_helper, plan_tiles, plan_record } from "./plan";
+export { sl_plan_bytes, sl_load, sl_error_at, sl_header, sl_set_input, sl_input, sl_run, sl_steps, sl_scores, sl_output } from "./slplan";

@@ -118,6 +118,27 @@ export interface CoreExports {
   /** Threads build, the helper's side: the tiles of phase `phase` of record `r`, from the counter of block `ctl`. */
   plan_tiles(r: number, phase: number, t0: number, steps: number, ctl: number): void;
 
+  // Plan files (ABI.md, "Plan files"; docs/plan-file.md): a whole network from a .slplan, no JavaScript needed.
+  /** Arena bytes the plan file at `file` (`len` bytes) needs, from its header; or minus an error code (10..13). */
+  sl_plan_bytes(file: number, len: number): number;
+  /** Checks the plan file, lays it out in the arena at `arena` and relocates it: 0 or an error code (10..17). */
+  sl_load(file: number, len: number, arena: number): number;
+  /** The byte of the plan file where sl_load found its error. */
+  sl_error_at(): number;
+  /** The loaded plan's header in the arena (relocated), 0 when none is loaded. */
+  sl_header(): number;
+  /** kind 0 pixels f32 [B, ...], 1 uint8, 2 int8, 3 float32 train [T', B, ...]; seeds the encoder: 0 or 18/19. */
+  sl_set_input(kind: number, src: number, count: number, seed: number): number;
+  /** The input window (f32 frames [T][B][...]). */
+  sl_input(): number;
+  /** Runs the next `steps` steps in one block: 0, a plan_run error, or 19. */
+  sl_run(steps: number): number;
+  sl_steps(): number;
+  /** Scores [B, K] (f32) after the last sl_run. */
+  sl_scores(): number;
+  /** The window of the header's output i (frames of the last sl_run), 0 if none. */
+  sl_output(i: number): number;
+
   // Backward kernels (training): ABI.md, "Backward kernels". Parameter gradients accumulate (+=), input
   // gradients overwrite.
   /** `dx = dL/dx` of conv2d for `dy = dL/dy`; `w` is the plain OIHW weight. Sums (ky, kx, co), co fastest. */
@@ -178,6 +199,7 @@ export const coreFunctionNames = [
   "conv2d_event_rows", "linear_event", "scratch_bytes", "set_scratch", "pool2d",
   "affine", "lif", "li", "cubalif", "relu", "sam_step", "rng_seed", "encode", "count_nonzero", "simd_peak", "gather_peak",
   "plan_run", "plan_error_at", "plan_record", "plan_set_helper", "plan_tiles",
+  "sl_plan_bytes", "sl_load", "sl_error_at", "sl_header", "sl_set_input", "sl_input", "sl_run", "sl_steps", "sl_scores", "sl_output",
   "conv2d_backward_input", "conv2d_backward_weight", "bias_backward", "pool2d_backward", "affine_backward",
   "relu_backward", "lif_forward_train", "lif_backward", "li_backward",
 ] as const satisfies readonly Exclude<keyof CoreExports, "memory">[];

@@ -10,6 +10,7 @@ const abi: Record<string, number> = {
   conv2d_event: 21, conv2d_event_rows: 23, linear_event: 11, scratch_bytes: 0, set_scratch: 1,
   pool2d: 15, affine: 7, lif: 13, li: 7, cubalif: 15, relu: 3, sam_step: 9, rng_seed: 4, encode: 7, count_nonzero: 2, simd_peak: 4, gather_peak: 5,
   plan_run: 3, plan_error_at: 0, plan_set_helper: 2, plan_tiles: 5, plan_record: 3,
+  sl_plan_bytes: 2, sl_load: 3, sl_error_at: 0, sl_header: 0, sl_set_input: 4, sl_input: 0, sl_run: 1, sl_steps: 0, sl_scores: 0, sl_output: 1,
   conv2d_backward_input: 19, conv2d_backward_weight: 19, bias_backward: 5, pool2d_backward: 16, affine_backward: 9,
   relu_backward: 4, lif_forward_train: 14, lif_backward: 17, li_backward: 10,
 };
