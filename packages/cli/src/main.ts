@@ -10,6 +10,7 @@ import { evaluateCommand, EVALUATE_HELP } from './commands/evaluate.js';
 import { reportCommand, REPORT_HELP } from './commands/report.js';
 import { datasetCommand, DATASET_HELP } from './commands/dataset.js';
 import { benchCommand, BENCH_HELP } from './commands/bench.js';
+import { compileCommand, COMPILE_HELP } from './commands/compile.js';
 import { processIo, type Io } from './io.js';
 
 export const HELP = `Usage: spikelens COMMAND [options]
@@ -26,6 +27,7 @@ Commands:
   train     train a spiking network on MNIST or Fashion-MNIST (BPTT or ANN-to-SNN conversion)
   eval      measure a model's test accuracy, firing rates and synaptic operations
   bench     measure how fast this machine runs a model: images/s, G SOP/s, a profile of its layers
+  compile   compile a model into a plan file (.slplan) that the WebAssembly core runs alone
   convert   convert a NIR graph (.nir) to a spikelens model, or a spikelens model to NIR
   dataset   write a generated data set with known boxes (cluttered MNIST, two digits) as PNGs and boxes.json
 
@@ -43,6 +45,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => Promi
   report: { run: reportCommand, help: REPORT_HELP },
   dataset: { run: datasetCommand, help: DATASET_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
+  compile: { run: compileCommand, help: COMPILE_HELP },
 };
 
 /** A message as the one line the CLI prints: whitespace folded, at most `max` characters. */

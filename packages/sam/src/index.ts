@@ -76,3 +76,7 @@ export * from './metrics/index.js';
 export type { Surrogate, DiffNetworkOptions, Param as DiffParam } from './diff/network.js';
 export { readNir, writeNir, nirToModel, discretisation, NIR_TYPES, PRESETS, PRESET_NAMES } from './formats/nir/index.js';
 export type { NirImport, NirImportOptions, NirExportOptions, Discretisation, Integration, PresetName } from './formats/nir/index.js';
+export {
+  compilePlanFile, readPlanHeader, planArenaBytes, hashOutputs, LoadedPlan, PLAN_FILE_ERRORS, PLAN_MAGIC, PLAN_VERSION,
+} from './planfile.js';
+export type { PlanFileOptions, PlanHeader, PlanOutput, PlanInput, PlanRunResult } from './planfile.js';

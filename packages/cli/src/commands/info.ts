@@ -3,6 +3,7 @@ import { NIR_FLAGS, NIR_HELP, nirOptions } from '../nir.js';
 import { COMMON, int, parse } from '../args.js';
 import type { Io } from '../io.js';
 import { isNir, loadModel } from '../load.js';
+import { planInfo } from '../planinfo.js';
 import { FOOTPRINT_FLAGS, FOOTPRINT_HELP, checkFootprintFlags, printFootprint } from '../footprint.js';
 
 export const INFO_HELP = `Usage: spikelens info MODEL [--json] [--footprint [--batch B] [--timesteps T] [--record ...] [--sam ...]] [NIR options]
@@ -39,6 +40,7 @@ export async function infoCommand(argv: readonly string[], io: Io): Promise<numb
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing MODEL' : 'one MODEL expected');
   const file = positionals[0];
+  if (file.toLowerCase().endsWith('.slplan')) return planInfo(file, values.json === true, io);
   const timesteps = int(values, 'timesteps', 1, LIMITS.timesteps);
   const footprint = checkFootprintFlags(values);
   if (timesteps !== undefined && !isNir(file) && !footprint) throw new UsageError('--timesteps applies to .nir models only (a .safetensors model has its own)');
