@@ -85,7 +85,8 @@ export function footprintTable(model: Model, fp: Footprint): string[] {
   );
   lines.push(
     c.listScratchStatic
-      ? `the core keeps ${formatBytes(c.listScratch)} of static list scratch below its heap base (${c.dataSegments ? `${c.dataSegments} data segments` : 'no data segment'})`
+      ? `the core keeps ${formatBytes(c.listScratch)} of static list scratch below its heap base` +
+        (c.dataSegments ? `, and ${formatBytes(c.dataBytes)} of constants (${c.dataSegments} data segments)` : ' (no data segment)')
       : `the core keeps no static scratch: each thread's ${formatBytes(c.listScratch)} of list scratch is in the arena`,
   );
   const host = fp.outputs.record + fp.outputs.sam;
