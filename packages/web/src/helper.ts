@@ -1,6 +1,6 @@
 /**
  * Two threads in the browser: the helper thread of `threads: 2` (@spikelens/sam's spawnThread) is a second module
- * worker, started by the page's worker. It only works on a cross-origin isolated page (shared WebAssembly memory);
+ * worker, started by the page's worker and kept from run to run. It only works on a cross-origin isolated page (shared WebAssembly memory);
  * `threading()` says whether this one is, and what the page should say about it.
  */
 import { threadsSupported, type HelperInit, type HelperThread } from '@spikelens/core-wasm';
@@ -23,33 +23,78 @@ export function threading(): Threading {
   return { threads: 2, isolated, text: '2 threads' };
 }
 
+/** How long a new run waits for the last run's helper to say it has stopped before it starts another worker. */
+const REUSE_MS = 2_000;
+
 /**
- * Starts the helper worker and hands it the run's module, shared memory and blocks. Its `failed` rejects when the
- * worker cannot be loaded or run (an 'error' event), cannot read the message ('messageerror'), or says it failed.
+ * The helper worker is started once, by the first two-thread run, and kept for the next runs: a run hands it its
+ * module and memory, and when the run's network closes (STOP) it says `{ stopped }` and waits for the next one,
+ * holding nothing of the last run. Starting a worker from a worker and ending it again run after run hangs Firefox
+ * (ESR 153: after a few dozen to a few hundred such pairs, `new Worker` in the worker never returns, with or without
+ * a driver attached), so the page does not do that. A helper that failed, or did not stop in time, is ended and a
+ * new one started.
+ */
+let kept: { worker: Worker; stopped: Promise<boolean> } | null = null;
+/** Helper workers started so far, and whether one is serving a run now (the end-to-end test reads them). */
+const helpers = { started: 0, serving: false };
+
+export function helperState(): { started: number; serving: boolean } {
+  return { ...helpers };
+}
+
+/**
+ * Hands the run's module, shared memory and blocks to the helper worker (the kept one, or a new one). Its `failed`
+ * rejects when the worker cannot be loaded or run (an 'error' event), cannot read the message ('messageerror'), or
+ * says it failed; `terminate()` (called after the network posted STOP, or when it gave up on the helper) releases it
+ * for the next run.
  */
 export async function spawnHelper(init: HelperInit): Promise<HelperThread> {
-  const worker = new Worker(new URL('./helper-worker.ts', import.meta.url), { type: 'module', name: 'spikelens helper' });
-  let terminated = false;
+  let worker: Worker | null = null;
+  if (kept) {
+    const last = kept;
+    kept = null;
+    if (await Promise.race([last.stopped, new Promise<boolean>((r) => setTimeout(() => r(false), REUSE_MS))])) worker = last.worker;
+    else last.worker.terminate();
+  }
+  if (!worker) {
+    worker = new Worker(new URL('./helper-worker.ts', import.meta.url), { type: 'module', name: 'spikelens helper' });
+    helpers.started++;
+  }
+  const w = worker;
+  const listening = new AbortController();
+  const signal = listening.signal;
+  let released = false;
+  /** true when the helper says it stopped serving this run (it can serve another), false when it failed. */
+  let stop!: (ok: boolean) => void;
+  const stopped = new Promise<boolean>((r) => (stop = r));
+  void stopped.then(() => {
+    listening.abort();
+    helpers.serving = false;
+  });
   const failed = new Promise<never>((_, reject) => {
     const fail = (why: string) => {
-      if (!terminated) reject(new Error(`the helper worker ${why}`));
+      stop(false);
+      if (!released) reject(new Error(`the helper worker ${why}`));
     };
-    worker.addEventListener('error', (e) => {
+    w.addEventListener('error', (e) => {
       e.preventDefault();
       fail(`failed: ${e.message || 'it could not be loaded'}`);
-    });
-    worker.addEventListener('messageerror', () => fail('could not read the shared memory it was sent'));
-    worker.addEventListener('message', (e: MessageEvent<{ failed?: string }>) => {
+    }, { signal });
+    w.addEventListener('messageerror', () => fail('could not read the shared memory it was sent'), { signal });
+    w.addEventListener('message', (e: MessageEvent<{ failed?: string; stopped?: boolean }>) => {
       if (e.data?.failed) fail(`failed to start: ${e.data.failed}`);
-    });
+      else if (e.data?.stopped) stop(true);
+    }, { signal });
   });
   failed.catch(() => undefined);
-  worker.postMessage(init);
+  helpers.serving = true;
+  w.postMessage(init);
   return {
     failed,
     terminate() {
-      terminated = true;
-      worker.terminate();
+      if (released) return;
+      released = true;
+      kept = { worker: w, stopped };
     },
   };
 }

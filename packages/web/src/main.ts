@@ -956,6 +956,8 @@ const hooks = {
   hashes: () => api.hashes(),
   /** How runs are computed: threads (1 or 2), whether the page is cross-origin isolated, and what the page says. */
   threading: () => api.threading(),
+  /** The two-thread runs' helper worker: how many were started (one, kept from run to run), and whether one serves a run now. */
+  helper: () => api.helper(),
   arrays: () => api.arrays(),
   summary: () => api.summary(),
   frames: () => frames.length,

@@ -2,12 +2,12 @@
  * The page's module worker: all simulation, SAM and rendering happen here; the main thread only draws what this
  * sends. Exposed with comlink synchronously at start-up (a top-level await before `expose` would drop the first
  * message); the WebAssembly core is instantiated lazily by the first run. On a cross-origin isolated page runs use two
- * threads: this worker and a helper worker it starts per run (helper.ts).
+ * threads: this worker and a helper worker it starts with the first run and keeps for the next (helper.ts).
  */
 import * as Comlink from 'comlink';
 import { InputError, type NirImportOptions, type Summary } from '@spikelens/sam';
 import { mnistStyle } from './digit.js';
-import { spawnHelper, threading, type Threading } from './helper.js';
+import { helperState, spawnHelper, threading, type Threading } from './helper.js';
 import {
   Engine,
   MAX_IMAGE_PIXELS,
@@ -99,6 +99,10 @@ const api = {
   /** How runs are computed here (the page shows its text). */
   threading(): Threading {
     return threads;
+  },
+  /** Helper workers started so far (one for the page's life, unless one failed), and whether one serves a run now. */
+  helper(): { started: number; serving: boolean } {
+    return helperState();
   },
   /** A .safetensors model, or a .nir graph read with `nir` (preset, dt, reset, time steps). */
   loadModelBytes(bytes: ArrayBuffer, file: string, nir: NirImportOptions = {}): Promise<ModelInfo> {
