@@ -18,9 +18,10 @@ const OPT = ["-O3", "--shrinkLevel", "1", "--converge"];
 /**
  * Compiles assembly/ to `out` with the extra asc flags and checks that the module imports exactly `imports`
  * ("module.name:kind", comma-joined); returns its bytes. --use abort= drops AssemblyScript's env.abort import.
+ * `entry` is the module's source (assembly/index.ts: the core's exports).
  */
-async function compile(out, flags, imports) {
-  const { error } = await asc.main(["assembly/index.ts", "--outFile", out, ...flags, "--runtime", "stub", ...OPT, "--noAssert", "--use", "abort="]);
+async function compile(out, flags, imports, entry = "assembly/index.ts") {
+  const { error } = await asc.main([entry, "--outFile", out, ...flags, "--runtime", "stub", ...OPT, "--noAssert", "--use", "abort="]);
   if (error) {
     console.error(`core-wasm: asc failed on ${out}: ${error.message}`);
     process.exit(1);
@@ -47,6 +48,11 @@ const tbytes = await compile(
   ["--enable", "simd,threads", "--importMemory", "--sharedMemory", "--maximumMemory", "65536"],
   "env.plan_wait:function, env.memory:memory",
 );
+
+// The harness (assembly/harness.ts, issue 16): the same kernels and plan loader behind one export, run(): i64, and no
+// imports, so an engine with no host at all (wabt's wasm-interp) runs a plan; scripts/harness.mjs adds the plan and
+// the input to it as a data segment. Flags as core.wasm's, so it runs the core's code.
+const hbytes = await compile("build/harness.wasm", ["--enable", "simd"], "", "assembly/harness.ts");
 
 // The WASI command (assembly/wasi.ts): the same kernels and plan runner behind a main that reads a plan file and a
 // .npy and writes .npy files, on AssemblyScript's WASI support (@assemblyscript/wasi-shim: process, stderr, abort).
@@ -83,4 +89,4 @@ writeFileSync(
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 execFileSync(process.execPath, [tsc, "-p", "tsconfig.json"], { stdio: "inherit" });
 
-console.log(`core-wasm: build/core.wasm ${bytes.length} bytes, build/spikelens.wasi.wasm ${readFileSync("build/spikelens.wasi.wasm").length} bytes`);
+console.log(`core-wasm: build/core.wasm ${bytes.length} bytes, build/spikelens.wasi.wasm ${readFileSync("build/spikelens.wasi.wasm").length} bytes, build/harness.wasm ${hbytes.length} bytes`);
