@@ -173,11 +173,19 @@ export function buildHarness(plan, input, seed = 0, harness = readFileSync(HARNE
   return addDataSegment(new Uint8Array(harness.buffer, harness.byteOffset, harness.byteLength), payload, DATA);
 }
 
+/**
+ * run()'s i64 as the hash (unsigned 64 bits) or, for -255 .. -1, minus an error code. wasm-interp prints the i64 as
+ * unsigned and V8 gives it signed; both read the same here. (A true hash in the top 255 values: odds 2^-56.)
+ */
+function result(r) {
+  const s = BigInt.asIntN(64, r);
+  return s < 0n && s > -256n ? s : BigInt.asUintN(64, r);
+}
+
 /** run() of a harness module in this engine (V8 under Node): the hash as an unsigned 64-bit bigint, or minus a code. */
 export function runInNode(module) {
   const m = module instanceof WebAssembly.Module ? module : new WebAssembly.Module(module);
-  const r = new WebAssembly.Instance(m, {}).exports.run();
-  return r < 0n && r > -256n ? r : BigInt.asUintN(64, r);
+  return result(new WebAssembly.Instance(m, {}).exports.run());
 }
 
 /**
@@ -192,8 +200,7 @@ export function runInInterp(file, interp = "wasm-interp") {
       if (err) return reject(new Error(`${interp} ${file}: ${err.message}\n${stderr}`));
       const m = /^run\(\) => i64:(-?\d+)\s*$/m.exec(stdout);
       if (!m) return reject(new Error(`${interp} ${file}: no "run() => i64:N" in its output: ${stdout}${stderr}`));
-      const r = BigInt(m[1]);
-      resolve({ hash: r < 0n && r > -256n ? r : BigInt.asUintN(64, r), ms });
+      resolve({ hash: result(BigInt(m[1])), ms });
     });
   });
 }
