@@ -70,13 +70,13 @@ function num(w: usize, lo: f64, hi: f64, code: i32): f64 {
   return v;
 }
 
-// The pointer word at w: `bytes` from it inside the arena, past the header and clear of the program; relocated.
-// 0 is allowed when `opt` (an absent buffer).
+// The pointer word at w: `bytes` from it inside the arena, past the header and clear of the program, 4-aligned (a
+// host reads the windows as f32); relocated. 0 is allowed when `opt` (an absent buffer).
 function ptr(w: usize, bytes: f64, opt: bool): void {
   const p = <f64>(<u32>load<i32>(w));
   if (p == 0 && opt) return;
   const o = p - old;
-  if (!(o >= hdrBytes && bytes >= 0 && o + bytes <= arenaBytes && (o + bytes <= progLo || o >= progHi))) {
+  if (!(o >= hdrBytes && bytes >= 0 && o + bytes <= arenaBytes && (o + bytes <= progLo || o >= progHi)) || <u32>o & 3) {
     fail(SL_RANGE, w);
     return;
   }
@@ -107,14 +107,15 @@ const CLASS_HI: StaticArray<f64> = [16777216, 65536, 4096, 4096, 1, 2, 16777216,
 }
 
 // Checks the words at r (a record, or the header or an output entry at their address - 8) by table `op` and
-// relocates their pointers; the first error stays in `err`.
+// relocates their pointers; the first error stays in `err` (a dimension out of its class: SL_RECORD in a record,
+// SL_HEADER in the header or an output entry).
 function check(r: usize, op: i32): void {
   // the dimensions first: extents are products of them
   let p = changetype<usize>(CHECKS) + <usize>CHECK_AT[op];
   for (let b = load<u8>(p); b != 254; b = load<u8>(p)) {
     if (b & 0x80) {
       const c = load<u8>(p, 1);
-      num(arg(r, b & 63), CLASS_LO[c], CLASS_HI[c], SL_RECORD);
+      num(arg(r, b & 63), CLASS_LO[c], CLASS_HI[c], op >= 14 ? SL_HEADER : SL_RECORD);
       p += 2;
     } else while (load<u8>(p++) != 255);
   }
