@@ -195,7 +195,7 @@ export function runInNode(module) {
 export function runInInterp(file, interp = "wasm-interp") {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    execFile(interp, ["--run-all-exports", file], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile(interp, ["--run-all-exports", file], { maxBuffer: 1 << 20, timeout: 300_000 }, (err, stdout, stderr) => {
       const ms = performance.now() - t0;
       if (err) return reject(new Error(`${interp} ${file}: ${err.message}\n${stderr}`));
       const m = /^run\(\) => i64:(-?\d+)\s*$/m.exec(stdout);
