@@ -70,14 +70,24 @@ function num(w: usize, lo: f64, hi: f64, code: i32): f64 {
   return v;
 }
 
+// The spike lists of an event conv or linear record being checked (arena offsets [lo, hi) of idx and cnt, whose
+// words are at listsAt and listsAt + 4; listsAt 0: none): no other buffer of the record may overlap them, since its
+// kernels read back the channel indices and counts they wrote there, and an aliased write would make them wild.
+let idxLo: f64 = 0, idxHi: f64 = 0, cntLo: f64 = 0, cntHi: f64 = 0;
+let listsAt: usize = 0;
+
 // The pointer word at w: `bytes` from it inside the arena, past the header and clear of the program, 4-aligned (a
-// host reads the windows as f32); relocated. 0 is allowed when `opt` (an absent buffer).
+// host reads the windows as f32), clear of the record's spike lists; relocated. 0 is allowed when `opt` (absent).
 function ptr(w: usize, bytes: f64, opt: bool): void {
   const p = <f64>(<u32>load<i32>(w));
   if (p == 0 && opt) return;
   const o = p - old;
   if (!(o >= hdrBytes && bytes >= 0 && o + bytes <= arenaBytes && (o + bytes <= progLo || o >= progHi)) || <u32>o & 3) {
     fail(SL_RANGE, w);
+    return;
+  }
+  if (listsAt && w != listsAt && w != listsAt + 4 && ((o < idxHi && o + bytes > idxLo) || (o < cntHi && o + bytes > cntLo))) {
+    fail(SL_RECORD, w);
     return;
   }
   store<i32>(w, <i32>(<u32>o + <u32>base));
@@ -129,6 +139,15 @@ function check(r: usize, op: i32): void {
     packed = groups * Math.ceil(coutG / 16) * 16 * kk * cinG * 4;
     if (cinG != Math.floor(cinG) || coutG != Math.floor(coutG) || (event != 0 && (groups != 1 || !load<i32>(arg(r, 1)) || !load<i32>(arg(r, 2)))) || kk * C > 268435456) fail(SL_RECORD, r);
     if (conv && (val(r, 28) > val(r, 11) || (load<i32>(arg(r, 30)) != 0 && val(r, 31) != packed))) fail(SL_RECORD, r);
+    if (event != 0) {
+      const n = frames * val(r, 6) * (conv ? val(r, 8) * val(r, 9) : 1);
+      idxLo = <f64>(<u32>load<i32>(arg(r, 1))) - old;
+      idxHi = idxLo + n * C * 4;
+      cntLo = <f64>(<u32>load<i32>(arg(r, 2))) - old;
+      cntHi = cntLo + n * 4;
+      if (idxLo < cntHi && cntLo < idxHi) fail(SL_RECORD, r);
+      listsAt = arg(r, 1);
+    }
   } else if (op >= 8 && op <= 10) {
     const at = op == 10 ? 4 : op == 9 ? 9 : 7;
     const C = val(r, at + 1), HW = val(r, at + 2);
@@ -149,6 +168,7 @@ function check(r: usize, op: i32): void {
     p++;
     ptr(arg(r, b & 63), bytes, (b & 0x40) != 0);
   }
+  listsAt = 0;
 }
 
 // The arena bytes the plan at `file` (`len` bytes) needs, from its header alone; or minus an error code.
