@@ -197,6 +197,11 @@ describe('the core\'s plan loader on crafted plans', () => {
       ['a record of an unknown op', withProgWord(b, 0, 99), CODES.record],
       ['a record of the wrong length', withProgWord(b, 1, 7), CODES.record],
       ['a record op -1', withProgWord(b, 0, -1), CODES.record],
+      // conv1 (after the direct record's 6 words) with 64 input channels: its input's extent, still inside the arena,
+      // ran over its spike lists, and the lists it read back made a wild address (found by the fuzzer, seed 7)
+      ['a conv whose input overlaps its spike lists', withProgWord(b, 6 + 2 + 7, 64), CODES.record],
+      ['a conv whose counts overlap its lists', withProgWord(b, 6 + 2 + 2, progArg(b, 6, 1) + 64), CODES.record],
+      ['a conv whose output overlaps its counts', withProgWord(b, 6 + 2 + 5, progArg(b, 6, 2)), CODES.record],
     ];
     for (const [what, bytes, code] of cases) {
       const r = L.load(bytes);
@@ -205,7 +210,14 @@ describe('the core\'s plan loader on crafted plans', () => {
     }
   });
 
-  /** The plan with word k of its first record (at the program's start) set to v, in the segment that holds it. */
+  /** Argument i of the record at word k of the program. */
+  function progArg(b: Uint8Array, k: number, i: number): number {
+    const o = (word(b, W.program) >>> 0) - (word(b, W.base) >>> 0) + 4 * (k + 2 + i);
+    const s = segments(b).find((x) => x.offset <= o && o < x.offset + x.length)!;
+    return new DataView(b.buffer, b.byteOffset).getInt32(s.at + 8 + (o - s.offset), true);
+  }
+
+  /** The plan with word k of its program (from its first record) set to v, in the segment that holds it. */
   function withProgWord(b: Uint8Array, k: number, v: number): Uint8Array {
     const o = (word(b, W.program) >>> 0) - (word(b, W.base) >>> 0) + 4 * k;
     const s = segments(b).find((x) => x.offset <= o && o < x.offset + x.length)!;
