@@ -47,7 +47,9 @@ function layout(bytes) {
     if (op === 0 || n < 2 || n > 64) break;
     r += 4 * n;
   }
-  return { hdr, arena: w(3), base, fileBytes: bytes.length, segWords, progWords };
+  // the values of those words: other records' pointers and dimensions, to alias a buffer with another
+  const progValues = progWords.map((at) => v.getInt32(at, true));
+  return { hdr, arena: w(3), base, fileBytes: bytes.length, segWords, progWords, progValues };
 }
 
 const infos = plans.map((p) => ({ ...p, bytes: new Uint8Array(p.bytes), lay: layout(new Uint8Array(p.bytes)) }));
@@ -76,7 +78,7 @@ function mutate(rand, info) {
       const old = dv.getInt32(at, true);
       const values = [0, -1, 1, 0x7fffffff, -0x80000000, info.lay.arena, info.lay.arena + 1, info.lay.fileBytes, info.lay.base,
         info.lay.base + info.lay.arena, info.lay.base + info.lay.arena - 4, old + 1, old - 1, old + 4, old - 4, old * 2, 16, 64, 4096, 65536,
-        0x01000000, 0x01000001, (rand() * 2 ** 32) | 0];
+        0x01000000, 0x01000001, (rand() * 2 ** 32) | 0, ...Array.from({ length: 6 }, () => info.lay.progValues[pick(info.lay.progValues.length)] ?? 0)];
       const val = values[pick(values.length)];
       dv.setInt32(at, val, true);
       what.push(`word at ${at}: ${old} -> ${val | 0}`);
