@@ -11,7 +11,9 @@ export type ChartSpec = Record<string, unknown>;
 
 /** The SVG of a Vega-Lite spec. */
 export async function chartSvg(spec: ChartSpec): Promise<string> {
-  const compiled = vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec } as vl.TopLevelSpec).spec;
+  // Legends show their labels whole (Vega-Lite cuts them at 160 px: "Grad-CAM (ANN, mni…").
+  const config = { ...(spec.config as Record<string, unknown> | undefined), legend: { labelLimit: 0, ...((spec.config as { legend?: object } | undefined)?.legend) } };
+  const compiled = vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec, config } as vl.TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -50,6 +50,10 @@ describe('spikelens report', () => {
     expect(existsSync(section)).toBe(true);
     // the section computed again gives the same numbers (the committed docs/report relies on it)
     expect(numbers(readFileSync(section, 'utf8'))).toEqual(before);
+    // its time counts the sections computed by the first run, not only this run's
+    const made = (file: string) => JSON.parse(readFileSync(file, 'utf8')).made.seconds as number;
+    const sections = ['faithfulness-mnist-lif-bptt', 'adversarial'].map((n) => Number(readFileSync(join(out, '.sections', `${n}.seconds`), 'utf8')));
+    expect(made(join(out, 'report.json'))).toBeGreaterThan(sections[0] + sections[1]);
     expect(statSync(join(out, '.sections', 'adversarial.json')).mtimeMs).toBe(kept);
     const other = await cli(['report', '--out', out, ...tiny, '--seed', '1']);
     expect(other.code).toBe(2);

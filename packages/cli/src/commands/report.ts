@@ -81,15 +81,25 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
   const bar = new Progress(io.stderr, 'report', Object.values(work).reduce((a, b) => a + b, 0), !values.quiet);
   let done = 0;
   const tick = (n: number): void => bar.update((done += n));
+  /** Seconds the sections took when they were computed (a resumed report counts the earlier runs' time too). */
+  let sectionSeconds = 0;
+  let computedNow = 0;
   /** A section's result: from the file it was cached in, or made now and cached (`size` is its share of the bar). */
   const section = async <T>(name: string, size: number, make: () => Promise<T>): Promise<T> => {
     const file = join(state, `${name}.json`);
+    const timeFile = join(state, `${name}.seconds`);
     if (existsSync(file)) {
       tick(size);
+      const took = existsSync(timeFile) ? Number(readFileSync(timeFile, 'utf8')) : 0;
+      sectionSeconds += Number.isFinite(took) && took > 0 ? took : 0;
       return parseJson(readFileSync(file, 'utf8'), file, 'a finished section') as T;
     }
+    const t0 = performance.now();
     const value = await make();
-    await writeFilesAtomic([{ path: file, data: JSON.stringify(value) }]);
+    const took = (performance.now() - t0) / 1000;
+    sectionSeconds += took;
+    computedNow += took;
+    await writeFilesAtomic([{ path: timeFile, data: String(took) }, { path: file, data: JSON.stringify(value) }]);
     return value;
   };
 
@@ -116,7 +126,7 @@ export async function reportCommand(argv: readonly string[], io: Io): Promise<nu
       command: `spikelens report ${argv.filter((a) => !['-q', '--quiet', '--force'].includes(a)).join(' ')}`.trim(),
       versions: { spikelens: own.version, node: process.versions.node, 'vega-lite': vl.version },
       machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores`,
-      seconds: (performance.now() - started) / 1000,
+      seconds: sectionSeconds + (performance.now() - started) / 1000 - computedNow,
       date: new Date().toISOString().slice(0, 10),
     },
   };
