@@ -52,9 +52,12 @@ export class Arena implements Allocator {
   /** The highest end of any allocation, and the end of the memory reserved so far. */
   private high: number;
   private reserved: number;
+  /** The most bytes of arena this one may take (LIMITS.arenaBytes unless given less). */
+  readonly limit: number;
 
-  constructor(core: Core) {
+  constructor(core: Core, limit: number = LIMITS.arenaBytes) {
     this.core = core;
+    this.limit = Math.min(limit, LIMITS.arenaBytes);
     this.top = core.heapBase;
     this.high = core.heapBase;
     this.reserved = core.heapBase;
@@ -71,8 +74,8 @@ export class Arena implements Allocator {
     // Arithmetic, not `& ~(align - 1)`: bit operations are 32-bit signed, and addresses pass 2 GiB.
     const ptr = Math.ceil(this.top / align) * align;
     const end = ptr + bytes;
-    if (end - this.core.heapBase > LIMITS.arenaBytes)
-      throw new ArenaFullError(`needs more than the ${formatBytes(LIMITS.arenaBytes)} of memory a network may take (at least ${formatBytes(end - this.core.heapBase)})`);
+    if (end - this.core.heapBase > this.limit)
+      throw new ArenaFullError(`needs more than the ${formatBytes(this.limit)} of memory ${this.limit < LIMITS.arenaBytes ? 'it' : 'a network'} may take (at least ${formatBytes(end - this.core.heapBase)})`);
     this.top = end;
     if (end > this.reserved) {
       this.core.reserve(end - this.core.heapBase);
@@ -87,7 +90,7 @@ export class Arena implements Allocator {
    * growth of an unshared memory may copy it). Never past LIMITS.arenaBytes; a no-op when it already holds them.
    */
   reserveAhead(bytes: number): void {
-    const want = Math.min(bytes, LIMITS.arenaBytes);
+    const want = Math.min(bytes, this.limit);
     if (this.core.heapBase + want <= this.reserved) return;
     this.core.reserve(want);
     this.reserved = this.core.heapBase + want;

@@ -49,6 +49,11 @@ export const LIMITS = {
   renderPixels: 2 ** 27,
   /** Steps a gradient method or an attack differentiates through: it keeps every step's activity in memory. */
   gradientSteps: 1024,
+  /**
+   * Bytes of arena one gradient network (an explanation or an attack: it keeps every step's activity) may take;
+   * a larger batch is computed in slices of samples that fit, and a single sample that does not fit is refused.
+   */
+  gradientBytes: 2 ** 29,
   /** Dense multiply-accumulates and neuron updates of one sample's whole run (time steps x per step). */
   runWork: 2 ** 36,
   /** Bytes one command writes, unless the command's `--max-output` says otherwise. */

@@ -7,7 +7,8 @@ import { DiffNetwork, type Surrogate } from '../diff/network.js';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model.js';
 import { memoryInput, simulate } from '../run.js';
-import { gradientSteps } from '../explain/gradients.js';
+import { gradientBatch, gradientSteps } from '../explain/gradients.js';
+import { LIMITS } from '../limits.js';
 import { detLog } from '../train/loss.js';
 import { softmaxRow } from '../softmax.js';
 import { uniformStream } from '../explain/noise.js';
@@ -92,6 +93,28 @@ export async function attack(model: Model, pixels: Float32Array, B: number, o: A
   const n = pixels.length / B;
   const seed = o.seed ?? 0;
   const keyOffset = o.keyOffset ?? 0;
+  const per = await gradientBatch(model, T, { inputGrad: true });
+  if (B > per) {
+    // In slices that fit one gradient network: every sample keeps its keys and label, so the bits are the same.
+    const parts: AttackResult[] = [];
+    for (let b0 = 0; b0 < B; b0 += per) {
+      const count = Math.min(per, B - b0);
+      const labels = o.labels ? Array.from({ length: count }, (_, i) => o.labels![b0 + i]) : undefined;
+      parts.push(await attack(model, pixels.subarray(b0 * n, (b0 + count) * n), count, { ...o, labels, keyOffset: keyOffset + b0 }));
+    }
+    const cat = (xs: Float32Array[]): Float32Array => {
+      const out = new Float32Array(xs.reduce((s, x) => s + x.length, 0));
+      let at = 0;
+      for (const x of xs) (out.set(x, at), (at += x.length));
+      return out;
+    };
+    const side = (k: 'clean' | 'attacked') => ({
+      scores: cat(parts.map((p) => p[k].scores)),
+      predictions: parts.flatMap((p) => p[k].predictions),
+      probabilities: parts.flatMap((p) => p[k].probabilities),
+    });
+    return { adversarial: cat(parts.map((p) => p.adversarial)), labels: parts.flatMap((p) => p.labels), clean: side('clean'), attacked: side('attacked'), linf: parts.flatMap((p) => p.linf) };
+  }
   const keys = Array.from({ length: B }, (_, b) => keyOffset + b);
   const evaluate = async (x: Float32Array) => {
     const r = await simulate({ model, source: memoryInput({ kind: 'pixels', data: x }, B), seed, keyOffset, timesteps: T });
@@ -103,7 +126,7 @@ export async function attack(model: Model, pixels: Float32Array, B: number, o: A
   if (labels.length !== B) throw new UsageError(`${labels.length} labels for ${B} images`);
   for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= K) throw new UsageError(`label ${y} is not a class from 0 to ${K - 1}`);
 
-  const net = await DiffNetwork.create(model, { batch: B, timesteps: T, surrogate: o.surrogate ?? 'atan', inputGrad: true, paramGrads: false });
+  const net = await DiffNetwork.create(model, { batch: B, timesteps: T, surrogate: o.surrogate ?? 'atan', inputGrad: true, paramGrads: false, maxBytes: LIMITS.gradientBytes });
   const dScores = new Float32Array(B * K);
   const gradient = (x: Float32Array): Float32Array => {
     const scores = net.forward(x, keys, seed);

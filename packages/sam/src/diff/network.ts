@@ -1,6 +1,6 @@
 import { createCore, type Core, type CoreSource } from '@spikelens/core-wasm';
-import { Arena } from '../arena.js';
-import { UsageError } from '../errors.js';
+import { Arena, ArenaFullError } from '../arena.js';
+import { InputError, UsageError } from '../errors.js';
 import type { Layer, Model } from '../model.js';
 import { sizeOf } from '../model.js';
 import { preprocess } from '../preprocess.js';
@@ -33,6 +33,8 @@ export interface DiffNetworkOptions {
   /** The input is given as a spike train (`forwardTrain`) rather than as pixels. */
   readonly spikeInput?: boolean;
   readonly core?: CoreSource;
+  /** The most bytes of arena it may take (default LIMITS.arenaBytes); past it, creation is refused naming the model. */
+  readonly maxBytes?: number;
 }
 
 /** One trainable tensor: its values and its gradient, both views into the core's memory (made afresh on each read). */
@@ -83,7 +85,14 @@ export class DiffNetwork {
   private lastInput: 'pixels' | 'train' | null = null;
 
   static async create(model: Model, options: DiffNetworkOptions): Promise<DiffNetwork> {
-    return new DiffNetwork(model, await createCore(options.core), options);
+    const core = await createCore(options.core);
+    try {
+      return new DiffNetwork(model, core, options);
+    } catch (err) {
+      if (err instanceof ArenaFullError)
+        throw new InputError(model.file, `at a batch of ${options.batch} over ${options.timesteps} steps, the gradient network ${err.message}`);
+      throw err;
+    }
   }
 
   private constructor(model: Model, core: Core, o: DiffNetworkOptions) {
@@ -93,7 +102,7 @@ export class DiffNetwork {
     this.batch = o.batch;
     this.timesteps = o.timesteps;
     this.core = core;
-    this.arena = new Arena(core);
+    this.arena = new Arena(core, o.maxBytes);
     this.surrogate = SURROGATE_ID[o.surrogate ?? 'atan'];
     this.keepReset = o.keepReset ? 1 : 0;
     this.trainBeta = o.trainBeta ?? false;

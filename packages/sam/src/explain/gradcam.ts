@@ -1,5 +1,7 @@
-import { classGradients, layerOf } from './gradients.js';
-import type { Explainer } from './types.js';
+import type { Layer, Model } from '../model.js';
+import type { NetworkInput } from '../network.js';
+import { classGradients, inGradientSlices, layerOf } from './gradients.js';
+import type { Explainer, ExplainOptions, Explanation } from './types.js';
 
 /**
  * SNN-crafted Grad-CAM (the SAM paper's Eq. 1-2; docs/explain.md): for a spiking layer with spikes A[t,k,i,j],
@@ -16,28 +18,33 @@ export const gradcam: Explainer = {
   },
   async explain(model, input, B, o) {
     const layer = layerOf(model, o.layer, 'gradcam', ['lif', 'if', 'cubalif', 'relu'], 'a conv-shaped spiking (lif, if, cubalif) or relu layer');
-    const [C, H, W] = layer.outShape;
-    const HW = H * W;
-    const g = await classGradients(model, input, B, o, { gradLayers: [layer.name] });
-    const { net, T } = g;
-    const perStep = o.alpha === 'per-step';
-    const alpha = new Float32Array(B * C);
-    const maps = new Float32Array(T * B * HW);
-    const sum = (t: number): void => sumInto(net.layerGradient(layer.name, t), alpha, B, C, HW);
-    const weighStep = (t: number): void => weigh(net.layerOutput(layer.name, t), alpha, maps, t, B, C, HW);
-    if (perStep) {
-      for (let t = 0; t < T; t++) {
-        alpha.fill(0);
-        sum(t);
-        weighStep(t);
-      }
-    } else {
-      for (let t = 0; t < T; t++) sum(t);
-      for (let t = 0; t < T; t++) weighStep(t);
-    }
-    return { method: 'gradcam', layer: layer.name, T, B, H, W, maps, targets: g.targets, scores: g.scores, predictions: g.predictions };
+    return inGradientSlices(model, input, B, o, { gradLayers: [layer.name] }, (x, b, so) => gradcamOf(model, layer, x, b, so));
   },
 };
+
+/** Grad-CAM of B samples that fit one gradient network. */
+async function gradcamOf(model: Model, layer: Layer, input: NetworkInput, B: number, o: ExplainOptions): Promise<Explanation> {
+  const [C, H, W] = layer.outShape;
+  const HW = H * W;
+  const g = await classGradients(model, input, B, o, { gradLayers: [layer.name] });
+  const { net, T } = g;
+  const perStep = o.alpha === 'per-step';
+  const alpha = new Float32Array(B * C);
+  const maps = new Float32Array(T * B * HW);
+  const sum = (t: number): void => sumInto(net.layerGradient(layer.name, t), alpha, B, C, HW);
+  const weighStep = (t: number): void => weigh(net.layerOutput(layer.name, t), alpha, maps, t, B, C, HW);
+  if (perStep) {
+    for (let t = 0; t < T; t++) {
+      alpha.fill(0);
+      sum(t);
+      weighStep(t);
+    }
+  } else {
+    for (let t = 0; t < T; t++) sum(t);
+    for (let t = 0; t < T; t++) weighStep(t);
+  }
+  return { method: 'gradcam', layer: layer.name, T, B, H, W, maps, targets: g.targets, scores: g.scores, predictions: g.predictions };
+}
 
 /** alpha[b, k] += the sum over pixels of grad[b, k] (float32, in index order). Module-level, not a closure: V8 kept
  * re-optimising the closure on every call (5-16 ms a map where this takes 0.5 ms). */

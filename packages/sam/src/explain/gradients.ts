@@ -1,11 +1,11 @@
-import { DiffNetwork, type Surrogate } from '../diff/network.js';
+import { DiffNetwork, type DiffNetworkOptions, type Surrogate } from '../diff/network.js';
 import { UsageError } from '../errors.js';
 import type { Model } from '../model.js';
 import { argmaxRows, type NetworkInput } from '../network.js';
 import { checkRequest, resolveTimesteps } from '../run.js';
 import { LIMITS } from '../limits.js';
 import { resolveTargets } from './target.js';
-import type { ExplainOptions } from './types.js';
+import type { ExplainOptions, Explanation } from './types.js';
 
 /** A forward and backward pass of a batch for the gradient of each sample's target score (docs/explain.md). */
 export interface ClassGradients {
@@ -44,6 +44,7 @@ export async function classGradients(
   const net = await DiffNetwork.create(model, {
     batch: B,
     timesteps: T,
+    maxBytes: LIMITS.gradientBytes,
     surrogate: o.surrogate ?? 'atan',
     keepReset: o.keepReset,
     paramGrads: false,
@@ -60,6 +61,90 @@ export async function classGradients(
   for (let b = 0; b < B; b++) d[b * K + targets[b]] = 1;
   net.backward(d);
   return { net, T, scores, predictions, targets };
+}
+
+type Kept = Pick<DiffNetworkOptions, 'gradLayers' | 'inputGrad' | 'spikeInput'>;
+const fits = new WeakMap<Model, Map<string, number>>();
+
+/**
+ * How many samples one gradient network of `model` over T steps holds within LIMITS.gradientBytes, measured by
+ * laying it out at batch 1 and 2 (cached per model and options). One sample that does not fit is an InputError
+ * naming the model, raised before its memory is taken.
+ */
+export async function gradientBatch(model: Model, T: number, kept: Kept): Promise<number> {
+  const key = JSON.stringify([T, kept, LIMITS.gradientBytes]);
+  const known = fits.get(model)?.get(key);
+  if (known !== undefined) return known;
+  const size = async (batch: number): Promise<number> =>
+    (await DiffNetwork.create(model, { batch, timesteps: T, paramGrads: false, maxBytes: LIMITS.gradientBytes, ...kept })).arena.size;
+  const one = await size(1);
+  let n = 1;
+  if (2 * one <= LIMITS.gradientBytes) {
+    const perSample = Math.max(1, (await size(2)) - one);
+    // one sample less than the arithmetic allows: alignment may add a little at a larger batch
+    n = Math.max(1, Math.floor((LIMITS.gradientBytes - (one - perSample)) / perSample) - 1);
+  }
+  if (!fits.has(model)) fits.set(model, new Map());
+  fits.get(model)!.set(key, n);
+  return n;
+}
+
+/** Samples b0 .. b0 + count - 1 of a batch of B: their input, keys and labels (each keeps its own random streams). */
+export function sliceSamples(input: NetworkInput, B: number, o: ExplainOptions, b0: number, count: number): { input: NetworkInput; options: ExplainOptions } {
+  const keys = Array.from({ length: count }, (_, i) => (o.keys ? o.keys[b0 + i] : (o.keyOffset ?? 0) + b0 + i));
+  const labels = o.labels ? Array.from({ length: count }, (_, i) => o.labels![b0 + i]) : undefined;
+  let x: NetworkInput;
+  if (input.kind === 'pixels') {
+    const n = input.data.length / B;
+    x = { kind: 'pixels', data: input.data.subarray(b0 * n, (b0 + count) * n) };
+  } else {
+    const n = input.data.length / (input.timesteps * B);
+    const data = new (input.data.constructor as { new (len: number): typeof input.data })(input.timesteps * count * n);
+    for (let t = 0; t < input.timesteps; t++) data.set(input.data.subarray((t * B + b0) * n, (t * B + b0 + count) * n), t * count * n);
+    x = { kind: 'train', data, timesteps: input.timesteps };
+  }
+  return { input: x, options: { ...o, keys, labels, keyOffset: undefined } };
+}
+
+/** The explanations of consecutive slices of a batch as one: maps `[T, B, H, W]`, targets, scores, predictions. */
+export function joinExplanations(parts: readonly Explanation[]): Explanation {
+  const first = parts[0];
+  const B = parts.reduce((s, p) => s + p.B, 0);
+  const HW = first.H * first.W;
+  const maps = new Float32Array(first.T * B * HW);
+  const K = first.scores.length / first.B;
+  const scores = new Float32Array(B * K);
+  let b0 = 0;
+  for (const p of parts) {
+    for (let t = 0; t < first.T; t++) maps.set(p.maps.subarray(t * p.B * HW, (t + 1) * p.B * HW), (t * B + b0) * HW);
+    scores.set(p.scores, b0 * K);
+    b0 += p.B;
+  }
+  return { ...first, B, maps, scores, targets: parts.flatMap((p) => p.targets), predictions: parts.flatMap((p) => p.predictions) };
+}
+
+/**
+ * `explainSlice` over the batch in slices that fit one gradient network (LIMITS.gradientBytes): the same maps as
+ * one batch, since every sample keeps its own keys and label.
+ */
+export async function inGradientSlices(
+  model: Model,
+  input: NetworkInput,
+  B: number,
+  o: ExplainOptions,
+  kept: Kept,
+  explainSlice: (input: NetworkInput, B: number, o: ExplainOptions) => Promise<Explanation>,
+): Promise<Explanation> {
+  const T = gradientSteps(model, input, o.timesteps);
+  const per = await gradientBatch(model, T, { ...kept, spikeInput: input.kind === 'train' });
+  if (B <= per) return explainSlice(input, B, o);
+  const parts: Explanation[] = [];
+  for (let b0 = 0; b0 < B; b0 += per) {
+    const count = Math.min(per, B - b0);
+    const s = sliceSamples(input, B, o, b0, count);
+    parts.push(await explainSlice(s.input, count, s.options));
+  }
+  return joinExplanations(parts);
 }
 
 /** The layer a layer-wise method explains: named, in the model, and of one of `ops`. */
