@@ -34,6 +34,15 @@ describe("the module", () => {
   it("embeds the bytes of build/core.wasm", () => {
     expect(wasmByteLength).toBe(wasmBytes.length);
   });
+
+  it("has the sizes docs/embedding.md gives for every built module, and core.wasm stays within 64 KiB", () => {
+    const doc = readFileSync(new URL("../../../docs/embedding.md", import.meta.url), "utf8");
+    const rows = [...doc.matchAll(/^\| `packages\/core-wasm\/build\/([a-z.-]+\.wasm)`[^|]*\| ([\d,]+) \|$/gm)];
+    expect(rows.map((r) => r[1]).sort()).toEqual(["core-threads.wasm", "core.wasm", "harness.wasm", "spikelens.wasi.wasm"]);
+    for (const [, file, bytes] of rows)
+      expect(Number(bytes.replace(/,/g, "")), `${file}: rebuild and update docs/embedding.md "Binary sizes"`).toBe(readFileSync(new URL(`../build/${file}`, import.meta.url)).length);
+    expect(wasmBytes.length).toBeLessThanOrEqual(65536);
+  });
 });
 
 describe("loadCore", () => {
