@@ -93,7 +93,7 @@ export async function attack(model: Model, pixels: Float32Array, B: number, o: A
   const n = pixels.length / B;
   const seed = o.seed ?? 0;
   const keyOffset = o.keyOffset ?? 0;
-  const per = await gradientBatch(model, T, { inputGrad: true });
+  const per = B === 1 ? 1 : await gradientBatch(model, T, { inputGrad: true });
   if (B > per) {
     // In slices that fit one gradient network: every sample keeps its keys and label, so the bits are the same.
     const parts: AttackResult[] = [];

@@ -135,6 +135,8 @@ export async function inGradientSlices(
   kept: Kept,
   explainSlice: (input: NetworkInput, B: number, o: ExplainOptions) => Promise<Explanation>,
 ): Promise<Explanation> {
+  // one sample needs no measuring: its network is laid out within the limit or refused (InputError) as it is made
+  if (B === 1) return explainSlice(input, B, o);
   const T = gradientSteps(model, input, o.timesteps);
   const per = await gradientBatch(model, T, { ...kept, spikeInput: input.kind === 'train' });
   if (B <= per) return explainSlice(input, B, o);
