@@ -83,7 +83,7 @@ for (let y = 0; y < h; y++) {
 
 // (e) the harness: the same plan and input as data in a module with no imports; its run() hashes the scores and the
 // outputs. The files the WASI command wrote, hashed here in JS, must give the same number.
-const files = ["output.npy", ...header.outputs.map((o) => `${o.name}.${o.kind === "sam" ? "sam" : "spikes"}.npy`)];
+const files = ["output.npy", ...header.outputs.map((o) => o.file)];
 const fileHash = hashOutputs(files.map((f) => npy(f).data));
 const wasm = buildHarness(plan, pixels, 0);
 writeFileSync(join(out, "harness.wasm"), wasm);

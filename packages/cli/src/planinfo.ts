@@ -7,8 +7,7 @@ export async function planInfo(file: string, json: boolean, io: Io): Promise<num
   const plan = await LoadedPlan.load(await readBytes(file), file);
   const h = plan.header;
   const outputs = h.outputs.map((o) => ({
-    name: o.name, kind: o.kind, shape: [h.timesteps, h.batch, ...o.shape],
-    file: o.kind === 'sam' ? `${o.name}.sam.npy` : `${o.name}.spikes.npy`,
+    name: o.name, kind: o.kind, shape: [h.timesteps, h.batch, ...o.shape], file: o.file,
   }));
   if (json) {
     io.out(JSON.stringify({

@@ -21,7 +21,7 @@ if (!harness) console.log(`${HARNESS_WASM} not built: pnpm build`);
 /** The arrays of `spikelens run`'s files in `dir` that the plan's header names, in its order, hashed. */
 function runHash(plan: Uint8Array, dir: string): bigint {
   const h = readPlanHeader(plan);
-  const files = ['output.npy', ...h.outputs.map((o) => `${o.name}.${o.kind === 'sam' ? 'sam' : 'spikes'}.npy`)];
+  const files = ['output.npy', ...h.outputs.map((o) => o.file)];
   return hashOutputs(files.map((f) => npy(join(dir, f)).data as ArrayLike<number>));
 }
 

@@ -21,7 +21,7 @@ describe('spikelens compile and the core\'s plan loader', () => {
       const mine = new Map<string, ReturnType<typeof readNpy>>();
       mine.set('output.npy', { dtype: 'f4', shape: [plan.header.batch, plan.header.classes], data: r.scores } as never);
       for (const o of r.outputs) {
-        const name = `${o.output.name}.${o.output.kind === 'sam' ? 'sam' : 'spikes'}.npy`;
+        const name = o.output.file;
         writeFileSync(join(out, name), writeNpy(o.data, [r.steps, plan.header.batch, ...o.output.shape]));
         mine.set(name, npy(join(out, name)));
       }

@@ -69,6 +69,8 @@ export interface PlanOutput {
   readonly shape: readonly number[];
   /** Address of its window (for the file's base, or relocated once loaded). */
   readonly ptr: number;
+  /** The file `spikelens run` (and the WASI command) writes it to: `<name>.sam.npy` or `<name>.spikes.npy`. */
+  readonly file: string;
 }
 
 /** What a plan file's header says. */
@@ -263,9 +265,10 @@ export function readPlanHeader(bytes: Uint8Array, file = ''): PlanHeader {
     const rank = Math.min(3, Math.max(1, w(o + 3)));
     const at = w(o + 7), len = w(o + 8);
     const name = at >= 0 && len >= 0 && at + len <= bytes.length ? new TextDecoder().decode(bytes.subarray(at, at + len)) : '?';
+    const kind = (OUTPUT_KINDS[w(o)] || 'spikes') as PlanOutput['kind'];
     outputs.push({
-      kind: (OUTPUT_KINDS[w(o)] || 'spikes') as PlanOutput['kind'], name, ptr: w(o + 1) >>> 0,
-      shape: Array.from({ length: rank }, (_, k) => w(o + 4 + k)),
+      kind, name, ptr: w(o + 1) >>> 0, shape: Array.from({ length: rank }, (_, k) => w(o + 4 + k)),
+      file: `${name}.${kind === 'sam' ? 'sam' : 'spikes'}.npy`,
     });
   }
   const rank = Math.min(3, Math.max(1, w(H.rank)));

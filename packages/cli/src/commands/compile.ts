@@ -60,9 +60,9 @@ export async function compileCommand(argv: readonly string[], io: Io): Promise<n
   const bytes = await compilePlanFile(model, { batch, timesteps, record, sam, gamma, ncs, seed });
   await writeFilesAtomic([{ path: out, data: bytes }]);
   const h = readPlanHeader(bytes, out);
-  if (values.json) io.out(JSON.stringify({ file: out, bytes: bytes.length, arenaBytes: h.arenaBytes, batch: h.batch, timesteps: h.timesteps, outputs: h.outputs.map((o) => o.name + (o.kind === 'sam' ? '.sam' : '.spikes')) }));
+  if (values.json) io.out(JSON.stringify({ file: out, bytes: bytes.length, arenaBytes: h.arenaBytes, batch: h.batch, timesteps: h.timesteps, outputs: h.outputs.map((o) => o.file.slice(0, -4)) }));
   else
     io.out(`wrote ${out}: ${formatBytes(bytes.length)}, an arena of ${formatBytes(h.arenaBytes)}; batch ${h.batch}, ${h.timesteps} steps; ` +
-      `records ${h.outputs.length ? h.outputs.map((o) => `${o.name}.${o.kind === 'sam' ? 'sam' : 'spikes'}`).join(', ') : 'the scores only'}`);
+      `records ${h.outputs.length ? h.outputs.map((o) => o.file.slice(0, -4)).join(', ') : 'the scores only'}`);
   return 0;
 }

@@ -93,6 +93,7 @@ export async function attack(model: Model, pixels: Float32Array, B: number, o: A
   const n = pixels.length / B;
   const seed = o.seed ?? 0;
   const keyOffset = o.keyOffset ?? 0;
+  if (o.labels && o.labels.length !== B) throw new UsageError(`${o.labels.length} labels for ${B} images`);
   const per = B === 1 ? 1 : await gradientBatch(model, T, { inputGrad: true });
   if (B > per) {
     // In slices that fit one gradient network: every sample keeps its keys and label, so the bits are the same.
@@ -123,7 +124,6 @@ export async function attack(model: Model, pixels: Float32Array, B: number, o: A
   const clean = await evaluate(pixels);
   const K = clean.scores.length / B;
   const labels = o.labels ? Array.from(o.labels) : clean.predictions;
-  if (labels.length !== B) throw new UsageError(`${labels.length} labels for ${B} images`);
   for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= K) throw new UsageError(`label ${y} is not a class from 0 to ${K - 1}`);
 
   const net = await DiffNetwork.create(model, { batch: B, timesteps: T, surrogate: o.surrogate ?? 'atan', inputGrad: true, paramGrads: false, maxBytes: LIMITS.gradientBytes });

@@ -2,7 +2,7 @@ import { DiffNetwork, type DiffNetworkOptions, type Surrogate } from '../diff/ne
 import { UsageError } from '../errors.js';
 import type { Model } from '../model.js';
 import { argmaxRows, type NetworkInput } from '../network.js';
-import { checkRequest, resolveTimesteps } from '../run.js';
+import { checkRequest, memoryInput, resolveTimesteps } from '../run.js';
 import { LIMITS } from '../limits.js';
 import { resolveTargets } from './target.js';
 import type { ExplainOptions, Explanation } from './types.js';
@@ -90,24 +90,14 @@ export async function gradientBatch(model: Model, T: number, kept: Kept): Promis
 }
 
 /** Samples b0 .. b0 + count - 1 of a batch of B: their input, keys and labels (each keeps its own random streams). */
-export function sliceSamples(input: NetworkInput, B: number, o: ExplainOptions, b0: number, count: number): { input: NetworkInput; options: ExplainOptions } {
+function sliceSamples(input: NetworkInput, B: number, o: ExplainOptions, b0: number, count: number): { input: NetworkInput; options: ExplainOptions } {
   const keys = Array.from({ length: count }, (_, i) => (o.keys ? o.keys[b0 + i] : (o.keyOffset ?? 0) + b0 + i));
   const labels = o.labels ? Array.from({ length: count }, (_, i) => o.labels![b0 + i]) : undefined;
-  let x: NetworkInput;
-  if (input.kind === 'pixels') {
-    const n = input.data.length / B;
-    x = { kind: 'pixels', data: input.data.subarray(b0 * n, (b0 + count) * n) };
-  } else {
-    const n = input.data.length / (input.timesteps * B);
-    const data = new (input.data.constructor as { new (len: number): typeof input.data })(input.timesteps * count * n);
-    for (let t = 0; t < input.timesteps; t++) data.set(input.data.subarray((t * B + b0) * n, (t * B + b0 + count) * n), t * count * n);
-    x = { kind: 'train', data, timesteps: input.timesteps };
-  }
-  return { input: x, options: { ...o, keys, labels, keyOffset: undefined } };
+  return { input: memoryInput(input, B).read(b0, count), options: { ...o, keys, labels, keyOffset: undefined } };
 }
 
 /** The explanations of consecutive slices of a batch as one: maps `[T, B, H, W]`, targets, scores, predictions. */
-export function joinExplanations(parts: readonly Explanation[]): Explanation {
+function joinExplanations(parts: readonly Explanation[]): Explanation {
   const first = parts[0];
   const B = parts.reduce((s, p) => s + p.B, 0);
   const HW = first.H * first.W;
