@@ -121,12 +121,13 @@ export async function attack(model: Model, pixels: Float32Array, B: number, o: A
     const r = await simulate({ model, source: memoryInput({ kind: 'pixels', data: x }, B), seed, keyOffset, timesteps: T });
     return { scores: r.scores, predictions: r.predictions, probabilities: predictedProbability(r.scores, r.predictions, r.classes) };
   };
+  // the gradient network first: one that cannot be laid out is refused before the clean run's work
+  const net = await DiffNetwork.create(model, { batch: B, timesteps: T, surrogate: o.surrogate ?? 'atan', inputGrad: true, paramGrads: false, maxBytes: LIMITS.gradientBytes });
   const clean = await evaluate(pixels);
   const K = clean.scores.length / B;
   const labels = o.labels ? Array.from(o.labels) : clean.predictions;
   for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= K) throw new UsageError(`label ${y} is not a class from 0 to ${K - 1}`);
 
-  const net = await DiffNetwork.create(model, { batch: B, timesteps: T, surrogate: o.surrogate ?? 'atan', inputGrad: true, paramGrads: false, maxBytes: LIMITS.gradientBytes });
   const dScores = new Float32Array(B * K);
   const gradient = (x: Float32Array): Float32Array => {
     const scores = net.forward(x, keys, seed);
