@@ -105,6 +105,28 @@ describe('parseFashionClass on bad input', () => {
     expect(inputError(() => parseFashionClass(JSON.stringify({ data: [row(0.5)] }))).message).toMatch(/0\.5/);
     expect(inputError(() => parseFashionClass(JSON.stringify({ data: [row('1')] }))).message).toMatch(/"1"/);
   });
+  it('reads bytes as JSON.parse reads the same text, and the same errors, however the file is laid out', () => {
+    const file = readFileSync(require.resolve('fashion-mnist/src/clothes/0.json'));
+    const fromBytes = parseFashionClass(new Uint8Array(file));
+    const fromText = parseFashionClass(file.toString('utf8'));
+    expect(fromBytes.count).toBe(fromText.count);
+    expect(sameBytes(fromBytes.pixels, fromText.pixels)).toBe(true);
+    const bytes = (t: string) => new TextEncoder().encode(t);
+    const laidOut = [
+      JSON.stringify({ data: [row(7), [], row(200)] }, null, 1), // spaces and newlines
+      JSON.stringify({ data: [row(9)], name: 'x' }), // another key
+      JSON.stringify({ data: [row(1)] }).replace('[1,', '[01,'), // a leading zero: not JSON
+      JSON.stringify({ data: [row(256)] }),
+      JSON.stringify({ data: [row(), [1, 2]] }),
+      JSON.stringify({ data: [row(0.5)] }),
+      JSON.stringify({ data: [row()] }).slice(0, -3),
+    ];
+    for (const t of laidOut) {
+      const a = (() => { try { return parseFashionClass(bytes(t), 'c.json'); } catch (e) { return (e as Error).message; } })();
+      const b = (() => { try { return parseFashionClass(t, 'c.json'); } catch (e) { return (e as Error).message; } })();
+      expect(a, t.slice(0, 40)).toEqual(b);
+    }
+  });
   it('reads a well-formed one from bytes', () => {
     const img = parseFashionClass(new TextEncoder().encode(JSON.stringify({ data: [row(3), [], row(255)] })));
     expect(img).toMatchObject({ count: 2, rows: 28, cols: 28 });
